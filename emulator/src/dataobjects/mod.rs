@@ -36,8 +36,11 @@
 //! same way). [`validate::represent_object`] turns the stored class fields into the
 //! response shapes of the API (`{"type": "datetime", "value": …}` and so on).
 
+pub mod datetime;
 pub mod errors;
 pub mod schema;
+pub mod validate;
 
 pub use errors::{FieldErrors, NON_FIELD_ERRORS};
 pub use schema::{ClassField, FieldKind, parse_class_schema};
+pub use validate::{represent_object, validate_object};
