@@ -38,9 +38,11 @@
 
 pub mod datetime;
 pub mod errors;
+pub mod query;
 pub mod schema;
 pub mod validate;
 
 pub use errors::{FieldErrors, NON_FIELD_ERRORS};
+pub use query::{Query, QueryError, parse_query, parse_query_with};
 pub use schema::{ClassField, FieldKind, parse_class_schema};
 pub use validate::{represent_object, validate_object};
