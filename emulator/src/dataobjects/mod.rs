@@ -38,11 +38,13 @@
 
 pub mod datetime;
 pub mod errors;
+pub mod ordering;
 pub mod query;
 pub mod schema;
 pub mod validate;
 
 pub use errors::{FieldErrors, NON_FIELD_ERRORS};
+pub use ordering::{Direction, OrderBy, OrderByError, parse_order_by};
 pub use query::{Query, QueryError, parse_query, parse_query_with};
 pub use schema::{ClassField, FieldKind, parse_class_schema};
 pub use validate::{represent_object, validate_object};
