@@ -39,6 +39,8 @@
 pub mod datetime;
 pub mod errors;
 pub mod ordering;
+#[cfg(test)]
+mod proptests;
 pub mod query;
 pub mod schema;
 pub mod validate;
