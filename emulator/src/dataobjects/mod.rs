@@ -13,6 +13,24 @@
 //!   [`query::Query`] that can be evaluated against stored objects.
 //! - [`ordering`]: the `order_by` list parameter and the keyset cursor (`last_pk`,
 //!   `last_value`) used for paging ([`ordering::OrderBy`]).
+//! - [`datetime`]: the API's datetime format and the lenient form filters accept.
+//! - [`errors`]: the `{"field": ["message"]}` error map.
+//!
+//! # Wiring (what the engine does)
+//! - Class create/update: [`schema::parse_class_schema_with`] on the `schema` body value
+//!   (400 with the returned map), keep the `Vec<ClassField>`, show it with
+//!   [`schema::schema_to_json`].
+//! - Object create / update: [`validate::validate_object_with`] with the class fields,
+//!   the body, the stored object (`None` on create) and a [`validate::RefResolver`];
+//!   replace the object's class fields with the result, check `unique` fields
+//!   ([`validate::UNIQUE_MESSAGE`]), then set the system fields.
+//! - Object list: for each `query` parameter [`query::parse_query_with`] (400
+//!   `QueryError::body()`), [`query::Query::resolve_nested`] for `_is`, filter with
+//!   [`query::Query::matches`]; [`ordering::parse_order_by`] (or
+//!   [`ordering::OrderBy::by_id`]) and [`ordering::OrderBy::select_page`] with the
+//!   cursor from `last_pk` / `last_value` / `direction`; links carry
+//!   [`ordering::OrderBy::cursor_value`] as `last_value`.
+//! - Responses: [`validate::represent_object`] for the class fields.
 //!
 //! # Stored form of an object
 //! Every function here works on the *stored form* of an object: a JSON map holding the
