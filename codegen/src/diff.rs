@@ -28,7 +28,10 @@
 //!   `min_value`, `max_value`, `links`, and — only when both documents declare
 //!   them — `primary_key`, `label`, `default`.
 //!
-//! Descriptions are not compared.
+//! Descriptions are not compared. Two ext keys written by `discover` limit the
+//! comparison to what is known: a field with `"inferred": true` (its attributes
+//! were guessed from sample values) is compared by presence only, and a resource
+//! with `"fields_unknown": true` has its fields and `extensible` not compared.
 //!
 //! # Breaking
 //! A change is *breaking* when code or requests valid against the old document
@@ -315,6 +318,7 @@ struct FieldInfo {
     max_value: Option<f64>,
     choices: Vec<(Value, String)>,
     links: BTreeSet<String>,
+    inferred: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -335,6 +339,7 @@ struct Ep {
 struct Res {
     name: String,
     extensible: bool,
+    fields_unknown: bool,
     fields: BTreeMap<String, FieldInfo>,
     endpoints: Vec<Ep>,
     key: String,
@@ -447,6 +452,7 @@ fn read_field(v: &Value) -> Option<FieldInfo> {
         max_value: num(m.get("max_value")),
         choices,
         links,
+        inferred: flag(m, "inferred"),
     })
 }
 
@@ -526,6 +532,7 @@ impl Doc {
                     .get("extensible")
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
+                fields_unknown: flag(m, "fields_unknown"),
                 fields,
                 endpoints,
                 key,
@@ -678,7 +685,10 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
                 ),
             );
         }
-        if o.extensible && !n.extensible {
+        let fields_known = !o.fields_unknown && !n.fields_unknown;
+        if !fields_known {
+            // nothing to compare
+        } else if o.extensible && !n.extensible {
             cx.push(
                 Severity::Breaking,
                 ChangeKind::Changed,
@@ -698,7 +708,9 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
             );
         }
         cx.path = None;
-        compare_fields(&mut cx, "", &o.fields, &n.fields);
+        if fields_known {
+            compare_fields(&mut cx, "", &o.fields, &n.fields);
+        }
         // endpoints of the old resource
         for e in &o.endpoints {
             let mut ecx = Ctx {
@@ -1025,6 +1037,10 @@ fn compare_field(cx: &mut Ctx<'_>, name: &str, o: &FieldInfo, n: &FieldInfo) {
         );
     };
     use Severity::{Additive, Breaking};
+    if o.inferred || n.inferred {
+        // attributes guessed from sample values (discover): only presence counts
+        return;
+    }
     if o.ty != n.ty {
         push(Breaking, format!("type changed from {} to {}", o.ty, n.ty));
     }
@@ -1491,6 +1507,23 @@ mod tests {
             ),
             Err(DiffError::Shape { .. })
         ));
+    }
+
+    #[test]
+    fn inferred_fields_and_unknown_fields_limit_the_comparison() {
+        let mut new = base();
+        new[0]["properties"]["objects_count"] =
+            json!({"type": "string", "inferred": true, "read_only": true});
+        assert!(run(&base(), &new).is_empty());
+        if let Some(p) = new[0]["properties"].as_object_mut() {
+            p.remove("objects_count");
+        }
+        assert_eq!(only(&run(&base(), &new)).kind, ChangeKind::Removed);
+        new[0]["fields_unknown"] = json!(true);
+        if let Some(o) = new[0].as_object_mut() {
+            o.remove("properties");
+        }
+        assert!(run(&base(), &new).is_empty());
     }
 
     #[test]

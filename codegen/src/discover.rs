@@ -1,0 +1,1396 @@
+//! Building a schema document for a server that serves none
+//! (`syncano-schema discover`), by walking the API.
+//!
+//! # What it does
+//! 1. creates a scratch instance (`POST /v1.1/instances/`, named
+//!    `schema-discover-<random>`), so that nothing of yours is touched;
+//! 2. walks `links` breadth-first from `GET /v1.1/`: every path it reaches gets an
+//!    `OPTIONS` request (the `Allow` header gives the methods; `actions.POST` /
+//!    `actions.PUT` give the fields) and, when it allows `GET` and is not a
+//!    long-poll or run endpoint (`poll`, `run`), a `GET`. Inside the scratch
+//!    instance, an empty collection that allows `POST` gets one record created in
+//!    it (a class, an object, a user, a group, a script, a channel ...: bodies
+//!    built from the `OPTIONS` metadata's required fields plus a few known
+//!    values), so that its detail endpoint and the collections nested below can
+//!    be reached; creations that need records made later (a trigger needs a
+//!    script and a class) are retried until nothing more can be made. Other
+//!    instances of the account are never entered, and nothing is ever sent but
+//!    `OPTIONS`, `GET`, the `POST`s that create records in the scratch
+//!    instance, and the final `DELETE` of the scratch instance;
+//! 3. deletes the scratch instance, also when the walk failed;
+//! 4. returns the document and the list of endpoints it could not reach.
+//!
+//! # How paths become templates
+//! A collection's record paths (`links.self` of its items) become the
+//! collection's path plus one parameter, named after the collection's last
+//! literal segment in the singular (`classes` → `{class}`, `api_keys` →
+//! `{api_key}`); every other path keeps the template of its longest known
+//! prefix plus its own literal segments.
+//!
+//! # How endpoints are grouped and named (the naming rule)
+//! - a path whose `GET` answers a page (`{"objects": [...]}`) of records living
+//!   one segment below it is a **collection**: the `list` endpoint of a resource,
+//!   whose `detail` endpoint is the collection path plus the parameter;
+//! - a path whose `GET` answers a record whose `links.self` is the path itself,
+//!   and that is not a collection's record path, is a singleton resource with
+//!   only a `detail` endpoint (`/v1.1/account/`);
+//! - every other path is a **custom endpoint** of the resource with the longest
+//!   `detail` or `list` path that is a prefix of it, named after the remaining
+//!   segments joined with `_` (`rename`, `reset_key`, `send_message`); a path with
+//!   no such prefix becomes a resource of its own;
+//! - a resource is named after the view name its `OPTIONS` answer gives (`Class
+//!   List` → `Class`, `Data Object Detail` → `DataObject`); without one, after its
+//!   collection's last segment in the singular, in CamelCase (`api_keys` →
+//!   `ApiKey`), prefixed by the parent resource's name when that is taken.
+//!
+//! Since names may differ from the vendored snapshot's, compare with
+//! [`crate::diff`], which matches by path templates.
+//!
+//! # Fields
+//! Field metadata comes from the `OPTIONS` actions. Records seen while walking
+//! add what metadata does not say: a writable field that never appears in a
+//! record is `write_only`; the field whose value is a record's last path
+//! segment is `primary_key`; the names of a `links` field's links; record keys
+//! the metadata does not list make the resource `extensible`. A resource with no
+//! metadata (read-only collections such as traces) gets its fields from the
+//! records, with types guessed from the values and the ext key
+//! `"inferred": true` on each field ([`crate::diff`] then only compares their
+//! presence); one with neither gets `"fields_unknown": true`.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use crate::fetch::{Answer, FetchError, Http};
+
+/// Path segments whose `GET` is never sent (long polls, script runs).
+const NO_GET: &[&str] = &["poll", "run"];
+/// Collections in which discover never creates records (sending messages,
+/// restoring backups, batch requests, histories and traces).
+const NO_CREATE: &[&str] = &[
+    "messages", "restores", "history", "traces", "batch", "admins",
+];
+/// The most requests one discovery sends before it stops walking.
+const MAX_REQUESTS: usize = 2_000;
+
+/// An error that stops a discovery.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    /// A request failed at the transport level, or the API root is invalid.
+    #[error(transparent)]
+    Http(#[from] FetchError),
+    /// The server does not look like a Syncano v1.1 API (no links at `/v1.1/`),
+    /// or the scratch instance could not be created.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// An endpoint discover could not reach (or could only partly read).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreachable {
+    /// The path template (or the concrete path when it has none).
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The result of a discovery.
+#[derive(Clone, Debug)]
+pub struct Discovery {
+    /// The schema document built (use [`crate::normalize::normalize`] to write it).
+    pub document: Value,
+    /// Endpoints it could not reach or read completely, sorted by path.
+    pub unreachable: Vec<Unreachable>,
+    /// The name of the scratch instance it created.
+    pub scratch_instance: String,
+    /// `Err` with a message when the scratch instance could not be deleted.
+    pub cleanup: Result<(), String>,
+    /// The number of requests sent.
+    pub requests: usize,
+}
+
+/// Walks the API at `api_root` with the account key `api_key` and builds a
+/// schema document (see the [module docs](self)).
+///
+/// # Errors
+/// An invalid API root or key, a transport failure, no links at `/v1.1/`, or a
+/// scratch instance that cannot be created. The scratch instance is deleted
+/// before an error is returned.
+pub fn discover(api_root: &str, api_key: &str) -> Result<Discovery, DiscoverError> {
+    let http = Http::new(api_root, Some(api_key))?;
+    let root = http.send(Method::GET, "/v1.1/", None)?;
+    let root_links = links_of(&root.body);
+    if !root.ok() || root_links.is_empty() {
+        return Err(DiscoverError::Setup(format!(
+            "GET {} answered HTTP {} without links: not a Syncano v1.1 API root",
+            http.url("/v1.1/"),
+            root.status
+        )));
+    }
+    let instances = root_links
+        .iter()
+        .find(|p| p.trim_end_matches('/').ends_with("/instances"))
+        .cloned()
+        .unwrap_or_else(|| "/v1.1/instances/".to_owned());
+    let name = scratch_name();
+    let created = http.send(
+        Method::POST,
+        &instances,
+        Some(&json!({"name": name, "description": "scratch instance of syncano-schema discover; safe to delete"})),
+    )?;
+    let self_path = self_link(&created.body);
+    let scratch = match (created.ok(), self_path) {
+        (true, Some(p)) => p,
+        (true, None) => {
+            let p = format!("{instances}{name}/");
+            // created, but without links: still delete it
+            let _ = http.send(Method::DELETE, &p, None);
+            return Err(DiscoverError::Setup(format!(
+                "the scratch instance was created without links.self at POST {instances}"
+            )));
+        }
+        (false, _) => {
+            return Err(DiscoverError::Setup(format!(
+                "could not create the scratch instance: POST {instances} answered HTTP {}: {}",
+                created.status, created.body
+            )));
+        }
+    };
+    let mut w = Walker::new(&http, scratch.clone());
+    w.requests = 2;
+    w.register_item(&instances, &scratch);
+    w.created
+        .insert("instance".into(), Value::String(name.clone()));
+    let walked = w.run(&root_links);
+    let cleanup = match http.send(Method::DELETE, &scratch, None) {
+        Ok(a) if a.ok() => Ok(()),
+        Ok(a) => Err(format!(
+            "DELETE {scratch} answered HTTP {}: {}",
+            a.status, a.body
+        )),
+        Err(e) => Err(e.to_string()),
+    };
+    walked?;
+    let requests = w.requests + 1;
+    let (document, unreachable) = w.build();
+    Ok(Discovery {
+        document,
+        unreachable,
+        scratch_instance: name,
+        cleanup,
+        requests,
+    })
+}
+
+fn scratch_name() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mix = nanos ^ (u128::from(std::process::id()) << 64);
+    let h = (mix as u64) ^ ((mix >> 64) as u64).rotate_left(17);
+    format!("schema-discover-{h:016x}")
+}
+
+/// Turns a link value into a path (`/v1.1/...`, no query).
+fn link_path(v: &Value) -> Option<String> {
+    let s = v.as_str()?;
+    let start = s.find("/v1.1/")?;
+    let p = &s[start..];
+    let p = p.split(['?', '#']).next().unwrap_or(p);
+    let mut p = p.to_owned();
+    if !p.ends_with('/') {
+        p.push('/');
+    }
+    Some(p)
+}
+
+fn links_of(body: &Value) -> Vec<String> {
+    body.get("links")
+        .and_then(Value::as_object)
+        .map(|m| m.values().filter_map(link_path).collect())
+        .unwrap_or_default()
+}
+
+fn self_link(body: &Value) -> Option<String> {
+    body.get("links")
+        .and_then(|l| l.get("self"))
+        .and_then(link_path)
+}
+
+fn segments(path: &str) -> Vec<&str> {
+    path.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+fn is_param(seg: &str) -> bool {
+    seg.starts_with('{') && seg.ends_with('}')
+}
+
+/// `classes` → `class`, `api_keys` → `api_key`, `entries` → `entry`.
+fn singular(word: &str) -> String {
+    if let Some(s) = word.strip_suffix("ies") {
+        format!("{s}y")
+    } else if word.ends_with("sses") || word.ends_with("xes") || word.ends_with("ches") {
+        word[..word.len() - 2].to_owned()
+    } else if word.ends_with('s') && !word.ends_with("ss") && word.len() > 1 {
+        word[..word.len() - 1].to_owned()
+    } else {
+        word.to_owned()
+    }
+}
+
+fn camel(word: &str) -> String {
+    word.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut cs = p.chars();
+            match cs.next() {
+                Some(c) => c.to_ascii_uppercase().to_string() + cs.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+fn last_literal(template: &str) -> Option<&str> {
+    segments(template).into_iter().rev().find(|s| !is_param(s))
+}
+
+fn params_of(template: &str) -> Vec<String> {
+    segments(template)
+        .into_iter()
+        .filter(|s| is_param(s))
+        .map(|s| s[1..s.len() - 1].to_owned())
+        .collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+enum Kind {
+    /// Not classified (no usable GET).
+    #[default]
+    Unknown,
+    /// Only `links` (`/v1.1/`, `snippets/` ...): not an endpoint.
+    LinkRoot,
+    /// A page of records living one segment below.
+    Collection,
+    /// A record whose `links.self` is the path itself.
+    Record,
+    /// Anything else that answered.
+    Other,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Obs {
+    concrete: String,
+    allow: Option<BTreeSet<String>>,
+    get_ok: bool,
+    options_ok: bool,
+    actions: BTreeMap<String, Map<String, Value>>,
+    view_name: Option<String>,
+    kind: Kind,
+    /// Records whose detail template this is.
+    samples: Vec<Map<String, Value>>,
+    /// For collections: the last segments of the records seen (primary keys).
+    problems: Vec<String>,
+}
+
+struct Walker<'a> {
+    http: &'a Http,
+    scratch: String,
+    tmpl: BTreeMap<String, String>,
+    obs: BTreeMap<String, Obs>,
+    visited: BTreeSet<String>,
+    queue: VecDeque<String>,
+    created: BTreeMap<String, Value>,
+    pending: BTreeSet<String>,
+    last_create_error: BTreeMap<String, String>,
+    requests: usize,
+}
+
+impl<'a> Walker<'a> {
+    fn new(http: &'a Http, scratch: String) -> Walker<'a> {
+        let mut tmpl = BTreeMap::new();
+        tmpl.insert("/v1.1/".to_owned(), "/v1.1/".to_owned());
+        Walker {
+            http,
+            scratch,
+            tmpl,
+            obs: BTreeMap::new(),
+            visited: BTreeSet::new(),
+            queue: VecDeque::new(),
+            created: BTreeMap::new(),
+            pending: BTreeSet::new(),
+            last_create_error: BTreeMap::new(),
+            requests: 0,
+        }
+    }
+
+    fn send(&mut self, m: Method, path: &str, body: Option<&Value>) -> Result<Answer, FetchError> {
+        self.requests += 1;
+        self.http.send(m, path, body)
+    }
+
+    fn template_of(&self, concrete: &str) -> String {
+        let best = self
+            .tmpl
+            .iter()
+            .filter(|(k, _)| concrete.starts_with(k.as_str()))
+            .max_by_key(|(k, _)| k.len());
+        match best {
+            Some((k, t)) => format!("{t}{}", &concrete[k.len()..]),
+            None => concrete.to_owned(),
+        }
+    }
+
+    /// Records that `item` (a record's self path) lives one segment below the
+    /// collection `list`; returns false when it does not.
+    fn register_item(&mut self, list: &str, item: &str) -> bool {
+        let Some(rest) = item.strip_prefix(list) else {
+            return false;
+        };
+        let seg = rest.trim_end_matches('/');
+        if seg.is_empty() || seg.contains('/') {
+            return false;
+        }
+        if self.tmpl.contains_key(item) {
+            return true;
+        }
+        let lt = self.template_of(list);
+        let base = last_literal(&lt)
+            .map(singular)
+            .unwrap_or_else(|| "id".into());
+        let taken = params_of(&lt);
+        let mut name = base.clone();
+        let mut n = 2;
+        while taken.contains(&name) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        self.tmpl
+            .insert(item.to_owned(), format!("{lt}{{{name}}}/"));
+        true
+    }
+
+    fn in_scope(&self, p: &str) -> bool {
+        if !p.starts_with("/v1.1/") || p == crate::fetch::SCHEMA_PATH {
+            return false;
+        }
+        let s = segments(p);
+        // inside /v1.1/instances/<name>/...: only the scratch instance
+        if s.len() >= 3 && s[1] == "instances" {
+            return p.starts_with(&self.scratch);
+        }
+        true
+    }
+
+    fn enqueue(&mut self, p: String) {
+        if self.in_scope(&p) && !self.visited.contains(&p) && !self.queue.contains(&p) {
+            self.queue.push_back(p);
+        }
+    }
+
+    fn run(&mut self, root_links: &[String]) -> Result<(), DiscoverError> {
+        self.visited.insert("/v1.1/".into());
+        self.obs.entry("/v1.1/".into()).or_default().kind = Kind::LinkRoot;
+        for l in root_links {
+            self.enqueue(l.clone());
+        }
+        let mut rounds = 0;
+        loop {
+            while let Some(p) = self.queue.pop_front() {
+                if self.requests >= MAX_REQUESTS {
+                    return Ok(());
+                }
+                if self.visited.insert(p.clone()) {
+                    self.visit(&p)?;
+                }
+            }
+            // retry creations that may have needed records made later
+            rounds += 1;
+            if self.pending.is_empty() || rounds > 4 {
+                break;
+            }
+            let pending: Vec<String> = std::mem::take(&mut self.pending).into_iter().collect();
+            let mut progress = false;
+            for list in pending {
+                if self.seed(&list)? {
+                    progress = true;
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit(&mut self, p: &str) -> Result<(), DiscoverError> {
+        let t = self.template_of(p);
+        if self
+            .obs
+            .get(&t)
+            .is_some_and(|o| o.kind != Kind::Unknown || o.get_ok)
+        {
+            return Ok(());
+        }
+        let opt = self.send(Method::OPTIONS, p, None)?;
+        {
+            let o = self.obs.entry(t.clone()).or_default();
+            o.concrete = p.to_owned();
+            if opt.ok() {
+                o.options_ok = true;
+                o.allow = opt.allow.clone().map(|v| v.into_iter().collect());
+                o.view_name = opt
+                    .body
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                if let Some(a) = opt.body.get("actions").and_then(Value::as_object) {
+                    for (m, fields) in a {
+                        if let Some(f) = fields.as_object() {
+                            o.actions.insert(m.to_ascii_lowercase(), f.clone());
+                        }
+                    }
+                }
+            } else {
+                o.problems.push(format!(
+                    "OPTIONS answered HTTP {}: {}",
+                    opt.status,
+                    short(&opt.body)
+                ));
+            }
+        }
+        let last = segments(p).last().copied().unwrap_or_default();
+        let allow_get = match self.obs.get(&t).and_then(|o| o.allow.as_ref()) {
+            Some(a) => a.contains("get"),
+            None => true,
+        };
+        if !allow_get || NO_GET.contains(&last) {
+            if let Some(o) = self.obs.get_mut(&t) {
+                if o.options_ok {
+                    o.kind = Kind::Other;
+                }
+            }
+            return Ok(());
+        }
+        let got = self.send(Method::GET, p, None)?;
+        if !got.ok() {
+            if let Some(o) = self.obs.get_mut(&t) {
+                o.problems.push(format!(
+                    "GET answered HTTP {}: {}",
+                    got.status,
+                    short(&got.body)
+                ));
+                if o.options_ok {
+                    o.kind = Kind::Other;
+                }
+            }
+            return Ok(());
+        }
+        if let Some(o) = self.obs.get_mut(&t) {
+            o.get_ok = true;
+            if o.allow.is_none() {
+                if let Some(a) = &got.allow {
+                    o.allow = Some(a.iter().cloned().collect());
+                }
+            }
+        }
+        let body = got.body;
+        let obj = body.as_object();
+        if let Some(items) = obj.and_then(|m| m.get("objects")).and_then(Value::as_array) {
+            self.collection(p, &t, items)?;
+            return Ok(());
+        }
+        let only_links = obj.is_some_and(|m| m.len() == 1 && m.contains_key("links"));
+        if only_links {
+            if let Some(o) = self.obs.get_mut(&t) {
+                o.kind = Kind::LinkRoot;
+            }
+            for l in links_of(&body) {
+                self.enqueue(l);
+            }
+            return Ok(());
+        }
+        if self_link(&body).as_deref() == Some(p) {
+            if let (Some(o), Some(m)) = (self.obs.get_mut(&t), obj) {
+                o.kind = Kind::Record;
+                o.samples.push(m.clone());
+            }
+            for l in links_of(&body) {
+                self.enqueue(l);
+            }
+            return Ok(());
+        }
+        if let Some(o) = self.obs.get_mut(&t) {
+            o.kind = Kind::Other;
+        }
+        Ok(())
+    }
+
+    fn collection(&mut self, p: &str, t: &str, items: &[Value]) -> Result<(), DiscoverError> {
+        let mut records = Vec::new();
+        for it in items {
+            if let (Some(s), Some(m)) = (self_link(it), it.as_object()) {
+                records.push((s, m.clone()));
+            }
+        }
+        // a page of records living elsewhere (a data endpoint's `get/`): custom
+        let foreign = records.iter().any(|(s, _)| {
+            s.strip_prefix(p)
+                .is_none_or(|r| r.trim_end_matches('/').contains('/') || r.is_empty())
+        });
+        if foreign {
+            if let Some(o) = self.obs.get_mut(t) {
+                o.kind = Kind::Other;
+            }
+            return Ok(());
+        }
+        if let Some(o) = self.obs.get_mut(t) {
+            o.kind = Kind::Collection;
+        }
+        // only in-scope records (for /v1.1/instances/: the scratch instance)
+        let mut followed = 0;
+        for (s, m) in records {
+            if !self.in_scope(&s) || followed >= 2 {
+                continue;
+            }
+            if self.register_item(p, &s) {
+                followed += 1;
+                let dt = self.template_of(&s);
+                self.obs.entry(dt).or_default().samples.push(m);
+                self.enqueue(s);
+            }
+        }
+        if followed == 0 {
+            self.seed(p)?;
+        }
+        Ok(())
+    }
+
+    /// Creates one record in the empty collection `list` (scratch instance only).
+    /// Returns true when one was made.
+    fn seed(&mut self, list: &str) -> Result<bool, DiscoverError> {
+        let t = self.template_of(list);
+        let last = last_literal(&t).unwrap_or_default().to_owned();
+        let inside = list.starts_with(&self.scratch) && list != self.scratch;
+        let post_fields = self
+            .obs
+            .get(&t)
+            .and_then(|o| o.actions.get("post"))
+            .cloned();
+        let allows_post = self
+            .obs
+            .get(&t)
+            .map(|o| {
+                o.allow
+                    .as_ref()
+                    .map_or(post_fields.is_some(), |a| a.contains("post"))
+            })
+            .unwrap_or(false);
+        if !inside || !allows_post || NO_CREATE.contains(&last.as_str()) {
+            let why = if !inside {
+                "it is outside the scratch instance".to_owned()
+            } else if !allows_post {
+                "its collection does not allow POST".to_owned()
+            } else {
+                format!("discover does not create records in `{last}`")
+            };
+            self.last_create_error.insert(
+                t,
+                format!("no record to reach it: the collection is empty and {why}"),
+            );
+            return Ok(false);
+        }
+        let body = self.seed_body(&t, post_fields.as_ref());
+        let ans = self.send(Method::POST, list, Some(&body))?;
+        let made = if ans.ok() { self_link(&ans.body) } else { None };
+        match made {
+            Some(s) if self.register_item(list, &s) => {
+                let key = segments(&s).last().map(|k| match k.parse::<i64>() {
+                    Ok(n) => json!(n),
+                    Err(_) => json!(k),
+                });
+                if let Some(k) = key {
+                    self.created.entry(singular(&last)).or_insert(k);
+                }
+                if let Some(m) = ans.body.as_object() {
+                    let dt = self.template_of(&s);
+                    self.obs.entry(dt).or_default().samples.push(m.clone());
+                }
+                self.last_create_error.remove(&t);
+                self.enqueue(s);
+                Ok(true)
+            }
+            _ => {
+                self.last_create_error.insert(
+                    t,
+                    format!(
+                        "no record to reach it: creating one answered HTTP {}: {}",
+                        ans.status,
+                        short(&ans.body)
+                    ),
+                );
+                self.pending.insert(list.to_owned());
+                Ok(false)
+            }
+        }
+    }
+
+    /// A body for creating a record: the required writable fields of the
+    /// OPTIONS metadata with made-up values, references to records created
+    /// earlier, and a few values known to be needed.
+    fn seed_body(&self, t: &str, meta: Option<&Map<String, Value>>) -> Value {
+        let mut body = Map::new();
+        if let Some(meta) = meta {
+            for (name, f) in meta {
+                let required = f.get("required").and_then(Value::as_bool).unwrap_or(false);
+                let ro = f.get("read_only").and_then(Value::as_bool).unwrap_or(false);
+                if required && !ro {
+                    body.insert(name.clone(), self.value_for(name, f));
+                }
+            }
+        }
+        let known = known_seed(t);
+        if let Value::Object(k) = known {
+            for (name, v) in k {
+                body.insert(name, v);
+            }
+        }
+        // references by field name (`script`, `class`, `group`, `user` ...)
+        let names: Vec<String> = body.keys().cloned().collect();
+        for n in names {
+            if let Some(v) = self.created.get(&n) {
+                body.insert(n, v.clone());
+            }
+        }
+        Value::Object(body)
+    }
+
+    fn value_for(&self, name: &str, f: &Value) -> Value {
+        if let Some(v) = self.created.get(name) {
+            return v.clone();
+        }
+        let ty = f.get("type").and_then(Value::as_str).unwrap_or("string");
+        let min_len = f.get("min_length").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let max_len = f
+            .get("max_length")
+            .and_then(Value::as_u64)
+            .map(|n| n as usize);
+        let text = |base: &str| {
+            let mut s = base.to_owned();
+            while s.len() < min_len {
+                s.push('x');
+            }
+            if let Some(m) = max_len {
+                s.truncate(m.max(1));
+            }
+            Value::String(s)
+        };
+        match ty {
+            "email" => json!("schema-discover@example.com"),
+            "url" => json!("https://example.com/"),
+            "integer" => json!(
+                f.get("min_value")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(1)
+                    .max(1)
+            ),
+            "float" | "decimal" => json!(f.get("min_value").and_then(Value::as_f64).unwrap_or(1.0)),
+            "boolean" => json!(false),
+            "datetime" => json!("2020-01-01T00:00:00.000000Z"),
+            "date" => json!("2020-01-01"),
+            "choice" => f
+                .get("choices")
+                .and_then(Value::as_array)
+                .and_then(|c| {
+                    c.iter()
+                        .filter_map(|x| x.get("value"))
+                        .find(|v| v.as_str() != Some(""))
+                        .cloned()
+                })
+                .unwrap_or(Value::Null),
+            "field" | "nested object" | "object" => json!({}),
+            _ => text("discover1"),
+        }
+    }
+
+    fn build(&self) -> (Value, Vec<Unreachable>) {
+        build_document(&self.obs, &self.last_create_error)
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    s.chars().take(200).collect()
+}
+
+/// Values the metadata cannot supply (a class needs a schema, a script a
+/// runtime, an APNs device a 64-hex token), by collection path suffix.
+fn known_seed(t: &str) -> Value {
+    let s = segments(t);
+    let last = s.last().copied().unwrap_or_default();
+    let prev = if s.len() >= 2 { s[s.len() - 2] } else { "" };
+    match (prev, last) {
+        (_, "classes") => {
+            json!({"name": "discover_class", "description": "syncano-schema discover",
+            "schema": [{"name": "title", "type": "string", "filter_index": true, "order_index": true}]})
+        }
+        (_, "objects") => json!({"title": "discover"}),
+        (_, "users") => json!({"username": "discover_user", "password": "discover-password-1"}),
+        (_, "groups") if !is_param(prev) => {
+            json!({"label": "discover_group", "name": "discover_group"})
+        }
+        ("snippets", "scripts") => {
+            json!({"label": "discover", "source": "print(1)", "runtime_name": "python3"})
+        }
+        ("snippets", "templates") => {
+            json!({"name": "discover_template", "content": "{{ 1 }}", "content_type": "text/plain"})
+        }
+        ("endpoints", "scripts") => json!({"name": "discover-script-endpoint"}),
+        ("endpoints", "data") => json!({"name": "discover-data-endpoint"}),
+        (_, "schedules") => json!({"label": "discover", "interval_sec": 3600}),
+        (_, "triggers") => json!({"label": "discover", "signal": "post_create"}),
+        (_, "channels") => json!({"name": "discover-channel"}),
+        (_, "api_keys") => json!({"description": "syncano-schema discover"}),
+        (_, "invitations") => json!({"email": "schema-discover@example.com", "role": "read"}),
+        ("gcm", "devices") => {
+            json!({"registration_id": "discover-gcm-device", "label": "discover"})
+        }
+        ("apns", "devices") => {
+            json!({"registration_id": "d1s0c0de".repeat(8), "label": "discover"})
+        }
+        (_, "hosting") => json!({"name": "discover-hosting", "domains": ["discover-hosting"]}),
+        (_, "full") => json!({"label": "discover"}),
+        _ => json!({}),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// from observations to a document
+
+struct ResBuild {
+    name: String,
+    list: Option<String>,
+    detail: Option<String>,
+    customs: Vec<(String, String)>,
+}
+
+fn parent_of(t: &str) -> Option<String> {
+    let s = segments(t);
+    if s.len() < 2 {
+        return None;
+    }
+    Some(format!("/{}/", s[..s.len() - 1].join("/")))
+}
+
+fn build_document(
+    obs: &BTreeMap<String, Obs>,
+    create_errors: &BTreeMap<String, String>,
+) -> (Value, Vec<Unreachable>) {
+    let mut unreachable: Vec<Unreachable> = Vec::new();
+    let reached = |o: &Obs| o.options_ok || o.get_ok;
+    // templates that are record paths of a collection
+    let mut resources: Vec<ResBuild> = Vec::new();
+    let mut owned: BTreeSet<&str> = BTreeSet::new();
+    for (t, o) in obs {
+        if o.kind != Kind::Collection {
+            continue;
+        }
+        let detail = obs
+            .iter()
+            .find(|(d, od)| {
+                parent_of(d).as_deref() == Some(t.as_str())
+                    && segments(d).last().is_some_and(|s| is_param(s))
+                    && reached(od)
+            })
+            .map(|(d, _)| d.clone());
+        if detail.is_none() {
+            let why = create_errors
+                .get(t)
+                .cloned()
+                .unwrap_or_else(|| "no record to reach it".to_owned());
+            unreachable.push(Unreachable {
+                path: format!("{t}{{…}}/ (detail of {t})"),
+                reason: why,
+            });
+        }
+        owned.insert(t);
+        if let Some(d) = &detail {
+            if let Some((k, _)) = obs.get_key_value(d.as_str()) {
+                owned.insert(k);
+            }
+        }
+        resources.push(ResBuild {
+            name: String::new(),
+            list: Some(t.clone()),
+            detail,
+            customs: Vec::new(),
+        });
+    }
+    for (t, o) in obs {
+        if o.kind == Kind::Record && !owned.contains(t.as_str()) {
+            owned.insert(t);
+            resources.push(ResBuild {
+                name: String::new(),
+                list: None,
+                detail: Some(t.clone()),
+                customs: Vec::new(),
+            });
+        }
+    }
+    // everything else: custom endpoints of the resource with the longest prefix
+    for (t, o) in obs {
+        if owned.contains(t.as_str()) || o.kind == Kind::LinkRoot {
+            continue;
+        }
+        if !reached(o) {
+            unreachable.push(Unreachable {
+                path: t.clone(),
+                reason: o.problems.join("; "),
+            });
+            continue;
+        }
+        let mut best: Option<(usize, usize)> = None; // (resource, prefix len)
+        for (ri, r) in resources.iter().enumerate() {
+            for base in [&r.detail, &r.list].into_iter().flatten() {
+                if t.len() > base.len() && t.starts_with(base.as_str()) {
+                    let rest = &t[base.len()..];
+                    if segments(rest).iter().all(|s| !is_param(s))
+                        && best.is_none_or(|(_, l)| base.len() > l)
+                    {
+                        best = Some((ri, base.len()));
+                    }
+                }
+            }
+        }
+        match best {
+            Some((ri, len)) => {
+                let name = segments(&t[len..]).join("_");
+                if let Some(r) = resources.get_mut(ri) {
+                    r.customs.push((name, t.clone()));
+                }
+            }
+            None => {
+                let name = if o.get_ok {
+                    "list"
+                } else {
+                    last_literal(t).unwrap_or("endpoint")
+                };
+                resources.push(ResBuild {
+                    name: String::new(),
+                    list: None,
+                    detail: None,
+                    customs: vec![(name.to_owned(), t.clone())],
+                });
+            }
+        }
+        if !o.problems.is_empty() {
+            unreachable.push(Unreachable {
+                path: t.clone(),
+                reason: format!("partly read: {}", o.problems.join("; ")),
+            });
+        }
+    }
+    // names
+    resources.sort_by_key(|r| primary(r).to_owned());
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut by_primary: BTreeMap<String, String> = BTreeMap::new();
+    for r in &mut resources {
+        let p = primary(r).to_owned();
+        let from_view = [&r.list, &r.detail]
+            .into_iter()
+            .flatten()
+            .filter_map(|t| obs.get(t.as_str()))
+            .find_map(|o| o.view_name.as_deref().and_then(view_resource_name));
+        let from_path = last_literal(&p)
+            .map(|l| camel(&singular(l)))
+            .unwrap_or_default();
+        let parent_name = parent_resource(&p, &by_primary);
+        let mut candidates = Vec::new();
+        if let Some(v) = from_view {
+            candidates.push(v);
+        }
+        if !from_path.is_empty() {
+            candidates.push(from_path.clone());
+            if let Some(pn) = &parent_name {
+                candidates.push(format!("{pn}{from_path}"));
+            }
+        }
+        let mut name = candidates
+            .iter()
+            .find(|c| !taken.contains(*c))
+            .cloned()
+            .unwrap_or_default();
+        if name.is_empty() {
+            let base = candidates
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "Resource".into());
+            let mut n = 2;
+            name = format!("{base}{n}");
+            while taken.contains(&name) {
+                n += 1;
+                name = format!("{base}{n}");
+            }
+        }
+        taken.insert(name.clone());
+        by_primary.insert(p, name.clone());
+        r.name = name;
+    }
+    let mut doc = Vec::new();
+    for r in &resources {
+        doc.push(resource_json(r, obs));
+    }
+    unreachable.sort_by(|a, b| a.path.cmp(&b.path));
+    unreachable.dedup();
+    (Value::Array(doc), unreachable)
+}
+
+fn primary(r: &ResBuild) -> &str {
+    r.list
+        .as_deref()
+        .or(r.detail.as_deref())
+        .or_else(|| r.customs.first().map(|(_, t)| t.as_str()))
+        .unwrap_or_default()
+}
+
+/// The name of the resource whose list or detail path is the closest ancestor.
+fn parent_resource(p: &str, by_primary: &BTreeMap<String, String>) -> Option<String> {
+    let mut cur = parent_of(p);
+    while let Some(c) = cur {
+        if let Some(n) = by_primary.get(&c) {
+            return Some(n.clone());
+        }
+        // a detail path's collection
+        if let Some(pp) = parent_of(&c) {
+            if segments(&c).last().is_some_and(|s| is_param(s)) {
+                if let Some(n) = by_primary.get(&pp) {
+                    return Some(n.clone());
+                }
+            }
+        }
+        cur = parent_of(&c);
+    }
+    None
+}
+
+/// `Class List` → `Class`; `Data Object Detail` → `DataObject`.
+fn view_resource_name(view: &str) -> Option<String> {
+    let v = view.trim();
+    let v = v
+        .strip_suffix(" List")
+        .or_else(|| v.strip_suffix(" Detail"))
+        .unwrap_or(v);
+    let n = camel(v);
+    if n.is_empty() || n.starts_with(|c: char| c.is_ascii_digit()) {
+        None
+    } else {
+        Some(n)
+    }
+}
+
+fn resource_json(r: &ResBuild, obs: &BTreeMap<String, Obs>) -> Value {
+    let mut eps = Map::new();
+    let mut std_fields: Option<Map<String, Value>> = None;
+    let mut extensible = false;
+    let mut any_fields = false;
+    let samples: Vec<&Map<String, Value>> = [&r.detail, &r.list]
+        .into_iter()
+        .flatten()
+        .filter_map(|t| obs.get(t.as_str()))
+        .flat_map(|o| o.samples.iter())
+        .collect();
+    for (name, t) in [("list", &r.list), ("detail", &r.detail)] {
+        let Some(t) = t else { continue };
+        let Some(o) = obs.get(t.as_str()) else {
+            continue;
+        };
+        let mut e = endpoint_json(t, o);
+        let meta = o.actions.get("put").or_else(|| o.actions.get("post"));
+        if let Some(meta) = meta {
+            let (fields, ext) = fields_json(meta, &samples);
+            extensible |= ext;
+            any_fields = true;
+            std_fields.get_or_insert_with(|| fields.clone());
+            if let Some(m) = e.as_object_mut() {
+                m.insert("fields".into(), Value::Object(fields));
+            }
+        }
+        eps.insert(name.to_owned(), e);
+    }
+    for (name, t) in &r.customs {
+        let Some(o) = obs.get(t.as_str()) else {
+            continue;
+        };
+        let mut e = endpoint_json(t, o);
+        let meta = o.actions.get("post").or_else(|| o.actions.get("put"));
+        if let Some(meta) = meta {
+            let (fields, _) = fields_json(meta, &[]);
+            // a server that answers the resource's fields for a custom endpoint
+            // declares no request body of its own
+            let same = std_fields.as_ref().is_some_and(|s| {
+                s.keys().collect::<BTreeSet<_>>() == fields.keys().collect::<BTreeSet<_>>()
+            });
+            if !same {
+                if let Some(m) = e.as_object_mut() {
+                    m.insert("fields".into(), Value::Object(fields));
+                }
+            }
+        }
+        eps.insert(name.clone(), e);
+    }
+    let mut res = Map::new();
+    res.insert("name".into(), json!(r.name));
+    if r.list.is_some() || r.detail.is_some() {
+        if !any_fields {
+            // read-only resources: fields from the records seen
+            match sample_fields(&samples) {
+                Some(f) => {
+                    res.insert("properties".into(), Value::Object(f));
+                }
+                None => {
+                    res.insert("fields_unknown".into(), json!(true));
+                }
+            }
+        }
+        if extensible {
+            res.insert("extensible".into(), json!(true));
+        }
+    }
+    res.insert("endpoints".into(), Value::Object(eps));
+    Value::Object(res)
+}
+
+fn endpoint_json(t: &str, o: &Obs) -> Value {
+    let methods: BTreeSet<String> = match &o.allow {
+        Some(a) => a.clone(),
+        None => {
+            let mut m: BTreeSet<String> = o.actions.keys().cloned().collect();
+            if o.get_ok {
+                m.insert("get".into());
+            }
+            m
+        }
+    };
+    json!({
+        "path": t,
+        "methods": methods.into_iter().collect::<Vec<_>>(),
+        "properties": params_of(t),
+    })
+}
+
+/// Schema fields from OPTIONS metadata, completed from records; also whether
+/// the records carry keys the metadata does not list (extensible).
+fn fields_json(
+    meta: &Map<String, Value>,
+    samples: &[&Map<String, Value>],
+) -> (Map<String, Value>, bool) {
+    let mut out = Map::new();
+    for (name, m) in meta {
+        let Some(m) = m.as_object() else { continue };
+        let mut f = convert_meta(m);
+        if !samples.is_empty() {
+            let ro = m.get("read_only").and_then(Value::as_bool).unwrap_or(false);
+            let present = samples.iter().any(|s| s.contains_key(name));
+            if !present && !ro {
+                f.insert("write_only".into(), json!(true));
+            }
+            let is_pk = samples.iter().any(|s| {
+                let seg = self_link(&Value::Object((*s).clone()))
+                    .and_then(|p| segments(&p).last().map(|x| (*x).to_owned()));
+                match (seg, s.get(name)) {
+                    (Some(seg), Some(Value::String(v))) => *v == seg,
+                    (Some(seg), Some(Value::Number(n))) => n.to_string() == seg,
+                    _ => false,
+                }
+            });
+            if is_pk {
+                f.insert("primary_key".into(), json!(true));
+            }
+            if f.get("type").and_then(Value::as_str) == Some("links") {
+                let names: BTreeSet<String> = samples
+                    .iter()
+                    .filter_map(|s| s.get(name).and_then(Value::as_object))
+                    .flat_map(|l| l.keys().cloned())
+                    .collect();
+                let links: Vec<Value> = names
+                    .into_iter()
+                    .map(|n| json!({"name": n, "type": "detail"}))
+                    .collect();
+                f.insert("links".into(), Value::Array(links));
+            }
+        } else if f.get("type").and_then(Value::as_str) == Some("links") {
+            f.insert("inferred".into(), json!(true));
+        }
+        out.insert(name.clone(), Value::Object(f));
+    }
+    let extensible = samples
+        .iter()
+        .any(|s| s.keys().any(|k| k != "links" && !meta.contains_key(k)));
+    (out, extensible)
+}
+
+fn convert_meta(m: &Map<String, Value>) -> Map<String, Value> {
+    let mut f = Map::new();
+    let ty = m.get("type").and_then(Value::as_str).unwrap_or("field");
+    if ty == "nested object" || ty == "object" {
+        f.insert("type".into(), json!("object"));
+        let mut sub = Map::new();
+        if let Some(children) = m
+            .get("children")
+            .or_else(|| m.get("fields"))
+            .and_then(Value::as_object)
+        {
+            for (k, c) in children {
+                if let Some(c) = c.as_object() {
+                    sub.insert(k.clone(), Value::Object(convert_meta(c)));
+                }
+            }
+        }
+        f.insert("fields".into(), Value::Object(sub));
+    } else {
+        f.insert("type".into(), json!(ty));
+    }
+    for k in [
+        "required",
+        "read_only",
+        "label",
+        "max_length",
+        "min_length",
+        "min_value",
+        "max_value",
+        "choices",
+    ] {
+        if let Some(v) = m.get(k) {
+            f.insert(k.into(), v.clone());
+        }
+    }
+    f
+}
+
+/// Fields guessed from records (no metadata): read-only, types from values.
+fn sample_fields(samples: &[&Map<String, Value>]) -> Option<Map<String, Value>> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut out = Map::new();
+    for s in samples {
+        for (k, v) in s.iter() {
+            let guess = guess_type(v);
+            let entry = out.entry(k.clone()).or_insert_with(
+                || json!({"type": guess, "read_only": true, "required": false, "inferred": true}),
+            );
+            // a null seen first: take a better guess from a later record
+            if entry.get("type").and_then(Value::as_str) == Some("field") && guess != "field" {
+                entry["type"] = json!(guess);
+            }
+            if guess == "links" {
+                if let Some(l) = v.as_object() {
+                    let links: Vec<Value> = l
+                        .keys()
+                        .map(|n| json!({"name": n, "type": "detail"}))
+                        .collect();
+                    entry["links"] = Value::Array(links);
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+fn guess_type(v: &Value) -> &'static str {
+    match v {
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "float",
+        Value::String(s) => {
+            let b = s.as_bytes();
+            let digits = |r: std::ops::Range<usize>| {
+                b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit))
+            };
+            if b.len() >= 10
+                && digits(0..4)
+                && b[4] == b'-'
+                && digits(5..7)
+                && b[7] == b'-'
+                && digits(8..10)
+            {
+                if b.len() > 10 { "datetime" } else { "date" }
+            } else {
+                "string"
+            }
+        }
+        Value::Object(m) if m.values().all(Value::is_string) && m.contains_key("self") => "links",
+        _ => "field",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_singularized_and_camel_cased() {
+        assert_eq!(singular("classes"), "class");
+        assert_eq!(singular("api_keys"), "api_key");
+        assert_eq!(singular("entries"), "entry");
+        assert_eq!(singular("history"), "history");
+        assert_eq!(camel("api_key"), "ApiKey");
+        assert_eq!(
+            view_resource_name("Data Object List").as_deref(),
+            Some("DataObject")
+        );
+        assert_eq!(view_resource_name("Class Detail").as_deref(), Some("Class"));
+    }
+
+    #[test]
+    fn links_become_paths() {
+        assert_eq!(
+            link_path(&json!("/v1.1/instances/x/?page=2")).as_deref(),
+            Some("/v1.1/instances/x/")
+        );
+        assert_eq!(
+            link_path(&json!("https://h/v1.1/account")).as_deref(),
+            Some("/v1.1/account/")
+        );
+        assert_eq!(link_path(&json!(3)), None);
+    }
+
+    #[test]
+    fn record_paths_become_templates() {
+        let http = Http::new("http://127.0.0.1:9", Some("k"));
+        let Ok(http) = http else { panic!("client") };
+        let mut w = Walker::new(&http, "/v1.1/instances/s/".into());
+        assert!(w.register_item("/v1.1/instances/", "/v1.1/instances/s/"));
+        assert!(w.register_item(
+            "/v1.1/instances/s/classes/",
+            "/v1.1/instances/s/classes/book/"
+        ));
+        assert!(!w.register_item(
+            "/v1.1/instances/s/classes/",
+            "/v1.1/instances/s/other/book/"
+        ));
+        assert_eq!(
+            w.template_of("/v1.1/instances/s/classes/book/objects/"),
+            "/v1.1/instances/{instance}/classes/{class}/objects/"
+        );
+        assert!(w.in_scope("/v1.1/instances/s/users/"));
+        assert!(!w.in_scope("/v1.1/instances/someone-elses/users/"));
+        assert!(w.in_scope("/v1.1/account/"));
+        assert!(!w.in_scope("/v1.1/schema/"));
+    }
+
+    #[test]
+    fn observations_group_into_resources() {
+        let mut obs = BTreeMap::new();
+        let meta = json!({"name": {"type": "string", "required": true, "read_only": false},
+                          "id": {"type": "integer", "required": false, "read_only": true},
+                          "password": {"type": "string", "required": true, "read_only": false},
+                          "links": {"type": "links", "required": false, "read_only": true}});
+        let mut actions = BTreeMap::new();
+        if let Value::Object(m) = meta {
+            actions.insert("post".to_owned(), m);
+        }
+        obs.insert(
+            "/v1.1/instances/{instance}/users/".to_owned(),
+            Obs {
+                kind: Kind::Collection,
+                options_ok: true,
+                get_ok: true,
+                view_name: Some("User List".into()),
+                actions: actions.clone(),
+                allow: Some(["get", "post"].iter().map(|s| (*s).to_owned()).collect()),
+                ..Obs::default()
+            },
+        );
+        let mut detail_actions = actions;
+        if let Some(p) = detail_actions.remove("post") {
+            detail_actions.insert("put".into(), p);
+        }
+        let sample = json!({"id": 7, "name": "n", "extra": 1, "links": {"self": "/v1.1/instances/s/users/7/", "reset-key": "/v1.1/instances/s/users/7/reset_key/"}});
+        obs.insert(
+            "/v1.1/instances/{instance}/users/{user}/".to_owned(),
+            Obs {
+                kind: Kind::Record,
+                options_ok: true,
+                get_ok: true,
+                actions: detail_actions,
+                samples: sample.as_object().cloned().into_iter().collect(),
+                ..Obs::default()
+            },
+        );
+        obs.insert(
+            "/v1.1/instances/{instance}/users/{user}/reset_key/".to_owned(),
+            Obs {
+                kind: Kind::Other,
+                options_ok: true,
+                allow: Some(BTreeSet::from(["post".to_owned()])),
+                ..Obs::default()
+            },
+        );
+        obs.insert(
+            "/v1.1/instances/{instance}/groups/".to_owned(),
+            Obs {
+                kind: Kind::Collection,
+                options_ok: true,
+                get_ok: true,
+                ..Obs::default()
+            },
+        );
+        let (doc, unreachable) = build_document(&obs, &BTreeMap::new());
+        let users = doc
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["name"] == "User"))
+            .cloned();
+        let Some(users) = users else {
+            panic!("no User in {doc:#}")
+        };
+        assert_eq!(users["extensible"], json!(true));
+        let f = &users["endpoints"]["detail"]["fields"];
+        assert_eq!(f["password"]["write_only"], json!(true));
+        assert_eq!(f["id"]["primary_key"], json!(true));
+        assert_eq!(
+            f["links"]["links"],
+            json!([{"name": "reset-key", "type": "detail"}, {"name": "self", "type": "detail"}])
+        );
+        assert_eq!(users["endpoints"]["reset_key"]["methods"], json!(["post"]));
+        assert_eq!(
+            users["endpoints"]["detail"]["properties"],
+            json!(["instance", "user"])
+        );
+        // the groups collection: no detail reached, no fields known
+        let groups = doc
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["name"] == "Group"))
+            .cloned();
+        let Some(groups) = groups else {
+            panic!("no Group in {doc:#}")
+        };
+        assert_eq!(groups["fields_unknown"], json!(true));
+        assert_eq!(unreachable.len(), 1, "{unreachable:?}");
+        assert!(
+            unreachable[0]
+                .path
+                .starts_with("/v1.1/instances/{instance}/groups/")
+        );
+    }
+
+    #[test]
+    fn types_are_guessed_from_values() {
+        assert_eq!(
+            guess_type(&json!("2026-11-22T17:37:25.474230Z")),
+            "datetime"
+        );
+        assert_eq!(guess_type(&json!("2026-11-22")), "date");
+        assert_eq!(guess_type(&json!("abc")), "string");
+        assert_eq!(guess_type(&json!(3)), "integer");
+        assert_eq!(guess_type(&json!(3.5)), "float");
+        assert_eq!(guess_type(&json!({"self": "/x/"})), "links");
+        assert_eq!(guess_type(&json!(null)), "field");
+    }
+}
