@@ -1,0 +1,2 @@
+//! The `syncano-schema` binary: exit codes and outputs of check, diff, generate
+//! and fetch.
