@@ -1,3 +1,331 @@
-//! placeholder
+//! `syncano-emulator`: a local Syncano API v1.1 server driven by the schema
+//! snapshot the SDK is generated from.
+//!
+//! Routes come from the schema model of `syncano-codegen`; the semantics
+//! (auth, tenancy, classes and data objects, paging, batch, channels ...)
+//! follow the API reference. State lives in memory, or in SQLite inside a data
+//! directory (every acknowledged write is on disk before the answer leaves).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), syncano_emulator::Error> {
+//! use syncano_emulator::{Emulator, EmulatorConfig};
+//! let running = Emulator::start(EmulatorConfig::default()).await?;
+//! println!("{} {}", running.base_url(), running.account_key());
+//! running.shutdown().await;
+//! # Ok(()) }
+//! ```
 
 pub mod dataobjects;
+
+mod accounts;
+mod api;
+mod auth;
+mod batch;
+mod channels;
+mod classes;
+mod engine;
+mod instances;
+mod objects;
+mod options;
+mod paging;
+mod persist;
+mod query_bridge;
+mod ratelimit;
+mod render;
+pub mod schema_shim;
+mod scripts;
+mod server;
+mod spec;
+mod store;
+mod time;
+mod users;
+mod validate;
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use scripts::EXECUTION_DISABLED;
+
+/// The schema snapshot compiled into the emulator (used unless
+/// [`EmulatorConfig::schema_path`] names another document).
+pub const EMBEDDED_SCHEMA: &str = include_str!("../tests/fixtures/interim-schema.json");
+
+/// Default e-mail of the pre-registered admin account.
+pub const DEFAULT_EMAIL: &str = "admin@example.com";
+/// Default password of the pre-registered admin account.
+pub const DEFAULT_PASSWORD: &str = "syncano-emulator";
+
+/// Errors starting the emulator.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The schema document could not be read or parsed.
+    #[error("schema: {0}")]
+    Schema(String),
+    /// The data directory could not be opened.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// The address could not be bound.
+    #[error("bind {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// How to start the emulator.
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    /// Address to bind (default 127.0.0.1).
+    pub bind: IpAddr,
+    /// Port (0 = a free port, the default).
+    pub port: u16,
+    /// Directory for the SQLite store; `None` keeps everything in memory.
+    pub data_dir: Option<PathBuf>,
+    /// Another schema document instead of the embedded snapshot.
+    pub schema_path: Option<PathBuf>,
+    /// E-mail of the pre-registered admin.
+    pub account_email: String,
+    /// Password of the pre-registered admin.
+    pub account_password: String,
+    /// A fixed account key for the pre-registered admin (40 hex characters
+    /// recommended); `None` generates one (kept across restarts with a data dir).
+    pub account_key: Option<String>,
+    /// Maximum request body size in bytes (default 1 MiB).
+    pub body_limit: usize,
+    /// Rate limit (requests per second per key, anonymous); off when `None`.
+    pub rate_limit: Option<(u32, u32)>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            data_dir: None,
+            schema_path: None,
+            account_email: DEFAULT_EMAIL.into(),
+            account_password: DEFAULT_PASSWORD.into(),
+            account_key: None,
+            body_limit: 1024 * 1024,
+            rate_limit: None,
+        }
+    }
+}
+
+impl fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("bind", &self.bind)
+            .field("port", &self.port)
+            .field("data_dir", &self.data_dir)
+            .field("schema_path", &self.schema_path)
+            .field("account_email", &self.account_email)
+            .field("account_password", &"<redacted>")
+            .field(
+                "account_key",
+                &self.account_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("body_limit", &self.body_limit)
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
+}
+
+/// The emulator.
+pub struct Emulator;
+
+/// A running emulator; dropping it stops the server too.
+pub struct RunningEmulator {
+    addr: SocketAddr,
+    account_key: String,
+    account_email: String,
+    account_password: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for RunningEmulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningEmulator")
+            .field("addr", &self.addr)
+            .field("account_email", &self.account_email)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Loads the schema, opens the store, binds and serves in the background
+    /// on the current tokio runtime.
+    pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Error> {
+        let (text, source) = match &config.schema_path {
+            Some(p) => (
+                std::fs::read_to_string(p)
+                    .map_err(|e| Error::Schema(format!("{}: {e}", p.display())))?,
+                p.display().to_string(),
+            ),
+            None => (EMBEDDED_SCHEMA.to_owned(), "syncano-v1.1.json".to_owned()),
+        };
+        let schema =
+            crate::schema_shim::parse(&text, &source).map_err(|e| Error::Schema(e.to_string()))?;
+        let document: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| Error::Schema(e.to_string()))?;
+        let spec = spec::Spec::new(schema, document);
+        let mut store = match &config.data_dir {
+            Some(dir) => {
+                let p = persist::Persist::open(dir).map_err(|e| Error::Storage(e.to_string()))?;
+                store::Store::with_persist(p).map_err(|e| Error::Storage(e.to_string()))?
+            }
+            None => store::Store::memory(),
+        };
+        let account_key =
+            ensure_admin(&mut store, &config).map_err(|e| Error::Storage(e.to_string()))?;
+        let app = Arc::new(server::App {
+            spec,
+            store: Mutex::new(store),
+            settings: engine::Settings {
+                body_limit: config.body_limit,
+                ..engine::Settings::default()
+            },
+            limiter: config
+                .rate_limit
+                .map(|(k, a)| ratelimit::Limiter::new(k, a)),
+        });
+        let addr = SocketAddr::new(config.bind, config.port);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| Error::Bind { addr, source })?;
+        let router = axum::Router::new().fallback(server::handle).with_state(app);
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                let _ = rx.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!("emulator server error: {e}");
+            }
+        });
+        Ok(RunningEmulator {
+            addr,
+            account_key,
+            account_email: config.account_email.clone(),
+            account_password: config.account_password.clone(),
+            stop: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+/// Makes sure the pre-registered admin exists; returns its key.
+fn ensure_admin(
+    store: &mut store::Store,
+    config: &EmulatorConfig,
+) -> Result<String, store::StoreError> {
+    let existing = store.collection(auth::ACCOUNTS).and_then(|c| {
+        c.iter()
+            .find(|(_, r)| {
+                r.get("email").and_then(serde_json::Value::as_str)
+                    == Some(config.account_email.as_str())
+            })
+            .map(|(k, r)| (k.clone(), r.clone()))
+    });
+    let key = match existing {
+        Some((k, mut rec)) => {
+            let mut changed = false;
+            if let Some(want) = &config.account_key {
+                if rec.get("account_key").and_then(serde_json::Value::as_str) != Some(want) {
+                    rec.insert("account_key".into(), serde_json::json!(want));
+                    changed = true;
+                }
+            }
+            if rec.get("password").and_then(serde_json::Value::as_str)
+                != Some(config.account_password.as_str())
+            {
+                rec.insert(
+                    "password".into(),
+                    serde_json::json!(config.account_password),
+                );
+                changed = true;
+            }
+            let key = rec
+                .get("account_key")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            if changed {
+                store.put(auth::ACCOUNTS, k, rec)?;
+            }
+            key
+        }
+        None => {
+            let (_, rec) = accounts::create_account(
+                store,
+                &config.account_email,
+                &config.account_password,
+                "Emulator",
+                "Admin",
+                config.account_key.clone(),
+            )?;
+            rec.get("account_key")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    store.commit()?;
+    Ok(key)
+}
+
+impl RunningEmulator {
+    /// The base URL, e.g. `http://127.0.0.1:40123` (API paths start with `/v1.1/`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The account key of the pre-registered admin.
+    pub fn account_key(&self) -> &str {
+        &self.account_key
+    }
+
+    /// The e-mail of the pre-registered admin.
+    pub fn account_email(&self) -> &str {
+        &self.account_email
+    }
+
+    /// The password of the pre-registered admin.
+    pub fn account_password(&self) -> &str {
+        &self.account_password
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}

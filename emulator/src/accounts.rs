@@ -1,0 +1,229 @@
+//! The admin account: register, auth (401 bodies), reset_key, the account
+//! detail; account invitations go through the generic engine.
+
+use crate::schema_shim::HttpMethod;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::api::{HResult, Req, Resp};
+use crate::auth::{self, ACCOUNTS, Caller};
+use crate::engine::{self, Ctx, Target};
+use crate::render;
+use crate::store::{Key, Record, Store, StoreError};
+
+/// The fields of an account shown in responses.
+pub fn account_view(ctx: &Ctx<'_>, res: Option<usize>, id: i64, rec: &Record) -> Value {
+    let segs = vec!["v1.1".to_owned(), "account".to_owned()];
+    let mut v = match res {
+        Some(r) => render::render(ctx.spec, r, Some(&segs), rec),
+        None => json!({}),
+    };
+    if let Some(o) = v.as_object_mut() {
+        o.insert("id".into(), json!(id));
+        for k in [
+            "email",
+            "first_name",
+            "last_name",
+            "account_key",
+            "is_active",
+            "has_password",
+        ] {
+            if let Some(x) = rec.get(k) {
+                o.insert(k.into(), x.clone());
+            }
+        }
+        o.remove("password");
+    }
+    v
+}
+
+fn account_resource(ctx: &Ctx<'_>) -> Option<usize> {
+    ctx.spec.routes.iter().find_map(|r| {
+        let e = ctx.spec.resources.get(r.res)?.endpoints.get(r.ep)?;
+        (e.path == "/v1.1/account/").then_some(r.res)
+    })
+}
+
+/// Creates an account; returns its id and record.
+pub fn create_account(
+    store: &mut Store,
+    email: &str,
+    password: &str,
+    first_name: &str,
+    last_name: &str,
+    key: Option<String>,
+) -> Result<(i64, Record), StoreError> {
+    let id = store.next_id(&format!("{ACCOUNTS}#seq"))?;
+    let now = crate::time::now();
+    let mut r = Record::new();
+    r.insert("id".into(), json!(id));
+    r.insert("email".into(), json!(email));
+    r.insert("password".into(), json!(password));
+    r.insert("first_name".into(), json!(first_name));
+    r.insert("last_name".into(), json!(last_name));
+    r.insert("is_active".into(), json!(true));
+    r.insert("has_password".into(), json!(true));
+    r.insert(
+        "account_key".into(),
+        json!(key.unwrap_or_else(auth::new_key)),
+    );
+    r.insert("created_at".into(), json!(now));
+    store.put(ACCOUNTS, Key::Int(id), r.clone())?;
+    Ok((id, r))
+}
+
+fn find_by_email(store: &Store, email: &str) -> Option<(i64, Record)> {
+    let want = email.to_lowercase();
+    store.collection(ACCOUNTS).and_then(|c| {
+        c.iter().find_map(|(k, r)| match k {
+            Key::Int(id)
+                if r.get("email")
+                    .and_then(Value::as_str)
+                    .map(str::to_lowercase)
+                    == Some(want.clone()) =>
+            {
+                Some((*id, r.clone()))
+            }
+            _ => None,
+        })
+    })
+}
+
+fn str_field(body: &Value, name: &str, errors: &mut serde_json::Map<String, Value>) -> String {
+    match body.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(Value::String(_)) => {
+            errors.insert(name.into(), json!(["This field may not be blank."]));
+            String::new()
+        }
+        Some(Value::Null) | None => {
+            errors.insert(name.into(), json!(["This field is required."]));
+            String::new()
+        }
+        Some(_) => {
+            errors.insert(name.into(), json!(["Not a valid string."]));
+            String::new()
+        }
+    }
+}
+
+/// Handles `/v1.1/account/...`.
+pub fn handle(
+    ctx: &mut Ctx<'_>,
+    req: &Req,
+    t: &Target,
+    caller: &Caller,
+    hm: HttpMethod,
+) -> HResult<Resp> {
+    let res = account_resource(ctx);
+    match t.norm.as_str() {
+        "/v1.1/account/register/" => {
+            let body = req.body_or_empty();
+            if !body.is_object() {
+                return Err(Resp::bad(crate::validate::not_a_dict(&body)));
+            }
+            let mut errors = serde_json::Map::new();
+            let email = str_field(&body, "email", &mut errors);
+            let password = str_field(&body, "password", &mut errors);
+            if !(email.is_empty() || email.contains('@') && email.len() <= 254) {
+                errors.insert("email".into(), json!(["Enter a valid email address."]));
+            }
+            if !errors.is_empty() {
+                return Err(Resp::bad(Value::Object(errors)));
+            }
+            if find_by_email(ctx.store, &email).is_some() {
+                return Err(Resp::field_error(
+                    "email",
+                    "This email address is already in use.",
+                ));
+            }
+            let first = body.get("first_name").and_then(Value::as_str).unwrap_or("");
+            let last = body.get("last_name").and_then(Value::as_str).unwrap_or("");
+            let (id, rec) = create_account(ctx.store, &email, &password, first, last, None)?;
+            Ok(Resp::created(account_view(ctx, res, id, &rec)))
+        }
+        "/v1.1/account/auth/" => {
+            let body = req.body_or_empty();
+            if !body.is_object() {
+                return Err(Resp::bad(crate::validate::not_a_dict(&body)));
+            }
+            let mut errors = serde_json::Map::new();
+            let email = str_field(&body, "email", &mut errors);
+            let password = str_field(&body, "password", &mut errors);
+            if !errors.is_empty() {
+                return Err(Resp::bad(Value::Object(errors)));
+            }
+            let Some((id, rec)) = find_by_email(ctx.store, &email) else {
+                return Err(Resp::detail(StatusCode::UNAUTHORIZED, "Invalid email."));
+            };
+            if rec.get("password").and_then(Value::as_str) != Some(password.as_str()) {
+                return Err(Resp::detail(StatusCode::UNAUTHORIZED, "Invalid password."));
+            }
+            Ok(Resp::ok(account_view(ctx, res, id, &rec)))
+        }
+        n if n.starts_with("/v1.1/account/auth/") => Err(Resp::detail(
+            StatusCode::BAD_REQUEST,
+            "Social authentication is not available in the emulator.",
+        )),
+        _ => {
+            let Caller::Admin { account } = caller else {
+                return Err(Resp::forbidden());
+            };
+            let account = *account;
+            match t.norm.as_str() {
+                "/v1.1/account/" => {
+                    let mut rec = ctx
+                        .store
+                        .get(ACCOUNTS, &Key::Int(account))
+                        .cloned()
+                        .ok_or_else(Resp::not_found)?;
+                    if hm != HttpMethod::Get {
+                        let body = req.body_or_empty();
+                        if !body.is_object() {
+                            return Err(Resp::bad(crate::validate::not_a_dict(&body)));
+                        }
+                        let mut errors = serde_json::Map::new();
+                        for k in ["first_name", "last_name"] {
+                            match body.get(k) {
+                                Some(Value::String(s)) if s.chars().count() <= 35 => {
+                                    rec.insert(k.into(), json!(s));
+                                }
+                                Some(Value::String(_)) => {
+                                    errors.insert(
+                                        k.into(),
+                                        json!([
+                                            "Ensure this field has no more than 35 characters."
+                                        ]),
+                                    );
+                                }
+                                Some(Value::Null) | None => {}
+                                Some(_) => {
+                                    errors.insert(k.into(), json!(["Not a valid string."]));
+                                }
+                            }
+                        }
+                        if !errors.is_empty() {
+                            return Err(Resp::bad(Value::Object(errors)));
+                        }
+                        ctx.store.put(ACCOUNTS, Key::Int(account), rec.clone())?;
+                    }
+                    Ok(Resp::ok(render::select(
+                        req,
+                        account_view(ctx, res, account, &rec),
+                    )))
+                }
+                "/v1.1/account/reset_key/" => {
+                    let mut rec = ctx
+                        .store
+                        .get(ACCOUNTS, &Key::Int(account))
+                        .cloned()
+                        .ok_or_else(Resp::not_found)?;
+                    rec.insert("account_key".into(), json!(auth::new_key()));
+                    ctx.store.put(ACCOUNTS, Key::Int(account), rec.clone())?;
+                    Ok(Resp::ok(account_view(ctx, res, account, &rec)))
+                }
+                _ => engine::generic(ctx, req, t, hm),
+            }
+        }
+    }
+}

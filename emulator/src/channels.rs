@@ -1,0 +1,256 @@
+//! Channels: publish (201) appends a change to the history; history filtered
+//! by `room` and `last_id`; poll answers at once (no long poll).
+
+use crate::schema_shim::HttpMethod;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::api::{HResult, Req, Resp};
+use crate::auth::Caller;
+use crate::engine::{self, Ctx, Target};
+use crate::render;
+use crate::spec::join;
+use crate::store::{Key, Record};
+
+fn history_res(ctx: &Ctx<'_>) -> Option<usize> {
+    ctx.spec.routes.iter().find_map(|r| {
+        let e = ctx.spec.resources.get(r.res)?.endpoints.get(r.ep)?;
+        (e.name == "list" && e.path.ends_with("/history/") && e.path.contains("/channels/"))
+            .then_some(r.res)
+    })
+}
+
+/// One change to append to a channel's history.
+pub struct Change<'a> {
+    /// The room, if any.
+    pub room: Option<&'a str>,
+    /// `custom`, `create`, `update` or `delete`.
+    pub action: &'a str,
+    /// Who made it.
+    pub author: Value,
+    /// Metadata.
+    pub metadata: Value,
+    /// Payload.
+    pub payload: Value,
+}
+
+/// Appends a change to a channel's history (used by publish and by object
+/// writes on objects that name a channel). `base` is the instance path.
+pub fn append_change(
+    ctx: &mut Ctx<'_>,
+    base: &str,
+    channel: &str,
+    change: Change<'_>,
+) -> HResult<(i64, Record)> {
+    let Change {
+        room,
+        action,
+        author,
+        metadata,
+        payload,
+    } = change;
+    let coll = format!(
+        "{base}channels/{}/history/",
+        crate::spec::encode_segment(channel)
+    );
+    let id = ctx.store.next_id(&format!("{coll}#seq"))?;
+    let mut r = Record::new();
+    r.insert("id".into(), json!(id));
+    r.insert("created_at".into(), json!(crate::time::now()));
+    r.insert("action".into(), json!(action));
+    r.insert("author".into(), author);
+    r.insert("metadata".into(), metadata);
+    r.insert("payload".into(), payload);
+    r.insert("room".into(), room.map_or(Value::Null, |s| json!(s)));
+    ctx.store.put(&coll, Key::Int(id), r.clone())?;
+    Ok((id, r))
+}
+
+fn change_view(ctx: &Ctx<'_>, history_segs: &[String], id: i64, rec: &Record) -> Value {
+    let mut segs = history_segs.to_vec();
+    segs.push(id.to_string());
+    let mut v = match history_res(ctx) {
+        Some(res) => render::render(ctx.spec, res, Some(&segs), rec),
+        None => json!({}),
+    };
+    if let Some(o) = v.as_object_mut() {
+        for k in [
+            "id",
+            "created_at",
+            "action",
+            "author",
+            "metadata",
+            "payload",
+        ] {
+            if let Some(x) = rec.get(k) {
+                o.insert(k.into(), x.clone());
+            }
+        }
+        if let Some(Value::String(room)) = rec.get("room") {
+            if let Some(Value::Object(m)) = o.get_mut("metadata") {
+                m.insert("room".into(), json!(room));
+            }
+        }
+    }
+    v
+}
+
+/// Handles publish, history and poll; `Ok(None)` for the generic engine.
+pub fn handle(
+    ctx: &mut Ctx<'_>,
+    req: &Req,
+    t: &Target,
+    caller: &Caller,
+    hm: HttpMethod,
+) -> HResult<Option<Resp>> {
+    let base = t.instance_path().unwrap_or_default();
+    let rel = t.rel.clone().unwrap_or_default();
+    let Some(channel) = t.m.segs.get(4).cloned() else {
+        return Ok(None);
+    };
+    let chan = || {
+        ctx.store
+            .get(&format!("{base}channels/"), &Key::Str(channel.clone()))
+            .cloned()
+    };
+    match rel.as_str() {
+        "channels/{}/publish/" => {
+            let ch = chan().ok_or_else(Resp::not_found)?;
+            if !caller.is_privileged() {
+                let custom = ch
+                    .get("custom_publish")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                let other = ch.get("other_permissions").and_then(Value::as_str) == Some("publish");
+                if !(custom || other) {
+                    return Err(Resp::forbidden());
+                }
+            }
+            let body = req.body_or_empty();
+            if !body.is_object() {
+                return Err(Resp::bad(crate::validate::not_a_dict(&body)));
+            }
+            let payload = body.get("payload").cloned().unwrap_or(json!({}));
+            if !payload.is_object() {
+                return Err(Resp::field_error(
+                    "payload",
+                    "Invalid payload format. Expected a dictionary.",
+                ));
+            }
+            let room = match body.get("room") {
+                Some(Value::String(s)) if s.chars().count() <= 128 => Some(s.clone()),
+                Some(Value::String(_)) => {
+                    return Err(Resp::field_error(
+                        "room",
+                        "Ensure this field has no more than 128 characters.",
+                    ));
+                }
+                None | Some(Value::Null) => None,
+                Some(_) => return Err(Resp::field_error("room", "Not a valid string.")),
+            };
+            let separate = ch.get("type").and_then(Value::as_str) == Some("separate_rooms");
+            if separate && room.is_none() {
+                return Err(Resp::field_error("room", "This field is required."));
+            }
+            let author = match caller {
+                Caller::Admin { account } => json!({"admin": account}),
+                Caller::Key { user: Some(u), .. } => json!({"user": u}),
+                _ => json!({}),
+            };
+            let (id, rec) = append_change(
+                ctx,
+                &base,
+                &channel,
+                Change {
+                    room: room.as_deref(),
+                    action: "custom",
+                    author,
+                    metadata: json!({"type": "message"}),
+                    payload,
+                },
+            )?;
+            let mut hsegs = t.m.segs[..5].to_vec();
+            hsegs.push("history".into());
+            Ok(Some(Resp::json(
+                StatusCode::CREATED,
+                change_view(ctx, &hsegs, id, &rec),
+            )))
+        }
+        "channels/{}/history/" | "channels/{}/poll/" => {
+            let room = req.q("room").map(str::to_owned);
+            let last_id: Option<i64> =
+                match req.q("last_id") {
+                    None | Some("") => None,
+                    Some(s) => Some(s.parse().map_err(|_| {
+                        Resp::field_error("last_id", "A valid integer is required.")
+                    })?),
+                };
+            let mut hsegs = t.m.segs[..5].to_vec();
+            hsegs.push("history".into());
+            let coll = join(&hsegs);
+            let items: Vec<(Key, Record)> = ctx
+                .store
+                .collection(&coll)
+                .map(|c| {
+                    c.iter()
+                        .filter(|(k, r)| {
+                            let room_ok = match &room {
+                                Some(want) => r.get("room").and_then(Value::as_str) == Some(want),
+                                None => true,
+                            };
+                            let id_ok = match (k, last_id) {
+                                (Key::Int(i), Some(l)) => *i > l,
+                                _ => true,
+                            };
+                            room_ok && id_ok
+                        })
+                        .map(|(k, r)| (k.clone(), r.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if rel.ends_with("poll/") {
+                return Ok(Some(match items.first() {
+                    Some((Key::Int(id), r)) => Resp::ok(change_view(ctx, &hsegs, *id, r)),
+                    _ => Resp::no_content(),
+                }));
+            }
+            let mut resp = engine::page_records(ctx, req, t, items)?;
+            if let Some(objs) = resp
+                .body
+                .as_mut()
+                .and_then(|b| b.get_mut("objects"))
+                .and_then(Value::as_array_mut)
+            {
+                for o in objs.iter_mut() {
+                    if let Some(id) = o.get("id").and_then(Value::as_i64) {
+                        if let Some(r) = ctx.store.get(&coll, &Key::Int(id)) {
+                            *o = render::select(req, change_view(ctx, &hsegs, id, r));
+                        }
+                    }
+                }
+            }
+            Ok(Some(resp))
+        }
+        "channels/{}/history/{}/" => {
+            let id: i64 =
+                t.m.segs
+                    .get(6)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(Resp::not_found)?;
+            let hsegs = t.m.segs[..6].to_vec();
+            let r = ctx
+                .store
+                .get(&join(&hsegs), &Key::Int(id))
+                .cloned()
+                .ok_or_else(Resp::not_found)?;
+            Ok(Some(Resp::ok(render::select(
+                req,
+                change_view(ctx, &hsegs, id, &r),
+            ))))
+        }
+        _ => {
+            let _ = hm;
+            Ok(None)
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! Classes: their `schema` (validated by [`crate::dataobjects`]), `revision`,
+//! `status`, `objects_count`, `expected_revision`.
+
+use crate::schema_shim::HttpMethod;
+use serde_json::{Value, json};
+
+use crate::api::{HResult, Req, Resp};
+use crate::auth::Caller;
+use crate::dataobjects::schema::{
+    ClassField, SchemaContext, parse_class_schema_with, schema_to_json,
+};
+use crate::engine::{self, Ctx, Target};
+use crate::render;
+use crate::spec::join;
+use crate::store::{Key, Record};
+use crate::validate::Mode;
+
+/// Parses the stored schema of a class record.
+pub fn class_fields(rec: &Record) -> Vec<ClassField> {
+    let any = |_: &str| true;
+    let v = rec.get("schema").cloned().unwrap_or(json!([]));
+    parse_class_schema_with(
+        &v,
+        &SchemaContext {
+            previous: None,
+            class_exists: &any,
+        },
+    )
+    .unwrap_or_default()
+}
+
+fn errors_body(e: crate::dataobjects::FieldErrors) -> Value {
+    serde_json::to_value(e).unwrap_or_else(|_| json!({"schema": ["Invalid schema."]}))
+}
+
+/// Class name rule: lowercase letters, digits and `_`, starting with a letter, ≤ 64.
+pub fn class_name_error(name: &str) -> Option<String> {
+    if name.chars().count() > 64 {
+        return Some("Ensure this field has no more than 64 characters.".into());
+    }
+    let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        return Some(
+            "Enter a valid name consisting of letters, numbers and underscores, starting with a letter."
+                .into(),
+        );
+    }
+    None
+}
+
+/// Stores a class built from `body` (already validated) under `instance_base`
+/// (`/v1.1/instances/<name>/`). Used for `user_profile`.
+pub fn store_class(
+    ctx: &mut Ctx<'_>,
+    instance_base: &str,
+    name: &str,
+    body: Value,
+) -> HResult<Record> {
+    let now = crate::time::now();
+    let mut rec: Record = match body {
+        Value::Object(m) => m,
+        _ => Record::new(),
+    };
+    rec.insert("name".into(), json!(name));
+    rec.insert("status".into(), json!("ready"));
+    rec.insert("revision".into(), json!(1));
+    rec.entry("group").or_insert(Value::Null);
+    rec.entry("group_permissions").or_insert(json!("none"));
+    rec.entry("other_permissions")
+        .or_insert(json!("create_objects"));
+    rec.entry("metadata").or_insert(json!({}));
+    rec.entry("description").or_insert(json!(""));
+    rec.insert("created_at".into(), json!(now));
+    rec.insert("updated_at".into(), json!(now));
+    ctx.store.put(
+        &format!("{instance_base}classes/"),
+        Key::Str(name.to_owned()),
+        rec.clone(),
+    )?;
+    Ok(rec)
+}
+
+/// The collection of a class's objects.
+pub fn objects_coll(instance_base: &str, class: &str) -> String {
+    format!(
+        "{instance_base}classes/{}/objects/",
+        crate::spec::encode_segment(class)
+    )
+}
+
+fn view(ctx: &Ctx<'_>, t: &Target, segs: &[String], rec: &Record, status: Option<&str>) -> Value {
+    let mut v = render::render(ctx.spec, t.res, Some(segs), rec);
+    let count = ctx
+        .store
+        .collection(&format!("{}objects/", join(segs)))
+        .map_or(0, |c| c.len());
+    if let Some(o) = v.as_object_mut() {
+        o.insert("objects_count".into(), json!(count));
+        if let Some(s) = status {
+            o.insert("status".into(), json!(s));
+        }
+    }
+    v
+}
+
+fn check_schema(
+    ctx: &Ctx<'_>,
+    t: &Target,
+    schema: &Value,
+    previous: Option<&[ClassField]>,
+    own_name: &str,
+) -> HResult<Value> {
+    let base = t.instance_path().unwrap_or_default();
+    let classes = format!("{base}classes/");
+    let own = own_name.to_lowercase();
+    let exists = |n: &str| n == own || ctx.store.get(&classes, &Key::Str(n.to_owned())).is_some();
+    let fields = parse_class_schema_with(
+        schema,
+        &SchemaContext {
+            previous,
+            class_exists: &exists,
+        },
+    )
+    .map_err(|e| Resp::bad(errors_body(e)))?;
+    Ok(schema_to_json(&fields))
+}
+
+fn check_revision(req: &Req, rec: &Record) -> HResult<()> {
+    let current = rec.get("revision").and_then(Value::as_i64).unwrap_or(1);
+    if let Some(exp) = req.body.as_ref().and_then(|b| b.get("expected_revision")) {
+        if exp.is_null() {
+            return Ok(());
+        }
+        let e = match exp {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        };
+        let Some(e) = e else {
+            return Err(Resp::field_error(
+                "expected_revision",
+                "A valid integer is required.",
+            ));
+        };
+        if e != current {
+            return Err(Resp::bad(json!({
+                "expected_revision": format!("Revision mismatch. Expected {e}, got {current}.")
+            })));
+        }
+    }
+    Ok(())
+}
+
+/// Handles `classes/` and `classes/{name}/`.
+pub fn handle(
+    ctx: &mut Ctx<'_>,
+    req: &Req,
+    t: &Target,
+    _caller: &Caller,
+    hm: HttpMethod,
+) -> HResult<Resp> {
+    let base = t.instance_path().unwrap_or_default();
+    match (t.kind, hm) {
+        (crate::spec::Kind::List, HttpMethod::Get) => {
+            let mut resp = engine::list(ctx, req, t, |_| true)?;
+            if let Some(objs) = resp
+                .body
+                .as_mut()
+                .and_then(|b| b.get_mut("objects"))
+                .and_then(Value::as_array_mut)
+            {
+                for o in objs.iter_mut() {
+                    if let Some(name) = o.get("name").and_then(Value::as_str) {
+                        let n = ctx
+                            .store
+                            .collection(&objects_coll(&base, name))
+                            .map_or(0, |c| c.len());
+                        if let Some(m) = o.as_object_mut() {
+                            if req
+                                .q("fields")
+                                .is_none_or(|f| f.split(',').any(|x| x.trim() == "objects_count"))
+                            {
+                                m.insert("objects_count".into(), json!(n));
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(resp)
+        }
+        (crate::spec::Kind::List, HttpMethod::Post) => {
+            let body = req.body_or_empty();
+            if let Some(n) = body.get("name").and_then(Value::as_str) {
+                if let Some(e) = class_name_error(n) {
+                    return Err(Resp::field_error("name", e));
+                }
+            }
+            let (key, mut rec) = engine::create_record(ctx, t, &body, Record::new())?;
+            let name = key.to_string();
+            let schema = rec.get("schema").cloned().unwrap_or(json!([]));
+            let schema = check_schema(ctx, t, &schema, None, &name)?;
+            rec.insert("schema".into(), schema);
+            let rec = store_class(ctx, &base, &name, Value::Object(rec))?;
+            let mut segs = t.m.segs.clone();
+            segs.push(name);
+            Ok(Resp::created(view(ctx, t, &segs, &rec, Some("migrating"))))
+        }
+        (crate::spec::Kind::Detail, _) => {
+            let (coll, key) = engine::detail_key(ctx, t)?;
+            let rec = ctx
+                .store
+                .get(&coll, &key)
+                .cloned()
+                .ok_or_else(Resp::not_found)?;
+            match hm {
+                HttpMethod::Get => Ok(Resp::ok(render::select(
+                    req,
+                    view(ctx, t, &t.m.segs, &rec, None),
+                ))),
+                HttpMethod::Delete => {
+                    ctx.store.remove(&coll, &key)?;
+                    ctx.store.remove_prefix(&join(&t.m.segs))?;
+                    Ok(Resp::no_content())
+                }
+                _ => {
+                    check_revision(req, &rec)?;
+                    let mode = if hm == HttpMethod::Patch {
+                        Mode::Update
+                    } else {
+                        Mode::Replace
+                    };
+                    let old_schema = rec.get("schema").cloned().unwrap_or(json!([]));
+                    let previous = class_fields(&rec);
+                    let mut new = engine::update_record(ctx, t, req, rec, mode)?;
+                    let mut changed = false;
+                    if let Some(s) = new.get("schema").cloned() {
+                        let s = check_schema(ctx, t, &s, Some(&previous), &key.to_string())?;
+                        changed = s != old_schema;
+                        new.insert("schema".into(), s);
+                    }
+                    let rev = new.get("revision").and_then(Value::as_i64).unwrap_or(1);
+                    if changed {
+                        new.insert("revision".into(), json!(rev + 1));
+                    }
+                    ctx.store.put(&coll, key, new.clone())?;
+                    let status = changed.then_some("migrating");
+                    Ok(Resp::ok(view(ctx, t, &t.m.segs, &new, status)))
+                }
+            }
+        }
+        _ => engine::generic(ctx, req, t, hm),
+    }
+}

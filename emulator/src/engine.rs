@@ -1,0 +1,774 @@
+//! The request dispatcher and the generic, schema-driven resource engine.
+//!
+//! Every request (including each sub-request of a batch) goes through
+//! [`dispatch`]: match a route of the schema, answer OPTIONS / 405, resolve the
+//! caller, check that every parent record in the path exists and belongs to
+//! the caller's tenancy, then hand over to the module that owns the resource's
+//! semantics, or to the generic list/detail engine.
+
+use std::cmp::Ordering;
+
+use crate::schema_shim::{HttpMethod, Resource};
+use axum::http::{Method, StatusCode};
+use serde_json::{Map, Value, json};
+
+use crate::api::{HResult, Req, Resp};
+use crate::auth::{self, Caller};
+use crate::paging;
+use crate::render;
+use crate::spec::{Kind, Matched, Spec, join, method_of};
+use crate::store::{Key, Record, Store};
+use crate::validate::{self, Mode};
+
+/// Emulator-wide settings the handlers read.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Maximum request body size in bytes.
+    pub body_limit: usize,
+    /// Maximum number of requests in one batch.
+    pub batch_limit: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            body_limit: 1024 * 1024,
+            batch_limit: 50,
+        }
+    }
+}
+
+/// Everything a handler needs.
+pub struct Ctx<'a> {
+    /// The schema and routes.
+    pub spec: &'a Spec,
+    /// The state (locked for the duration of the request).
+    pub store: &'a mut Store,
+    /// Settings.
+    pub settings: &'a Settings,
+}
+
+/// A request matched to a route of the schema.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Route index.
+    pub route: usize,
+    /// Resource index.
+    pub res: usize,
+    /// The match.
+    pub m: Matched,
+    /// The template with parameters written `{}`.
+    pub norm: String,
+    /// The template relative to `/v1.1/instances/{}/` (empty for the instance
+    /// detail itself); `None` outside instances.
+    pub rel: Option<String>,
+    /// The instance named in the path.
+    pub instance: Option<String>,
+    /// Standard or custom endpoint.
+    pub kind: Kind,
+}
+
+impl Target {
+    /// The resource.
+    pub fn resource<'s>(&self, spec: &'s Spec) -> Option<&'s Resource> {
+        spec.resources.get(self.res)
+    }
+
+    /// The concrete path of the instance (`/v1.1/instances/<name>/`).
+    pub fn instance_path(&self) -> Option<String> {
+        self.instance
+            .as_ref()
+            .map(|i| join(&["v1.1".into(), "instances".into(), i.clone()]))
+    }
+}
+
+fn norm_of(spec: &Spec, route: usize) -> String {
+    let mut s = String::from("/");
+    for seg in &spec.routes[route].segs {
+        match seg {
+            crate::spec::Seg::Lit(l) => s.push_str(l),
+            crate::spec::Seg::Param(_) => s.push_str("{}"),
+        }
+        s.push('/');
+    }
+    s
+}
+
+/// Handles one request.
+pub fn dispatch(ctx: &mut Ctx<'_>, req: &Req) -> Resp {
+    match route(ctx, req) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+fn method_not_allowed(m: &Method) -> Resp {
+    Resp::detail(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("Method \"{}\" not allowed.", m.as_str()),
+    )
+}
+
+fn route(ctx: &mut Ctx<'_>, req: &Req) -> HResult<Resp> {
+    let segs: Vec<String> = crate::spec::split(&req.path)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if segs.first().map(String::as_str) != Some("v1.1") {
+        return Err(Resp::not_found());
+    }
+    if segs.len() == 2 && segs[1] == "schema" && req.method == Method::GET {
+        return Ok(Resp::ok(ctx.spec.document.clone()));
+    }
+    let matched = ctx.spec.match_path(&req.path);
+    let Some(m) = matched else {
+        return link_root(ctx, req, &segs);
+    };
+    let route = m.route;
+    let res = ctx.spec.routes[route].res;
+    let kind = ctx.spec.routes[route].kind;
+    let norm = norm_of(ctx.spec, route);
+    let (rel, instance) = match norm.strip_prefix("/v1.1/instances/{}/") {
+        Some(rest) => (Some(rest.to_owned()), m.segs.get(2).cloned()),
+        None => (None, None),
+    };
+    let target = Target {
+        route,
+        res,
+        m,
+        norm,
+        rel,
+        instance,
+        kind,
+    };
+    if req.method == Method::OPTIONS {
+        return Ok(crate::options::metadata(ctx.spec, route));
+    }
+    let Some(hm) = method_of(&req.method) else {
+        return Err(method_not_allowed(&req.method));
+    };
+    let allowed = ctx
+        .spec
+        .endpoint(route)
+        .is_some_and(|e| e.methods.contains(&hm));
+    if !allowed {
+        return Err(method_not_allowed(&req.method));
+    }
+    // public endpoints
+    let public = target.norm == "/v1.1/schema/"
+        || target.norm == "/v1.1/account/register/"
+        || target.norm.starts_with("/v1.1/account/auth/")
+        || target.norm.starts_with("/v1.1/account/password/")
+        || target
+            .rel
+            .as_deref()
+            .is_some_and(|r| r.starts_with("endpoints/scripts/p/"));
+    if target.norm == "/v1.1/schema/" && hm == HttpMethod::Get {
+        return Ok(Resp::ok(ctx.spec.document.clone()));
+    }
+    let caller = auth::resolve(ctx.store, req, target.instance.as_deref())?;
+    if !public {
+        authorize(ctx, req, &target, &caller)?;
+    }
+    check_ancestors(ctx, &target, &caller)?;
+    handle(ctx, req, &target, &caller, hm)
+}
+
+/// Coarse permission checks (tenancy and key rights).
+fn authorize(ctx: &Ctx<'_>, req: &Req, t: &Target, caller: &Caller) -> HResult<()> {
+    match caller {
+        Caller::Anonymous => Err(Resp::forbidden()),
+        Caller::Admin { account } => {
+            if let Some(inst) = &t.instance {
+                let owner = ctx
+                    .store
+                    .get("/v1.1/instances/", &Key::Str(inst.clone()))
+                    .and_then(|r| r.get("__owner_account"))
+                    .and_then(Value::as_i64);
+                if owner.is_some_and(|o| o != *account) {
+                    return Err(Resp::detail(
+                        StatusCode::NOT_FOUND,
+                        "Instance was not found.",
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Caller::Key { .. } => match &t.rel {
+            None => Err(Resp::forbidden()),
+            Some(rel) => {
+                if auth::key_allows(caller, rel, &req.method) {
+                    Ok(())
+                } else {
+                    Err(Resp::forbidden())
+                }
+            }
+        },
+    }
+}
+
+/// Every parent in the path must exist: 404 `<Resource> was not found.`
+fn check_ancestors(ctx: &Ctx<'_>, t: &Target, _caller: &Caller) -> HResult<()> {
+    let route = &ctx.spec.routes[t.route];
+    for (ar, k) in &route.ancestors {
+        let ares = ctx.spec.routes[*ar].res;
+        let Some(ks) = ctx.spec.keys.get(ares) else {
+            continue;
+        };
+        let name = ctx
+            .spec
+            .resources
+            .get(ares)
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
+        let missing = || Resp::detail(StatusCode::NOT_FOUND, format!("{name} was not found."));
+        if *k == 0 || *k > t.m.segs.len() {
+            continue;
+        }
+        let coll = join(&t.m.segs[..k - 1]);
+        let key = Key::from_segment(&t.m.segs[k - 1], ks.auto).ok_or_else(missing)?;
+        if ctx.store.get(&coll, &key).is_none() {
+            return Err(missing());
+        }
+    }
+    Ok(())
+}
+
+/// `GET /v1.1/` and the other link roots: `{"links": {...}}`.
+fn link_root(ctx: &mut Ctx<'_>, req: &Req, segs: &[String]) -> HResult<Resp> {
+    let children = ctx.spec.children_of(segs);
+    if children.is_empty() {
+        return Err(Resp::not_found());
+    }
+    if req.method != Method::GET && req.method != Method::HEAD && req.method != Method::OPTIONS {
+        return Err(method_not_allowed(&req.method));
+    }
+    // under an instance: the caller must be allowed in and the instance must exist
+    if segs.len() >= 3 && segs[1] == "instances" {
+        let inst = segs[2].clone();
+        let caller = auth::resolve(ctx.store, req, Some(&inst))?;
+        match caller {
+            Caller::Anonymous => return Err(Resp::forbidden()),
+            Caller::Admin { account } => {
+                let owner = ctx
+                    .store
+                    .get("/v1.1/instances/", &Key::Str(inst.clone()))
+                    .map(|r| r.get("__owner_account").and_then(Value::as_i64));
+                match owner {
+                    None => {
+                        return Err(Resp::detail(
+                            StatusCode::NOT_FOUND,
+                            "Instance was not found.",
+                        ));
+                    }
+                    Some(Some(o)) if o != account => {
+                        return Err(Resp::detail(
+                            StatusCode::NOT_FOUND,
+                            "Instance was not found.",
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            Caller::Key { .. } => {}
+        }
+    }
+    let mut links = Map::new();
+    for c in children {
+        let mut p = segs.to_vec();
+        p.push(c.clone());
+        links.insert(c.replace('_', "-"), Value::String(join(&p)));
+    }
+    Ok(Resp::ok(json!({ "links": links })))
+}
+
+fn handle(
+    ctx: &mut Ctx<'_>,
+    req: &Req,
+    t: &Target,
+    caller: &Caller,
+    hm: HttpMethod,
+) -> HResult<Resp> {
+    let ep_name = ctx
+        .spec
+        .endpoint(t.route)
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
+    if t.norm.starts_with("/v1.1/account/") || t.norm.starts_with("/v1.1/account") {
+        return crate::accounts::handle(ctx, req, t, caller, hm);
+    }
+    if t.norm.starts_with("/v1.1/instances/")
+        && t.rel
+            .as_deref()
+            .is_none_or(|r| r.is_empty() || r == "rename/")
+    {
+        return crate::instances::handle(ctx, req, t, caller, hm);
+    }
+    let rel = t.rel.clone().unwrap_or_default();
+    if ep_name == "run" || rel.ends_with("/run/") {
+        return Err(crate::scripts::execution_disabled());
+    }
+    if rel == "batch/" {
+        return crate::batch::handle(ctx, req, t, caller);
+    }
+    if rel == "classes/" || rel == "classes/{}/" {
+        return crate::classes::handle(ctx, req, t, caller, hm);
+    }
+    if rel.starts_with("classes/{}/objects/") {
+        return crate::objects::handle(ctx, req, t, caller, hm);
+    }
+    if rel.starts_with("endpoints/data/{}/get/") || rel.starts_with("endpoints/data/{}/post/") {
+        return crate::objects::data_endpoint(ctx, req, t, caller, hm);
+    }
+    if rel.starts_with("users/") || rel.starts_with("user/") || rel.starts_with("groups/") {
+        if let Some(r) = crate::users::handle(ctx, req, t, caller, hm)? {
+            return Ok(r);
+        }
+    }
+    if rel.starts_with("channels/") {
+        if let Some(r) = crate::channels::handle(ctx, req, t, caller, hm)? {
+            return Ok(r);
+        }
+    }
+    if ep_name == "render" {
+        return Err(crate::scripts::rendering_disabled());
+    }
+    generic(ctx, req, t, hm)
+}
+
+/// The generic engine for list, detail and custom endpoints.
+pub fn generic(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HResult<Resp> {
+    match (t.kind, hm) {
+        (Kind::List, HttpMethod::Get) => list(ctx, req, t, |_| true),
+        (Kind::List, HttpMethod::Post) => {
+            let body = req.body_or_empty();
+            let coll = join(&t.m.segs);
+            let (key, rec) = create_record(ctx, t, &body, Record::new())?;
+            let rec = finish_create(ctx, t, &coll, key.clone(), rec)?;
+            let mut segs = t.m.segs.clone();
+            segs.push(key.to_string());
+            Ok(Resp::created(render::render(
+                ctx.spec,
+                t.res,
+                Some(&segs),
+                &rec,
+            )))
+        }
+        (Kind::List, _) => Err(method_not_allowed(&req.method)),
+        (Kind::Detail, _) => {
+            let (coll, key) = detail_key(ctx, t)?;
+            match hm {
+                HttpMethod::Get => {
+                    let rec = get_or_singleton(ctx, t, &coll, &key)?;
+                    Ok(Resp::ok(render::select(
+                        req,
+                        render::render(ctx.spec, t.res, Some(&t.m.segs), &rec),
+                    )))
+                }
+                HttpMethod::Put | HttpMethod::Patch | HttpMethod::Post => {
+                    let mode = if hm == HttpMethod::Patch {
+                        Mode::Update
+                    } else {
+                        Mode::Replace
+                    };
+                    let rec = get_or_singleton(ctx, t, &coll, &key)?;
+                    let rec = update_record(ctx, t, req, rec, mode)?;
+                    ctx.store.put(&coll, key, rec.clone())?;
+                    Ok(Resp::ok(render::render(
+                        ctx.spec,
+                        t.res,
+                        Some(&t.m.segs),
+                        &rec,
+                    )))
+                }
+                HttpMethod::Delete => {
+                    if ctx.store.remove(&coll, &key)?.is_none() {
+                        return Err(Resp::not_found());
+                    }
+                    ctx.store.remove_prefix(&join(&t.m.segs))?;
+                    Ok(Resp::no_content())
+                }
+            }
+        }
+        (Kind::Custom, _) => custom(ctx, req, t, hm),
+    }
+}
+
+/// The collection and key of a detail request.
+pub fn detail_key(ctx: &Ctx<'_>, t: &Target) -> HResult<(String, Key)> {
+    let ks = ctx.spec.keys.get(t.res).ok_or_else(Resp::not_found)?;
+    if ks.param.is_none() {
+        return Ok((join(&t.m.segs), Key::Str(String::new())));
+    }
+    let n = t.m.segs.len();
+    if n == 0 {
+        return Err(Resp::not_found());
+    }
+    let key = Key::from_segment(&t.m.segs[n - 1], ks.auto).ok_or_else(Resp::not_found)?;
+    Ok((join(&t.m.segs[..n - 1]), key))
+}
+
+fn get_or_singleton(ctx: &Ctx<'_>, t: &Target, coll: &str, key: &Key) -> HResult<Record> {
+    match ctx.store.get(coll, key) {
+        Some(r) => Ok(r.clone()),
+        None if ctx.spec.keys.get(t.res).is_some_and(|k| k.param.is_none()) => {
+            // singletons (configs) exist implicitly with their defaults
+            let mut r = Record::new();
+            let now = crate::time::now();
+            r.insert("created_at".into(), Value::String(now.clone()));
+            r.insert("updated_at".into(), Value::String(now));
+            Ok(r)
+        }
+        None => Err(Resp::not_found()),
+    }
+}
+
+/// Validates a create body and builds the record (not yet stored).
+pub fn create_record(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    body: &Value,
+    mut base: Record,
+) -> HResult<(Key, Record)> {
+    let fields = ctx.spec.write_fields(t.route);
+    let clean = validate::validate(fields, body, Mode::Create, &[]).map_err(Resp::bad)?;
+    let ks = ctx
+        .spec
+        .keys
+        .get(t.res)
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    let coll = join(&t.m.segs);
+    let key = if ks.auto {
+        Key::Int(ctx.store.next_id(&format!("{coll}#seq"))?)
+    } else {
+        let v = clean.get(&ks.field).cloned().unwrap_or(Value::Null);
+        let s = match v {
+            Value::String(s) => s,
+            Value::Null => return Err(Resp::field_error(&ks.field, "This field is required.")),
+            other => other.to_string(),
+        };
+        let key = Key::Str(s);
+        if ctx.store.get(&coll, &key).is_some() {
+            let name = t
+                .resource(ctx.spec)
+                .map(|r| r.name.clone())
+                .unwrap_or_default();
+            return Err(Resp::field_error(
+                &ks.field,
+                format!("{name} with this {} already exists.", ks.field),
+            ));
+        }
+        key
+    };
+    for (k, v) in clean {
+        if k != "expected_revision" {
+            base.insert(k, v);
+        }
+    }
+    if !ks.field.is_empty() {
+        base.insert(ks.field.clone(), key.to_json());
+    }
+    let now = crate::time::now();
+    base.entry("created_at")
+        .or_insert_with(|| Value::String(now.clone()));
+    base.insert("updated_at".into(), Value::String(now));
+    fill_generated(t, &mut base);
+    Ok((key, base))
+}
+
+/// Stores a new record (after hooks had their say).
+pub fn finish_create(
+    ctx: &mut Ctx<'_>,
+    _t: &Target,
+    coll: &str,
+    key: Key,
+    rec: Record,
+) -> HResult<Record> {
+    ctx.store.put(coll, key, rec.clone())?;
+    Ok(rec)
+}
+
+/// Server-generated values of generic resources.
+fn fill_generated(t: &Target, rec: &mut Record) {
+    let rel = t.rel.as_deref().unwrap_or("");
+    match rel {
+        "api_keys/" => {
+            rec.insert("api_key".into(), Value::String(auth::new_key()));
+            for f in [
+                "ignore_acl",
+                "allow_user_create",
+                "allow_group_create",
+                "allow_anonymous_read",
+            ] {
+                rec.entry(f).or_insert(Value::Bool(false));
+            }
+            rec.entry("description")
+                .or_insert(Value::String(String::new()));
+        }
+        "channels/" => {
+            rec.entry("type").or_insert(Value::String("default".into()));
+            rec.entry("group_permissions")
+                .or_insert(Value::String("none".into()));
+            rec.entry("other_permissions")
+                .or_insert(Value::String("none".into()));
+            rec.entry("custom_publish").or_insert(Value::Bool(false));
+            rec.entry("description")
+                .or_insert(Value::String(String::new()));
+        }
+        "endpoints/scripts/" => {
+            rec.insert("public_link".into(), Value::String(auth::new_key()));
+        }
+        "users/" => {
+            rec.insert("user_key".into(), Value::String(auth::new_key()));
+        }
+        "schedules/" => {
+            rec.entry("timezone")
+                .or_insert_with(|| Value::String("UTC".into()));
+        }
+        _ => {}
+    }
+}
+
+/// Validates an update body and merges it into `rec`.
+pub fn update_record(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    req: &Req,
+    mut rec: Record,
+    mode: Mode,
+) -> HResult<Record> {
+    let body = req.body_or_empty();
+    let fields = ctx.spec.write_fields(t.route);
+    let ks = ctx
+        .spec
+        .keys
+        .get(t.res)
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    let ro: Vec<&str> = if ks.param.is_some() && !ks.field.is_empty() {
+        vec![ks.field.as_str()]
+    } else {
+        vec![]
+    };
+    let clean = validate::validate(fields, &body, mode, &ro).map_err(Resp::bad)?;
+    for (k, v) in clean {
+        if k != "expected_revision" {
+            rec.insert(k, v);
+        }
+    }
+    rec.insert("updated_at".into(), Value::String(crate::time::now()));
+    Ok(rec)
+}
+
+/// Generic list with an item filter.
+pub fn list(
+    ctx: &mut Ctx<'_>,
+    req: &Req,
+    t: &Target,
+    keep: impl Fn(&Record) -> bool,
+) -> HResult<Resp> {
+    let ep = ctx.spec.endpoint(t.route);
+    let paginated = ep.and_then(|e| e.paginated).unwrap_or(true);
+    let coll = join(&t.m.segs);
+    let items: Vec<(Key, Record)> = ctx
+        .store
+        .collection(&coll)
+        .map(|c| {
+            c.iter()
+                .filter(|(_, r)| keep(r))
+                .map(|(k, r)| (k.clone(), r.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !paginated {
+        let mut m = Map::new();
+        for (k, r) in items {
+            m.insert(k.to_string(), render::render(ctx.spec, t.res, None, &r));
+        }
+        return Ok(Resp::ok(Value::Object(m)));
+    }
+    page_records(ctx, req, t, items)
+}
+
+/// Pages (key, record) pairs sorted by key, using `last_pk`.
+pub fn page_records(
+    ctx: &Ctx<'_>,
+    req: &Req,
+    t: &Target,
+    items: Vec<(Key, Record)>,
+) -> HResult<Resp> {
+    let p = paging::parse(req)?;
+    let auto = ctx.spec.keys.get(t.res).is_some_and(|k| k.auto);
+    let cursor: Option<Key> = match req.q("last_pk") {
+        None | Some("") => None,
+        Some(s) => Some(Key::from_segment(s, auto).ok_or_else(|| {
+            Resp::detail(
+                StatusCode::BAD_REQUEST,
+                "Incorrect page parameter provided.",
+            )
+        })?),
+    };
+    let total = items.len();
+    let cmp = cursor.map(|c| move |it: &(Key, Record)| -> Ordering { it.0.cmp(&c) });
+    let cut = paging::cut(
+        items,
+        &p,
+        cmp.as_ref()
+            .map(|f| f as &dyn Fn(&(Key, Record)) -> Ordering),
+    );
+    let next = if cut.has_next {
+        cut.items
+            .last()
+            .map(|(k, _)| vec![("last_pk".to_owned(), k.to_string())])
+    } else {
+        None
+    };
+    let prev = if cut.has_prev {
+        cut.items
+            .first()
+            .map(|(k, _)| vec![("last_pk".to_owned(), k.to_string())])
+    } else {
+        None
+    };
+    let objects = cut
+        .items
+        .iter()
+        .map(|(k, r)| {
+            let mut segs = t.m.segs.clone();
+            segs.push(k.to_string());
+            render::select(req, render::render(ctx.spec, t.res, Some(&segs), r))
+        })
+        .collect();
+    Ok(Resp::ok(paging::envelope(
+        req,
+        objects,
+        next,
+        prev,
+        p.include_count.then_some(total),
+    )))
+}
+
+/// Generic custom endpoints (those without dedicated semantics).
+fn custom(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HResult<Resp> {
+    let name = ctx
+        .spec
+        .endpoint(t.route)
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
+    let status = ctx.spec.endpoint(t.route).and_then(|e| e.status);
+    let Some(tl) = ctx.spec.routes[t.route].target_len else {
+        // no record to act on
+        if t.norm.contains("/auth/") {
+            return Err(Resp::detail(
+                StatusCode::BAD_REQUEST,
+                "Social authentication is not available in the emulator.",
+            ));
+        }
+        return Ok(match status {
+            Some(s) if s != 204 => Resp::json(
+                StatusCode::from_u16(s).unwrap_or(StatusCode::OK),
+                req.body_or_empty(),
+            ),
+            _ => Resp::no_content(),
+        });
+    };
+    let ks = ctx
+        .spec
+        .keys
+        .get(t.res)
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    let dsegs: Vec<String> = t.m.segs[..tl].to_vec();
+    let (coll, key) = if ks.param.is_none() {
+        (join(&dsegs), Key::Str(String::new()))
+    } else {
+        let key = Key::from_segment(&dsegs[tl - 1], ks.auto).ok_or_else(Resp::not_found)?;
+        (join(&dsegs[..tl - 1]), key)
+    };
+    let mut rec = ctx
+        .store
+        .get(&coll, &key)
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    match name.as_str() {
+        "reset_key" | "reset_link" => {
+            for f in ["api_key", "user_key", "public_link", "account_key"] {
+                if rec.contains_key(f) {
+                    rec.insert(f.into(), Value::String(auth::new_key()));
+                }
+            }
+            rec.insert("updated_at".into(), Value::String(crate::time::now()));
+            ctx.store.put(&coll, key, rec.clone())?;
+        }
+        "rename" => {
+            let body = req.body_or_empty();
+            let new_name = body
+                .get("new_name")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| Resp::field_error("new_name", "This field is required."))?;
+            let new_key = Key::Str(new_name.clone());
+            if new_name.is_empty() {
+                return Err(Resp::field_error(
+                    "new_name",
+                    "This field may not be blank.",
+                ));
+            }
+            if new_key != key && ctx.store.get(&coll, &new_key).is_some() {
+                let rn = t
+                    .resource(ctx.spec)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default();
+                return Err(Resp::field_error(
+                    "new_name",
+                    format!("{rn} with this name already exists."),
+                ));
+            }
+            if let Some(max) = ctx
+                .spec
+                .resources
+                .get(t.res)
+                .and_then(|r| r.fields.iter().find(|f| f.name == ks.field))
+                .and_then(|f| f.max_length)
+            {
+                if new_name.chars().count() as u64 > max {
+                    return Err(Resp::field_error(
+                        "new_name",
+                        format!("Ensure this field has no more than {max} characters."),
+                    ));
+                }
+            }
+            ctx.store.remove(&coll, &key)?;
+            let old_prefix = join(&dsegs);
+            let mut nsegs = dsegs.clone();
+            if let Some(last) = nsegs.last_mut() {
+                *last = new_name.clone();
+            }
+            ctx.store.move_prefix(&old_prefix, &join(&nsegs))?;
+            rec.insert(ks.field.clone(), Value::String(new_name));
+            rec.insert("updated_at".into(), Value::String(crate::time::now()));
+            ctx.store.put(&coll, new_key, rec.clone())?;
+            return Ok(Resp::ok(render::render(
+                ctx.spec,
+                t.res,
+                Some(&nsegs),
+                &rec,
+            )));
+        }
+        _ => {
+            if hm != HttpMethod::Get && status == Some(204) {
+                return Ok(Resp::no_content());
+            }
+        }
+    }
+    let st = status
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    if st == StatusCode::NO_CONTENT {
+        return Ok(Resp::no_content());
+    }
+    Ok(Resp::json(
+        st,
+        render::render(ctx.spec, t.res, Some(&dsegs), &rec),
+    ))
+}

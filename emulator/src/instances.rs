@@ -1,0 +1,269 @@
+//! Instances: tenancy (each belongs to the account that created it), the
+//! default contents of a new instance, rename, delete.
+
+use crate::schema_shim::HttpMethod;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::api::{HResult, Req, Resp};
+use crate::auth::{ACCOUNTS, Caller};
+use crate::engine::{self, Ctx, Target};
+use crate::render;
+use crate::spec::{encode_segment, join};
+use crate::store::{Key, Record};
+
+/// The collection of instances.
+pub const INSTANCES: &str = "/v1.1/instances/";
+
+/// Checks the instance name rules: 5–64 characters, lowercase letters,
+/// digits and `-`, starting with a letter.
+pub fn name_error(name: &str) -> Option<&'static str> {
+    let n = name.chars().count();
+    if n < 5 {
+        return Some("Ensure this field has at least 5 characters.");
+    }
+    if n > 64 {
+        return Some("Ensure this field has no more than 64 characters.");
+    }
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let starts = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    if !ok_chars || !starts {
+        return Some(
+            "Enter a valid name: lowercase letters, digits and hyphens, starting with a letter.",
+        );
+    }
+    None
+}
+
+fn owner_view(ctx: &Ctx<'_>, account: i64) -> Value {
+    match ctx.store.get(ACCOUNTS, &Key::Int(account)) {
+        Some(r) => json!({
+            "id": account,
+            "email": r.get("email").cloned().unwrap_or(Value::Null),
+            "first_name": r.get("first_name").cloned().unwrap_or(Value::Null),
+            "last_name": r.get("last_name").cloned().unwrap_or(Value::Null),
+            "is_active": true,
+        }),
+        None => Value::Null,
+    }
+}
+
+fn view(ctx: &Ctx<'_>, res: usize, rec: &Record, caller: &Caller) -> Value {
+    let name = rec
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let segs = vec!["v1.1".to_owned(), "instances".to_owned(), name];
+    let mut v = render::render(ctx.spec, res, Some(&segs), rec);
+    if let Some(o) = v.as_object_mut() {
+        let owner = rec.get("__owner_account").and_then(Value::as_i64);
+        if let Some(a) = owner {
+            o.insert("owner".into(), owner_view(ctx, a));
+        }
+        let role = match caller {
+            Caller::Admin { .. } => "full",
+            _ => "api_key",
+        };
+        o.insert("role".into(), json!(role));
+    }
+    v
+}
+
+/// Creates the default contents of a new instance.
+fn seed(ctx: &mut Ctx<'_>, name: &str) -> HResult<()> {
+    let base = format!("{INSTANCES}{}/", encode_segment(name));
+    let now = crate::time::now();
+    crate::classes::store_class(
+        ctx,
+        &base,
+        "user_profile",
+        json!({
+            "name": "user_profile",
+            "description": "Class that holds profiles for users.",
+            "schema": [],
+            "group_permissions": "none",
+            "other_permissions": "none",
+            "metadata": {},
+        }),
+    )?;
+    for (ch, ty) in [("default", "default"), ("eventlog", "separate_rooms")] {
+        let rec: Record = serde_json::from_value(json!({
+            "name": ch,
+            "description": "",
+            "type": ty,
+            "group": null,
+            "group_permissions": "none",
+            "other_permissions": "none",
+            "custom_publish": false,
+            "created_at": now,
+            "updated_at": now,
+        }))
+        .unwrap_or_default();
+        ctx.store
+            .put(&format!("{base}channels/"), Key::Str(ch.to_owned()), rec)?;
+    }
+    let tpl: Record = serde_json::from_value(json!({
+        "name": "objects_html_table",
+        "content": "<table>{% for obj in response.objects %}<tr>{% for key, value in obj.items() %}<td>{{ value }}</td>{% endfor %}</tr>{% endfor %}</table>",
+        "content_type": "text/html",
+        "context": {},
+        "description": "Renders a list of objects as an HTML table.",
+        "created_at": now,
+        "updated_at": now,
+    }))
+    .unwrap_or_default();
+    ctx.store.put(
+        &format!("{base}snippets/templates/"),
+        Key::Str("objects_html_table".into()),
+        tpl,
+    )?;
+    Ok(())
+}
+
+/// Handles the instance list, detail and rename.
+pub fn handle(
+    ctx: &mut Ctx<'_>,
+    req: &Req,
+    t: &Target,
+    caller: &Caller,
+    hm: HttpMethod,
+) -> HResult<Resp> {
+    let account = match caller {
+        Caller::Admin { account } => Some(*account),
+        _ => None,
+    };
+    match (t.norm.as_str(), hm) {
+        ("/v1.1/instances/", HttpMethod::Get) => {
+            let Some(acc) = account else {
+                return Err(Resp::forbidden());
+            };
+            let items: Vec<(Key, Record)> = ctx
+                .store
+                .collection(INSTANCES)
+                .map(|c| {
+                    c.iter()
+                        .filter(|(_, r)| {
+                            r.get("__owner_account").and_then(Value::as_i64) == Some(acc)
+                        })
+                        .map(|(k, r)| (k.clone(), r.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let resp = engine::page_records(ctx, req, t, items)?;
+            Ok(fix_list(ctx, t, resp, caller))
+        }
+        ("/v1.1/instances/", HttpMethod::Post) => {
+            let Some(acc) = account else {
+                return Err(Resp::forbidden());
+            };
+            let body = req.body_or_empty();
+            if let Some(n) = body.get("name").and_then(Value::as_str) {
+                if let Some(e) = name_error(n) {
+                    return Err(Resp::field_error("name", e));
+                }
+            }
+            let mut base = Record::new();
+            base.insert("__owner_account".into(), json!(acc));
+            let (key, mut rec) = engine::create_record(ctx, t, &body, base)?;
+            rec.entry("metadata").or_insert_with(|| json!({}));
+            rec.entry("description").or_insert_with(|| json!(""));
+            let Key::Str(name) = key.clone() else {
+                return Err(Resp::internal("instance key"));
+            };
+            ctx.store.put(INSTANCES, key, rec.clone())?;
+            seed(ctx, &name)?;
+            Ok(Resp::created(view(ctx, t.res, &rec, caller)))
+        }
+        ("/v1.1/instances/{}/rename/", _) => {
+            if account.is_none() {
+                return Err(Resp::forbidden());
+            }
+            let body = req.body_or_empty();
+            if let Some(n) = body.get("new_name").and_then(Value::as_str) {
+                if let Some(e) = name_error(n) {
+                    return Err(Resp::field_error("new_name", e));
+                }
+            }
+            let resp = engine::generic(ctx, req, t, hm)?;
+            let name = resp
+                .body
+                .as_ref()
+                .and_then(|b| b.get("name"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_default();
+            let rec = ctx
+                .store
+                .get(INSTANCES, &Key::Str(name))
+                .cloned()
+                .ok_or_else(Resp::not_found)?;
+            Ok(Resp::ok(view(ctx, t.res, &rec, caller)))
+        }
+        ("/v1.1/instances/{}/", _) => {
+            let name = t.instance.clone().unwrap_or_default();
+            let key = Key::Str(name.clone());
+            let rec =
+                ctx.store.get(INSTANCES, &key).cloned().ok_or_else(|| {
+                    Resp::detail(StatusCode::NOT_FOUND, "Instance was not found.")
+                })?;
+            match hm {
+                HttpMethod::Get => Ok(Resp::ok(render::select(
+                    req,
+                    view(ctx, t.res, &rec, caller),
+                ))),
+                HttpMethod::Delete => {
+                    if account.is_none() {
+                        return Err(Resp::forbidden());
+                    }
+                    ctx.store.remove(INSTANCES, &key)?;
+                    ctx.store.remove_prefix(&join(&t.m.segs))?;
+                    Ok(Resp::no_content())
+                }
+                _ => {
+                    if account.is_none() {
+                        return Err(Resp::forbidden());
+                    }
+                    let mode = if hm == HttpMethod::Patch {
+                        crate::validate::Mode::Update
+                    } else {
+                        crate::validate::Mode::Replace
+                    };
+                    let rec = engine::update_record(ctx, t, req, rec, mode)?;
+                    ctx.store.put(INSTANCES, key, rec.clone())?;
+                    Ok(Resp::ok(view(ctx, t.res, &rec, caller)))
+                }
+            }
+        }
+        _ => engine::generic(ctx, req, t, hm),
+    }
+}
+
+fn fix_list(ctx: &Ctx<'_>, t: &Target, mut resp: Resp, caller: &Caller) -> Resp {
+    if let Some(objs) = resp
+        .body
+        .as_mut()
+        .and_then(|b| b.get_mut("objects"))
+        .and_then(Value::as_array_mut)
+    {
+        for o in objs.iter_mut() {
+            let name = o
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            if let Some(rec) = ctx.store.get(INSTANCES, &Key::Str(name)) {
+                let full = view(ctx, t.res, rec, caller);
+                let selected = o.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>());
+                let mut full = full;
+                if let (Some(keys), Some(fm)) = (selected, full.as_object_mut()) {
+                    fm.retain(|k, _| keys.contains(k) || k == "owner" || k == "role");
+                }
+                *o = full;
+            }
+        }
+    }
+    resp
+}

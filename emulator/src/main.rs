@@ -1,0 +1,71 @@
+//! `syncano-emulator`: run the local Syncano v1.1 server.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use syncano_emulator::{Emulator, EmulatorConfig};
+
+/// A local Syncano API v1.1 server driven by the schema snapshot.
+#[derive(Parser, Debug)]
+#[command(name = "syncano-emulator", version, about)]
+struct Args {
+    /// Port to listen on (0 = a free port).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Keep state in SQLite inside this directory (default: in memory).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Serve another schema document instead of the embedded snapshot.
+    #[arg(long)]
+    schema: Option<PathBuf>,
+    /// Fixed account key for the pre-registered admin (default: generated, or
+    /// $SYNCANO_EMULATOR_ACCOUNT_KEY).
+    #[arg(long, env = "SYNCANO_EMULATOR_ACCOUNT_KEY", hide_env_values = true)]
+    account_key: Option<String>,
+    /// Maximum request body size in bytes.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    body_limit: usize,
+    /// Enable rate limiting: 60 requests/s per key, 10/s anonymous.
+    #[arg(long)]
+    rate_limit: bool,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let args = Args::parse();
+    let config = EmulatorConfig {
+        bind: args.bind,
+        port: args.port,
+        data_dir: args.data_dir,
+        schema_path: args.schema,
+        account_key: args.account_key,
+        body_limit: args.body_limit,
+        rate_limit: args.rate_limit.then_some((60, 10)),
+        ..EmulatorConfig::default()
+    };
+    let running = match Emulator::start(config).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("syncano-emulator: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    println!("Syncano emulator listening on {}", running.base_url());
+    println!("SYNCANO_API_ROOT={}", running.base_url());
+    println!("SYNCANO_API_KEY={}", running.account_key());
+    println!(
+        "account: {} / {}",
+        running.account_email(),
+        running.account_password()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    running.shutdown().await;
+    std::process::ExitCode::SUCCESS
+}

@@ -1,0 +1,854 @@
+//! Data objects: system fields (owner, permissions, channel), class fields
+//! validated by [`crate::dataobjects`], `revision` from 1 rising on every write,
+//! `expected_revision`, ids from one sequence per instance, object ACLs,
+//! `query` filtering, `order_by` paging with `last_value`, channel changes.
+
+use crate::schema_shim::HttpMethod;
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use crate::api::{HResult, Req, Resp};
+use crate::auth::Caller;
+use crate::classes::{class_fields, objects_coll};
+use crate::dataobjects::ordering::{Direction, OrderBy, parse_last_pk, parse_order_by};
+use crate::dataobjects::schema::ClassField;
+use crate::dataobjects::validate::{RefResolver, represent_object, validate_object_with};
+use crate::engine::{Ctx, Target};
+use crate::paging;
+use crate::render;
+use crate::spec::{Kind, join};
+use crate::store::{Key, Record, Store};
+
+/// System fields of every object, in the order responses show them.
+pub const SYSTEM_FIELDS: &[&str] = &[
+    "id",
+    "created_at",
+    "updated_at",
+    "revision",
+    "owner",
+    "owner_permissions",
+    "group",
+    "group_permissions",
+    "other_permissions",
+    "channel",
+    "channel_room",
+];
+
+const OBJECT_PERMS: &[&str] = &["none", "read", "write", "full"];
+
+fn perm_level(p: Option<&str>) -> u8 {
+    match p {
+        Some("read") => 1,
+        Some("write") => 2,
+        Some("full") => 3,
+        _ => 0,
+    }
+}
+
+/// The counter of object ids of an instance (shared by all classes).
+pub fn object_seq(base: &str) -> String {
+    format!("{base}#objects")
+}
+
+/// A new object record with the system defaults.
+pub fn new_object(id: i64, owner: Option<i64>) -> Record {
+    let now = crate::time::now();
+    let mut r = Record::new();
+    r.insert("id".into(), json!(id));
+    r.insert("created_at".into(), json!(now));
+    r.insert("updated_at".into(), json!(now));
+    r.insert("revision".into(), json!(1));
+    r.insert("owner".into(), owner.map_or(Value::Null, Value::from));
+    r.insert("owner_permissions".into(), json!("full"));
+    r.insert("group".into(), Value::Null);
+    r.insert("group_permissions".into(), json!("none"));
+    r.insert("other_permissions".into(), json!("none"));
+    r.insert("channel".into(), Value::Null);
+    r.insert("channel_room".into(), Value::Null);
+    r
+}
+
+/// Creates the `user_profile` object of a new user; returns its id.
+pub fn create_profile(ctx: &mut Ctx<'_>, base: &str, user: i64) -> HResult<i64> {
+    let id = ctx.store.next_id(&object_seq(base))?;
+    let rec = new_object(id, Some(user));
+    ctx.store
+        .put(&objects_coll(base, "user_profile"), Key::Int(id), rec)?;
+    Ok(id)
+}
+
+fn class_record(store: &Store, base: &str, class: &str) -> Option<Record> {
+    store
+        .get(&format!("{base}classes/"), &Key::Str(class.to_owned()))
+        .cloned()
+}
+
+fn data_object_res(ctx: &Ctx<'_>) -> Option<usize> {
+    ctx.spec.routes.iter().find_map(|r| {
+        let e = ctx.spec.resources.get(r.res)?.endpoints.get(r.ep)?;
+        (e.name == "detail" && e.path.contains("/classes/{") && e.path.contains("/objects/{"))
+            .then_some(r.res)
+    })
+}
+
+/// Renders a stored object of `class` (API shape, with links).
+pub fn render_object(
+    ctx: &Ctx<'_>,
+    base: &str,
+    class: &str,
+    fields: &[ClassField],
+    rec: &Record,
+) -> Value {
+    let id = rec.get("id").and_then(Value::as_i64).unwrap_or(0);
+    let mut segs: Vec<String> = crate::spec::split(base)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    segs.extend([
+        "classes".to_owned(),
+        class.to_owned(),
+        "objects".to_owned(),
+        id.to_string(),
+    ]);
+    let mut out = Map::new();
+    for f in SYSTEM_FIELDS {
+        out.insert((*f).into(), rec.get(*f).cloned().unwrap_or(Value::Null));
+    }
+    let stored: Map<String, Value> = rec
+        .iter()
+        .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()) && !k.starts_with(render::INTERNAL))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (k, v) in represent_object(fields, &stored) {
+        out.insert(k, v);
+    }
+    let links = match data_object_res(ctx) {
+        Some(res) => render::links(ctx.spec, res, &segs),
+        None => {
+            let mut m = Map::new();
+            m.insert("self".into(), Value::String(join(&segs)));
+            m
+        }
+    };
+    out.insert("links".into(), Value::Object(links));
+    Value::Object(out)
+}
+
+/// Renders a stored object by id (used for user profiles).
+pub fn render_stored(ctx: &Ctx<'_>, base: &str, class: &str, id: i64) -> Option<Value> {
+    let rec = ctx.store.get(&objects_coll(base, class), &Key::Int(id))?;
+    let fields = class_record(ctx.store, base, class)
+        .map(|c| class_fields(&c))
+        .unwrap_or_default();
+    Some(render_object(ctx, base, class, &fields, rec))
+}
+
+struct Resolver<'a> {
+    store: &'a Store,
+    base: &'a str,
+    class: &'a str,
+}
+
+impl RefResolver for Resolver<'_> {
+    fn class_exists(&self, target: &str) -> bool {
+        target == "self"
+            || target == "user"
+            || class_record(self.store, self.base, target).is_some()
+    }
+
+    fn object_exists(&self, target: &str, id: i64) -> bool {
+        match target {
+            "user" => self
+                .store
+                .get(&format!("{}users/", self.base), &Key::Int(id))
+                .is_some(),
+            "self" => self
+                .store
+                .get(&objects_coll(self.base, self.class), &Key::Int(id))
+                .is_some(),
+            other => self
+                .store
+                .get(&objects_coll(self.base, other), &Key::Int(id))
+                .is_some(),
+        }
+    }
+}
+
+/// The class an object request is about.
+struct Cls<'a> {
+    base: &'a str,
+    class: &'a str,
+    fields: &'a [ClassField],
+    coll: &'a str,
+}
+
+struct Access {
+    privileged: bool,
+    user: Option<i64>,
+    anonymous_read: bool,
+}
+
+impl Access {
+    fn of(caller: &Caller) -> Access {
+        match caller {
+            Caller::Key {
+                ignore_acl: false,
+                user,
+                allow_anonymous_read,
+                ..
+            } => Access {
+                privileged: false,
+                user: *user,
+                anonymous_read: *allow_anonymous_read,
+            },
+            _ => Access {
+                privileged: true,
+                user: None,
+                anonymous_read: true,
+            },
+        }
+    }
+}
+
+fn in_group(ctx: &Ctx<'_>, base: &str, user: Option<i64>, group: Option<i64>) -> bool {
+    match (user, group) {
+        (Some(u), Some(g)) => crate::users::is_member(ctx, base, u, g),
+        _ => false,
+    }
+}
+
+fn object_level(ctx: &Ctx<'_>, base: &str, a: &Access, rec: &Record) -> u8 {
+    if a.privileged {
+        return 3;
+    }
+    let s = |k: &str| rec.get(k).and_then(Value::as_str);
+    let mut lvl = perm_level(s("other_permissions"));
+    if a.user.is_some() && rec.get("owner").and_then(Value::as_i64) == a.user {
+        lvl = lvl.max(perm_level(s("owner_permissions")));
+    }
+    if in_group(ctx, base, a.user, rec.get("group").and_then(Value::as_i64)) {
+        lvl = lvl.max(perm_level(s("group_permissions")));
+    }
+    lvl
+}
+
+fn class_level(ctx: &Ctx<'_>, base: &str, a: &Access, class: &Record) -> u8 {
+    if a.privileged {
+        return 2;
+    }
+    let lv = |p: Option<&str>| match p {
+        Some("read") => 1,
+        Some("create_objects") => 2,
+        _ => 0,
+    };
+    let mut l = lv(class.get("other_permissions").and_then(Value::as_str));
+    if in_group(
+        ctx,
+        base,
+        a.user,
+        class.get("group").and_then(Value::as_i64),
+    ) {
+        l = l.max(lv(class.get("group_permissions").and_then(Value::as_str)));
+    }
+    l
+}
+
+fn id_value(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Validates and applies the system fields of a write body.
+fn system_fields(
+    ctx: &Ctx<'_>,
+    base: &str,
+    body: &Map<String, Value>,
+    rec: &mut Record,
+    errors: &mut Map<String, Value>,
+) {
+    for f in [
+        "owner_permissions",
+        "group_permissions",
+        "other_permissions",
+    ] {
+        if let Some(v) = body.get(f) {
+            match v.as_str() {
+                Some(s) if OBJECT_PERMS.contains(&s) => {
+                    rec.insert(f.into(), json!(s));
+                }
+                _ => {
+                    let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                    errors.insert(
+                        f.into(),
+                        json!([format!("\"{shown}\" is not a valid choice.")]),
+                    );
+                }
+            }
+        }
+    }
+    for (f, coll) in [("owner", "users/"), ("group", "groups/")] {
+        if let Some(v) = body.get(f) {
+            if v.is_null() {
+                rec.insert(f.into(), Value::Null);
+                continue;
+            }
+            match id_value(v) {
+                Some(id)
+                    if ctx
+                        .store
+                        .get(&format!("{base}{coll}"), &Key::Int(id))
+                        .is_some() =>
+                {
+                    rec.insert(f.into(), json!(id));
+                }
+                Some(id) => {
+                    errors.insert(
+                        f.into(),
+                        json!([format!("Invalid pk \"{id}\" - object does not exist.")]),
+                    );
+                }
+                None => {
+                    errors.insert(
+                        f.into(),
+                        json!([format!(
+                            "Incorrect type. Expected pk value, received {}.",
+                            crate::validate::py_type(v)
+                        )]),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(v) = body.get("channel") {
+        match v {
+            Value::Null => {
+                rec.insert("channel".into(), Value::Null);
+            }
+            Value::String(s)
+                if ctx
+                    .store
+                    .get(&format!("{base}channels/"), &Key::Str(s.clone()))
+                    .is_some() =>
+            {
+                rec.insert("channel".into(), json!(s));
+            }
+            other => {
+                let shown = other
+                    .as_str()
+                    .map_or_else(|| other.to_string(), str::to_owned);
+                errors.insert(
+                    "channel".into(),
+                    json!([format!("Object with name={shown} does not exist.")]),
+                );
+            }
+        }
+    }
+    if let Some(v) = body.get("channel_room") {
+        match v {
+            Value::Null => {
+                rec.insert("channel_room".into(), Value::Null);
+            }
+            Value::String(s) if s.chars().count() <= 64 => {
+                rec.insert("channel_room".into(), json!(s));
+            }
+            Value::String(_) => {
+                errors.insert(
+                    "channel_room".into(),
+                    json!(["Ensure this field has no more than 64 characters."]),
+                );
+            }
+            _ => {
+                errors.insert("channel_room".into(), json!(["Not a valid string."]));
+            }
+        }
+    }
+}
+
+fn unique_check(
+    ctx: &Ctx<'_>,
+    coll: &str,
+    fields: &[ClassField],
+    data: &Map<String, Value>,
+    own_id: Option<i64>,
+    errors: &mut Map<String, Value>,
+) {
+    let Some(c) = ctx.store.collection(coll) else {
+        return;
+    };
+    for f in fields.iter().filter(|f| f.unique) {
+        let Some(v) = data.get(&f.name) else { continue };
+        let clash = c.iter().any(|(k, r)| {
+            !matches!(k, Key::Int(i) if Some(*i) == own_id) && r.get(&f.name) == Some(v)
+        });
+        if clash {
+            errors.insert(
+                f.name.clone(),
+                json!([crate::dataobjects::validate::UNIQUE_MESSAGE]),
+            );
+        }
+    }
+}
+
+fn publish_change(
+    ctx: &mut Ctx<'_>,
+    base: &str,
+    class: &str,
+    rec: &Record,
+    action: &str,
+    author: Value,
+    payload: Value,
+) -> HResult<()> {
+    let Some(ch) = rec
+        .get("channel")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return Ok(());
+    };
+    if ctx
+        .store
+        .get(&format!("{base}channels/"), &Key::Str(ch.clone()))
+        .is_none()
+    {
+        return Ok(());
+    }
+    let room = rec
+        .get("channel_room")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let meta = json!({"type": "object", "class": class});
+    crate::channels::append_change(
+        ctx,
+        base,
+        &ch,
+        crate::channels::Change {
+            room: room.as_deref(),
+            action,
+            author,
+            metadata: meta,
+            payload,
+        },
+    )?;
+    Ok(())
+}
+
+fn author_of(caller: &Caller) -> Value {
+    match caller {
+        Caller::Admin { account } => json!({"admin": account}),
+        Caller::Key { user: Some(u), .. } => json!({"user": u}),
+        _ => json!({}),
+    }
+}
+
+/// Handles `classes/{name}/objects/` and `classes/{name}/objects/{id}/`.
+pub fn handle(
+    ctx: &mut Ctx<'_>,
+    req: &Req,
+    t: &Target,
+    caller: &Caller,
+    hm: HttpMethod,
+) -> HResult<Resp> {
+    let base = t.instance_path().unwrap_or_default();
+    let class = t.m.segs.get(4).cloned().ok_or_else(Resp::not_found)?;
+    let class_rec = class_record(ctx.store, &base, &class)
+        .ok_or_else(|| Resp::detail(StatusCode::NOT_FOUND, "Class was not found."))?;
+    let fields = class_fields(&class_rec);
+    let coll = objects_coll(&base, &class);
+    let cls = Cls {
+        base: &base,
+        class: &class,
+        fields: &fields,
+        coll: &coll,
+    };
+    let access = Access::of(caller);
+    match (t.kind, hm) {
+        (Kind::List, HttpMethod::Get) => {
+            if !access.privileged && (access.user.is_none() && !access.anonymous_read) {
+                return Err(Resp::forbidden());
+            }
+            if class_level(ctx, &base, &access, &class_rec) < 1 {
+                return Err(Resp::forbidden());
+            }
+            list_objects(ctx, req, &cls, &access, None)
+        }
+        (Kind::List, HttpMethod::Post) => {
+            if class_level(ctx, &base, &access, &class_rec) < 2 {
+                return Err(Resp::forbidden());
+            }
+            let body = req.body_or_empty();
+            create_object(ctx, &cls, &body, caller, &access)
+        }
+        (Kind::Detail, _) => {
+            let id: i64 =
+                t.m.segs
+                    .get(6)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(Resp::not_found)?;
+            let rec = ctx
+                .store
+                .get(&coll, &Key::Int(id))
+                .cloned()
+                .ok_or_else(Resp::not_found)?;
+            if !access.privileged
+                && access.user.is_none()
+                && !access.anonymous_read
+                && hm == HttpMethod::Get
+            {
+                return Err(Resp::forbidden());
+            }
+            let level = object_level(ctx, &base, &access, &rec);
+            if level < 1 {
+                return Err(Resp::forbidden());
+            }
+            match hm {
+                HttpMethod::Get => Ok(Resp::ok(render::select(
+                    req,
+                    render_object(ctx, &base, &class, &fields, &rec),
+                ))),
+                HttpMethod::Delete => {
+                    if level < 3 {
+                        return Err(Resp::forbidden());
+                    }
+                    ctx.store.remove(&coll, &Key::Int(id))?;
+                    publish_change(
+                        ctx,
+                        &base,
+                        &class,
+                        &rec,
+                        "delete",
+                        author_of(caller),
+                        json!({"id": id}),
+                    )?;
+                    Ok(Resp::no_content())
+                }
+                _ => {
+                    if level < 2 {
+                        return Err(Resp::forbidden());
+                    }
+                    let body = req.body_or_empty();
+                    update_object(ctx, &cls, (id, rec), &body, caller, hm == HttpMethod::Patch)
+                }
+            }
+        }
+        _ => Err(Resp::detail(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("Method \"{}\" not allowed.", req.method.as_str()),
+        )),
+    }
+}
+
+fn create_object(
+    ctx: &mut Ctx<'_>,
+    c: &Cls<'_>,
+    body: &Value,
+    caller: &Caller,
+    access: &Access,
+) -> HResult<Resp> {
+    let (base, class, fields, coll) = (c.base, c.class, c.fields, c.coll);
+    let Value::Object(input) = body else {
+        return Err(Resp::bad(crate::validate::not_a_dict(body)));
+    };
+    let mut rec = new_object(0, access.user);
+    let mut errors = Map::new();
+    system_fields(ctx, base, input, &mut rec, &mut errors);
+    let resolver = Resolver {
+        store: ctx.store,
+        base,
+        class,
+    };
+    let data = match validate_object_with(fields, input, None, false, &resolver) {
+        Ok(d) => d,
+        Err(e) => {
+            for (k, v) in e {
+                errors.insert(k, json!(v));
+            }
+            Map::new()
+        }
+    };
+    unique_check(ctx, coll, fields, &data, None, &mut errors);
+    if !errors.is_empty() {
+        return Err(Resp::bad(Value::Object(errors)));
+    }
+    let id = ctx.store.next_id(&object_seq(base))?;
+    rec.insert("id".into(), json!(id));
+    for (k, v) in data {
+        rec.insert(k, v);
+    }
+    ctx.store.put(coll, Key::Int(id), rec.clone())?;
+    let view = render_object(ctx, base, class, fields, &rec);
+    publish_change(
+        ctx,
+        base,
+        class,
+        &rec,
+        "create",
+        author_of(caller),
+        view.clone(),
+    )?;
+    Ok(Resp::created(view))
+}
+
+fn update_object(
+    ctx: &mut Ctx<'_>,
+    c: &Cls<'_>,
+    (id, mut rec): (i64, Record),
+    body: &Value,
+    caller: &Caller,
+    partial: bool,
+) -> HResult<Resp> {
+    let (base, class, fields, coll) = (c.base, c.class, c.fields, c.coll);
+    let Value::Object(input) = body else {
+        return Err(Resp::bad(crate::validate::not_a_dict(body)));
+    };
+    let current = rec.get("revision").and_then(Value::as_i64).unwrap_or(1);
+    if let Some(exp) = input.get("expected_revision").filter(|v| !v.is_null()) {
+        match id_value(exp) {
+            Some(e) if e == current => {}
+            Some(e) => {
+                return Err(Resp::bad(json!({
+                    "expected_revision": format!("Revision mismatch. Expected {e}, got {current}.")
+                })));
+            }
+            None => {
+                return Err(Resp::field_error(
+                    "expected_revision",
+                    "A valid integer is required.",
+                ));
+            }
+        }
+    }
+    let mut errors = Map::new();
+    system_fields(ctx, base, input, &mut rec, &mut errors);
+    let existing: Map<String, Value> = rec
+        .iter()
+        .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()) && !k.starts_with(render::INTERNAL))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let resolver = Resolver {
+        store: ctx.store,
+        base,
+        class,
+    };
+    let data = match validate_object_with(fields, input, Some(&existing), partial, &resolver) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            for (k, v) in e {
+                errors.insert(k, json!(v));
+            }
+            None
+        }
+    };
+    if let Some(d) = &data {
+        unique_check(ctx, coll, fields, d, Some(id), &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(Resp::bad(Value::Object(errors)));
+    }
+    rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()) || k.starts_with(render::INTERNAL));
+    for (k, v) in data.unwrap_or_default() {
+        rec.insert(k, v);
+    }
+    rec.insert("revision".into(), json!(current + 1));
+    rec.insert("updated_at".into(), json!(crate::time::now()));
+    ctx.store.put(coll, Key::Int(id), rec.clone())?;
+    let view = render_object(ctx, base, class, fields, &rec);
+    publish_change(
+        ctx,
+        base,
+        class,
+        &rec,
+        "update",
+        author_of(caller),
+        view.clone(),
+    )?;
+    Ok(Resp::ok(view))
+}
+
+/// Lists objects with `query`, `order_by` and keyset paging. `forced` is a
+/// stored query and ordering (data endpoints).
+fn list_objects(
+    ctx: &Ctx<'_>,
+    req: &Req,
+    c: &Cls<'_>,
+    access: &Access,
+    forced: Option<(&Value, Option<&str>)>,
+) -> HResult<Resp> {
+    let (base, class, fields, coll) = (c.base, c.class, c.fields, c.coll);
+    let p = paging::parse(req)?;
+    let query_text: Option<String> = match forced {
+        Some((q, _)) if !q.is_null() => Some(q.to_string()),
+        _ => req.q("query").map(str::to_owned),
+    };
+    let filter = match query_text.as_deref() {
+        None | Some("") => None,
+        Some(q) => {
+            Some(crate::query_bridge::parse(ctx.store, base, class, q, fields).map_err(Resp::bad)?)
+        }
+    };
+    let order_text = forced
+        .and_then(|(_, o)| o)
+        .map(str::to_owned)
+        .or_else(|| req.q("order_by").map(str::to_owned))
+        .filter(|s| !s.trim().is_empty());
+    let order = match order_text.as_deref() {
+        Some(t) => parse_order_by(t.trim(), fields).map_err(|e| Resp::bad(e.body()))?,
+        None => OrderBy::by_id(p.desc),
+    };
+    let last_pk: Option<i64> = match req.q("last_pk") {
+        None | Some("") => None,
+        Some(s) => Some(parse_last_pk(s).map_err(|e| Resp::bad(e.body()))?),
+    };
+    let last_value = order
+        .parse_last_value(req.q("last_value").filter(|s| *s != "null"))
+        .map_err(|e| Resp::bad(e.body()))?;
+    let mut items: Vec<&Record> = ctx
+        .store
+        .collection(coll)
+        .map(|c| c.values().collect())
+        .unwrap_or_default();
+    items.retain(|r| object_level(ctx, base, access, r) >= 1);
+    if let Some(f) = &filter {
+        items.retain(|r| f.matches(r));
+    }
+    let total = items.len();
+    items.sort_by(|a, b| order.compare(a, b));
+    let has_cursor = last_pk.is_some_and(|pk| pk != 0);
+    let dir = if p.forward {
+        Direction::Next
+    } else {
+        Direction::Prev
+    };
+    let lv = last_value.as_ref();
+    let (page, has_next, has_prev): (Vec<&Record>, bool, bool) = if p.forward {
+        let has_prev = has_cursor && items.iter().any(|o| !order.after(o, lv, last_pk, dir));
+        let mut cand: Vec<&Record> = items
+            .into_iter()
+            .filter(|o| order.after(o, lv, last_pk, dir))
+            .collect();
+        let has_next = cand.len() > p.size;
+        cand.truncate(p.size);
+        (cand, has_next, has_prev)
+    } else {
+        let has_next = has_cursor && items.iter().any(|o| !order.after(o, lv, last_pk, dir));
+        let mut cand: Vec<&Record> = items
+            .into_iter()
+            .filter(|o| order.after(o, lv, last_pk, dir))
+            .collect();
+        let has_prev = cand.len() > p.size;
+        let page = cand.split_off(cand.len().saturating_sub(p.size));
+        (page, has_next, has_prev)
+    };
+    let cursor = |r: &Record| -> Vec<(String, String)> {
+        let mut c = vec![(
+            "last_pk".to_owned(),
+            r.get("id").and_then(Value::as_i64).unwrap_or(0).to_string(),
+        )];
+        if let Some(v) = order.cursor_value(r) {
+            c.push(("last_value".to_owned(), v));
+        }
+        c
+    };
+    let next = if has_next {
+        page.last().map(|r| cursor(r))
+    } else {
+        None
+    };
+    let prev = if has_prev {
+        page.first().map(|r| cursor(r))
+    } else {
+        None
+    };
+    let objects = page
+        .iter()
+        .map(|r| render::select(req, render_object(ctx, base, class, fields, r)))
+        .collect();
+    Ok(Resp::ok(paging::envelope(
+        req,
+        objects,
+        next,
+        prev,
+        p.include_count.then_some(total),
+    )))
+}
+
+/// Data endpoints: `get` runs the stored query (paged like objects), `post`
+/// creates an object in the endpoint's class.
+pub fn data_endpoint(
+    ctx: &mut Ctx<'_>,
+    req: &Req,
+    t: &Target,
+    caller: &Caller,
+    hm: HttpMethod,
+) -> HResult<Resp> {
+    let base = t.instance_path().unwrap_or_default();
+    let name = t.m.segs.get(5).cloned().ok_or_else(Resp::not_found)?;
+    let ep = ctx
+        .store
+        .get(&format!("{base}endpoints/data/"), &Key::Str(name))
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    let class = ep
+        .get("class")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| Resp::detail(StatusCode::NOT_FOUND, "Class was not found."))?;
+    let class_rec = class_record(ctx.store, &base, &class)
+        .ok_or_else(|| Resp::detail(StatusCode::NOT_FOUND, "Class was not found."))?;
+    let fields = class_fields(&class_rec);
+    let coll = objects_coll(&base, &class);
+    let cls = Cls {
+        base: &base,
+        class: &class,
+        fields: &fields,
+        coll: &coll,
+    };
+    let access = Access::of(caller);
+    if hm == HttpMethod::Post {
+        if class_level(ctx, &base, &access, &class_rec) < 2 {
+            return Err(Resp::forbidden());
+        }
+        let body = req.body_or_empty();
+        return create_object(ctx, &cls, &body, caller, &access);
+    }
+    let query = ep.get("query").cloned().unwrap_or(Value::Null);
+    let query = if query.as_object().is_some_and(|m| m.is_empty()) {
+        Value::Null
+    } else {
+        query
+    };
+    let order = ep
+        .get("order_by")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let mut r = req.clone();
+    if let Some(ps) = ep.get("page_size").and_then(Value::as_i64) {
+        if r.q("page_size").is_none() && ps > 0 {
+            r.query.push(("page_size".into(), ps.to_string()));
+        }
+    }
+    let mut resp = list_objects(ctx, &r, &cls, &access, Some((&query, order.as_deref())))?;
+    if let Some(ex) = ep.get("excluded_fields").and_then(Value::as_str) {
+        let ex: Vec<&str> = ex
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if let Some(objs) = resp
+            .body
+            .as_mut()
+            .and_then(|b| b.get_mut("objects"))
+            .and_then(Value::as_array_mut)
+        {
+            for o in objs.iter_mut() {
+                if let Some(m) = o.as_object_mut() {
+                    m.retain(|k, _| !ex.contains(&k.as_str()));
+                }
+            }
+        }
+    }
+    Ok(resp)
+}

@@ -1,0 +1,177 @@
+//! Keyset paging exactly as the API does it: `page_size` (default 100, capped
+//! at 100), `direction` (1 = next, 0 = previous), `last_pk` (+ `last_value`
+//! for objects ordered by a field), `ordering=asc|desc`, `include_count=1`,
+//! and the envelope `{objects, next, prev}` with relative paths.
+
+use std::cmp::Ordering;
+
+use axum::http::StatusCode;
+use serde_json::{Map, Value};
+
+use crate::api::{HResult, Req, Resp};
+
+/// Default and maximum page size.
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// The paging parameters of one request.
+#[derive(Clone, Debug)]
+pub struct PageParams {
+    /// Objects per page.
+    pub size: usize,
+    /// `direction=1` (default) or `0`.
+    pub forward: bool,
+    /// `ordering=desc`.
+    pub desc: bool,
+    /// `include_count=1`.
+    pub include_count: bool,
+}
+
+fn bad_page() -> Resp {
+    Resp::detail(
+        StatusCode::BAD_REQUEST,
+        "Incorrect page parameter provided.",
+    )
+}
+
+/// Parses the paging parameters; 400 on bad values.
+pub fn parse(req: &Req) -> HResult<PageParams> {
+    let size = match req.q("page_size") {
+        None | Some("") => MAX_PAGE_SIZE,
+        Some(s) => match s.trim().parse::<i64>() {
+            Ok(n) if n > 0 => usize::try_from(n)
+                .unwrap_or(MAX_PAGE_SIZE)
+                .min(MAX_PAGE_SIZE),
+            Ok(0) => MAX_PAGE_SIZE,
+            _ => return Err(bad_page()),
+        },
+    };
+    let forward = match req.q("direction") {
+        None | Some("") | Some("1") => true,
+        Some("0") => false,
+        Some(_) => return Err(bad_page()),
+    };
+    let desc = matches!(req.q("ordering"), Some("desc"));
+    let include_count = matches!(
+        req.q("include_count"),
+        Some("1") | Some("true") | Some("True")
+    );
+    Ok(PageParams {
+        size,
+        forward,
+        desc,
+        include_count,
+    })
+}
+
+/// One page cut out of a sorted list.
+pub struct Cut<T> {
+    /// The items of the page, in display order.
+    pub items: Vec<T>,
+    /// There are items after the page.
+    pub has_next: bool,
+    /// There are items before the page.
+    pub has_prev: bool,
+}
+
+/// Cuts a page. `items` are sorted ascending; `cmp` compares an item with the
+/// cursor (`None` when no cursor was given).
+pub fn cut<T>(mut items: Vec<T>, p: &PageParams, cmp: Option<&dyn Fn(&T) -> Ordering>) -> Cut<T> {
+    if p.desc {
+        items.reverse();
+    }
+    let after = |t: &T| -> bool {
+        match cmp {
+            None => true,
+            Some(c) => {
+                let o = c(t);
+                if p.desc {
+                    o == Ordering::Less
+                } else {
+                    o == Ordering::Greater
+                }
+            }
+        }
+    };
+    let before = |t: &T| -> bool {
+        match cmp {
+            None => true,
+            Some(c) => {
+                let o = c(t);
+                if p.desc {
+                    o == Ordering::Greater
+                } else {
+                    o == Ordering::Less
+                }
+            }
+        }
+    };
+    if p.forward {
+        let has_prev = cmp.is_some() && items.iter().any(|t| !after(t));
+        let mut cand: Vec<T> = items.into_iter().filter(|t| after(t)).collect();
+        let has_next = cand.len() > p.size;
+        cand.truncate(p.size);
+        Cut {
+            items: cand,
+            has_next,
+            has_prev,
+        }
+    } else {
+        let has_next = cmp.is_some() && items.iter().any(|t| !before(t));
+        let mut cand: Vec<T> = items.into_iter().filter(|t| before(t)).collect();
+        let has_prev = cand.len() > p.size;
+        let skip = cand.len().saturating_sub(p.size);
+        let page = cand.split_off(skip);
+        Cut {
+            items: page,
+            has_next,
+            has_prev,
+        }
+    }
+}
+
+/// Builds a relative link reproducing the request's other query parameters.
+pub fn link(req: &Req, forward: bool, cursor: &[(String, String)]) -> String {
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    let mut has_size = false;
+    for (k, v) in &req.query {
+        if matches!(k.as_str(), "direction" | "last_pk" | "last_value") {
+            continue;
+        }
+        if k == "page_size" {
+            has_size = true;
+        }
+        ser.append_pair(k, v);
+    }
+    let _ = has_size;
+    ser.append_pair("direction", if forward { "1" } else { "0" });
+    for (k, v) in cursor {
+        ser.append_pair(k, v);
+    }
+    format!("{}?{}", req.path, ser.finish())
+}
+
+/// The envelope.
+pub fn envelope(
+    req: &Req,
+    objects: Vec<Value>,
+    next: Option<Vec<(String, String)>>,
+    prev: Option<Vec<(String, String)>>,
+    count: Option<usize>,
+) -> Value {
+    let mut m = Map::new();
+    m.insert("objects".into(), Value::Array(objects));
+    m.insert(
+        "next".into(),
+        next.map(|c| Value::String(link(req, true, &c)))
+            .unwrap_or(Value::Null),
+    );
+    m.insert(
+        "prev".into(),
+        prev.map(|c| Value::String(link(req, false, &c)))
+            .unwrap_or(Value::Null),
+    );
+    if let Some(n) = count {
+        m.insert("objects_count".into(), Value::from(n));
+    }
+    Value::Object(m)
+}

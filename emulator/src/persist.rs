@@ -1,0 +1,166 @@
+//! SQLite persistence (write-through). One table of records keyed by
+//! (collection path, key) and one table of counters.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rusqlite::{Connection, params};
+use serde_json::Value;
+
+use crate::store::{Collection, Key, Record, StoreError};
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+/// The on-disk store.
+pub struct Persist {
+    conn: Connection,
+}
+
+type Loaded = (BTreeMap<String, Collection>, BTreeMap<String, i64>);
+
+impl Persist {
+    /// Opens (or creates) `emulator.sqlite3` inside `dir`.
+    pub fn open(dir: &Path) -> Result<Persist, StoreError> {
+        std::fs::create_dir_all(dir).map_err(err)?;
+        let conn = Connection::open(dir.join("emulator.sqlite3")).map_err(err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL;
+             PRAGMA synchronous=NORMAL;
+             CREATE TABLE IF NOT EXISTS records (
+                 coll TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                 PRIMARY KEY (coll, key));
+             CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+        )
+        .map_err(err)?;
+        Ok(Persist { conn })
+    }
+
+    /// Reads everything.
+    pub fn load(&self) -> Result<Loaded, StoreError> {
+        let mut collections: BTreeMap<String, Collection> = BTreeMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT coll, key, value FROM records")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(err)?;
+        for row in rows {
+            let (coll, key, value) = row.map_err(err)?;
+            let key = Key::decode(&key).ok_or_else(|| err(format!("bad key {key:?}")))?;
+            let rec: Record = match serde_json::from_str::<Value>(&value).map_err(err)? {
+                Value::Object(m) => m,
+                _ => return Err(err("stored record is not an object")),
+            };
+            collections.entry(coll).or_default().insert(key, rec);
+        }
+        let mut counters = BTreeMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, value FROM counters")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(err)?;
+        for row in rows {
+            let (k, v) = row.map_err(err)?;
+            counters.insert(k, v);
+        }
+        Ok((collections, counters))
+    }
+
+    /// BEGIN.
+    pub fn begin(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(err)
+    }
+
+    /// COMMIT.
+    pub fn commit(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT").map_err(err)
+    }
+
+    /// ROLLBACK (errors ignored: nothing more can be done).
+    pub fn rollback(&self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+    }
+
+    /// Upsert one record.
+    pub fn put(&self, coll: &str, key: &Key, rec: &Record) -> Result<(), StoreError> {
+        let value = serde_json::to_string(rec).map_err(err)?;
+        self.conn
+            .execute(
+                "INSERT INTO records (coll, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (coll, key) DO UPDATE SET value = excluded.value",
+                params![coll, key.encode(), value],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    /// Delete one record.
+    pub fn remove(&self, coll: &str, key: &Key) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM records WHERE coll = ?1 AND key = ?2",
+                params![coll, key.encode()],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    /// Delete every collection and counter under a prefix.
+    pub fn remove_prefix(&self, prefix: &str) -> Result<(), StoreError> {
+        let n = prefix.chars().count() as i64;
+        self.conn
+            .execute(
+                "DELETE FROM records WHERE substr(coll, 1, ?2) = ?1",
+                params![prefix, n],
+            )
+            .map_err(err)?;
+        self.conn
+            .execute(
+                "DELETE FROM counters WHERE substr(name, 1, ?2) = ?1",
+                params![prefix, n],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    /// Rename a prefix on every collection and counter.
+    pub fn move_prefix(&self, from: &str, to: &str) -> Result<(), StoreError> {
+        let n = from.chars().count() as i64;
+        self.conn
+            .execute(
+                "UPDATE records SET coll = ?3 || substr(coll, ?2 + 1) WHERE substr(coll, 1, ?2) = ?1",
+                params![from, n, to],
+            )
+            .map_err(err)?;
+        self.conn
+            .execute(
+                "UPDATE counters SET name = ?3 || substr(name, ?2 + 1) WHERE substr(name, 1, ?2) = ?1",
+                params![from, n, to],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    /// Store a counter value.
+    pub fn set_counter(&self, name: &str, value: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO counters (name, value) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                params![name, value],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+}

@@ -1,0 +1,185 @@
+//! The HTTP layer: axum fallback handler turning requests into [`Req`],
+//! running [`engine::dispatch`] under the state lock on a blocking thread,
+//! committing the disk transaction before answering.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::api::{Req, Resp};
+use crate::engine::{self, Ctx, Settings};
+use crate::spec::Spec;
+use crate::store::Store;
+
+/// Shared application state.
+pub struct App {
+    /// Schema and routes.
+    pub spec: Spec,
+    /// The state.
+    pub store: Mutex<Store>,
+    /// Settings.
+    pub settings: Settings,
+    /// Optional rate limiter.
+    pub limiter: Option<crate::ratelimit::Limiter>,
+}
+
+impl App {
+    /// Runs one request to completion (blocking).
+    pub fn run(&self, req: &Req) -> Resp {
+        let mut store = match self.store.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut ctx = Ctx {
+            spec: &self.spec,
+            store: &mut store,
+            settings: &self.settings,
+        };
+        let resp = engine::dispatch(&mut ctx, req);
+        match store.commit() {
+            Ok(()) => resp,
+            Err(e) => {
+                store.rollback();
+                Resp::from(e)
+            }
+        }
+    }
+}
+
+fn header_str(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// Converts a [`Resp`] into an HTTP response.
+pub fn to_response(r: Resp) -> Response {
+    let mut resp = match &r.body {
+        Some(v) => {
+            let body = serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec());
+            let mut resp = Response::new(Body::from(body));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            resp
+        }
+        None => Response::new(Body::empty()),
+    };
+    *resp.status_mut() = r.status;
+    for (k, v) in r.headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            resp.headers_mut().insert(k, v);
+        }
+    }
+    resp
+}
+
+fn parse_form(bytes: &[u8]) -> Value {
+    let mut m = Map::new();
+    for (k, v) in form_urlencoded::parse(bytes) {
+        m.insert(k.into_owned(), Value::String(v.into_owned()));
+    }
+    Value::Object(m)
+}
+
+/// The one handler behind every path.
+pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let limit = app.settings.body_limit;
+    let too_large = || {
+        to_response(Resp::detail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Request body is too large (the limit is {limit} bytes)."),
+        ))
+    };
+    if let Some(len) = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        if len > limit as u64 {
+            return too_large();
+        }
+    }
+    let bytes = match to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => return too_large(),
+    };
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let api_key = header_str(&parts.headers, "x-api-key")
+        .or_else(|| {
+            header_str(&parts.headers, "authorization")
+                .and_then(|a| a.split_whitespace().nth(1).map(str::to_owned))
+        })
+        .or_else(|| {
+            query
+                .iter()
+                .find(|(k, _)| k == "api_key")
+                .map(|(_, v)| v.clone())
+        });
+    let user_key = header_str(&parts.headers, "x-user-key").or_else(|| {
+        query
+            .iter()
+            .find(|(k, _)| k == "user_key")
+            .map(|(_, v)| v.clone())
+    });
+    if let Some(l) = &app.limiter {
+        if let Some(retry) = l.check(api_key.as_deref()) {
+            let mut r = Resp::detail(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Request was throttled. Expected available in {retry} seconds."),
+            );
+            r.headers.push(("retry-after", retry.to_string()));
+            return to_response(r);
+        }
+    }
+    let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let ct = header_str(&parts.headers, "content-type").unwrap_or_default();
+        if ct.starts_with("application/x-www-form-urlencoded") {
+            Some(parse_form(&bytes))
+        } else {
+            match serde_json::from_slice::<Value>(&bytes) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    return to_response(Resp::json(
+                        StatusCode::BAD_REQUEST,
+                        json!({ "detail": format!("JSON parse error - {e}") }),
+                    ));
+                }
+            }
+        }
+    };
+    let req = Req {
+        method: parts.method.clone(),
+        path: parts.uri.path().to_owned(),
+        query,
+        api_key,
+        user_key,
+        body,
+        in_batch: false,
+    };
+    let head = req.method == axum::http::Method::HEAD;
+    let app2 = app.clone();
+    let resp = match tokio::task::spawn_blocking(move || app2.run(&req)).await {
+        Ok(r) => r,
+        Err(_) => Resp::internal("Internal server error."),
+    };
+    let mut out = to_response(resp);
+    if head {
+        *out.body_mut() = Body::empty();
+    }
+    out.into_response()
+}

@@ -1,0 +1,347 @@
+//! Generic validation of request bodies against the schema's fields, with the
+//! API's (Django REST framework) messages and 400 body shape `{"field": ["message"]}`.
+
+use crate::schema_shim::{ChoiceValue, Field, FieldType};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use serde_json::{Map, Value};
+
+/// How a write treats absent fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// POST on a list: required fields must be present; defaults applied.
+    Create,
+    /// PUT (or POST on a data object): required fields must be present.
+    Replace,
+    /// PATCH: only the given fields.
+    Update,
+}
+
+/// The name of a JSON value's type, in Python's words (for messages).
+pub fn py_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// The body shape for a non-object request body.
+pub fn not_a_dict(v: &Value) -> Value {
+    serde_json::json!({"non_field_errors": [format!(
+        "Invalid data. Expected a dictionary, but got {}.", py_type(v))]})
+}
+
+/// Validates `body` against `fields`. `read_only_extra` lists fields that are
+/// treated as read-only for this write (the key field on a detail endpoint).
+/// Returns the cleaned values of the writable fields that were given (plus
+/// defaults on create) or the 400 body.
+pub fn validate(
+    fields: &[Field],
+    body: &Value,
+    mode: Mode,
+    read_only_extra: &[&str],
+) -> Result<Map<String, Value>, Value> {
+    let Value::Object(input) = body else {
+        return Err(not_a_dict(body));
+    };
+    let mut out = Map::new();
+    let mut errors = Map::new();
+    for f in fields {
+        if f.read_only || f.primary_key && read_only_extra.is_empty() && f.name == "id" {
+            continue;
+        }
+        if read_only_extra.contains(&f.name.as_str()) || matches!(f.ty, FieldType::Links) {
+            continue;
+        }
+        match input.get(&f.name) {
+            Some(v) => match check(f, v) {
+                Ok(v) => {
+                    out.insert(f.name.clone(), v);
+                }
+                Err(e) => {
+                    errors.insert(f.name.clone(), e);
+                }
+            },
+            None => {
+                if mode != Mode::Update && f.required {
+                    errors.insert(f.name.clone(), msg("This field is required."));
+                } else if mode == Mode::Create {
+                    if let Some(d) = &f.default {
+                        out.insert(f.name.clone(), d.clone());
+                    }
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Value::Object(errors))
+    }
+}
+
+fn msg(s: impl Into<String>) -> Value {
+    Value::Array(vec![Value::String(s.into())])
+}
+
+fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Checks and coerces one value for one field.
+pub fn check(f: &Field, v: &Value) -> Result<Value, Value> {
+    if v.is_null() {
+        return if f.required {
+            Err(msg("This field may not be null."))
+        } else {
+            Ok(Value::Null)
+        };
+    }
+    match &f.ty {
+        FieldType::String
+        | FieldType::Text
+        | FieldType::Email
+        | FieldType::Slug
+        | FieldType::Url => {
+            let s = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => return Err(msg("Not a valid string.")),
+            };
+            if s.trim().is_empty() && f.required {
+                return Err(msg("This field may not be blank."));
+            }
+            let n = s.chars().count() as u64;
+            let mut errs = Vec::new();
+            if let Some(max) = f.max_length {
+                if n > max {
+                    errs.push(format!(
+                        "Ensure this field has no more than {max} characters."
+                    ));
+                }
+            }
+            if let Some(min) = f.min_length {
+                if n < min {
+                    errs.push(format!("Ensure this field has at least {min} characters."));
+                }
+            }
+            if !s.is_empty() {
+                match f.ty {
+                    FieldType::Email if !is_email(&s) => errs.push("Enter a valid email address.".into()),
+                    FieldType::Slug if !is_slug(&s) => errs.push(
+                        "Enter a valid \"slug\" consisting of letters, numbers, underscores or hyphens."
+                            .into(),
+                    ),
+                    FieldType::Url if !is_url(&s) => errs.push("Enter a valid URL.".into()),
+                    _ => {}
+                }
+            }
+            if !f.choices.is_empty() {
+                choice(f, &Value::String(s.clone()))?;
+            }
+            if errs.is_empty() {
+                Ok(Value::String(s))
+            } else {
+                Err(Value::Array(errs.into_iter().map(Value::String).collect()))
+            }
+        }
+        FieldType::Integer => {
+            let i = match v {
+                Value::Number(n) => n.as_i64().or_else(|| {
+                    n.as_f64()
+                        .filter(|x| x.fract() == 0.0 && x.abs() < 9.0e15)
+                        .map(|x| x as i64)
+                }),
+                Value::String(s) => s.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            let Some(i) = i else {
+                return Err(msg("A valid integer is required."));
+            };
+            range(f, i as f64)?;
+            if !f.choices.is_empty() {
+                choice(f, &Value::from(i))?;
+            }
+            Ok(Value::from(i))
+        }
+        FieldType::Float | FieldType::Decimal => {
+            let x = match v {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()),
+                _ => None,
+            };
+            let Some(x) = x else {
+                return Err(msg("A valid number is required."));
+            };
+            range(f, x)?;
+            if matches!(f.ty, FieldType::Decimal) {
+                // decimals travel as strings in DRF output
+                Ok(Value::String(display(v)))
+            } else {
+                Ok(serde_json::Number::from_f64(x)
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null))
+            }
+        }
+        FieldType::Boolean => match v {
+            Value::Bool(b) => Ok(Value::Bool(*b)),
+            Value::Number(n) if n.as_i64() == Some(1) => Ok(Value::Bool(true)),
+            Value::Number(n) if n.as_i64() == Some(0) => Ok(Value::Bool(false)),
+            Value::String(s) => match s.as_str() {
+                "true" | "True" | "TRUE" | "1" | "yes" | "on" => Ok(Value::Bool(true)),
+                "false" | "False" | "FALSE" | "0" | "no" | "off" => Ok(Value::Bool(false)),
+                _ => Err(msg(format!("\"{s}\" is not a valid boolean."))),
+            },
+            other => Err(msg(format!(
+                "\"{}\" is not a valid boolean.",
+                display(other)
+            ))),
+        },
+        FieldType::Datetime => match v.as_str().and_then(parse_datetime) {
+            Some(s) => Ok(Value::String(s)),
+            None => Err(msg(
+                "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
+            )),
+        },
+        FieldType::Date => match v
+            .as_str()
+            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        {
+            Some(d) => Ok(Value::String(d.format("%Y-%m-%d").to_string())),
+            None => Err(msg(
+                "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+            )),
+        },
+        FieldType::Choice => choice(f, v),
+        FieldType::Json | FieldType::Links => Ok(v.clone()),
+        FieldType::Object(sub) => {
+            let Value::Object(m) = v else {
+                return Err(msg(format!(
+                    "Expected a dictionary of items but got type \"{}\".",
+                    py_type(v)
+                )));
+            };
+            if sub.is_empty() {
+                return Ok(v.clone());
+            }
+            let mut out = m.clone();
+            let mut errors = Map::new();
+            for sf in sub {
+                if sf.read_only {
+                    continue;
+                }
+                if let Some(sv) = m.get(&sf.name) {
+                    match check(sf, sv) {
+                        Ok(c) => {
+                            out.insert(sf.name.clone(), c);
+                        }
+                        Err(e) => {
+                            errors.insert(sf.name.clone(), e);
+                        }
+                    }
+                }
+            }
+            if errors.is_empty() {
+                Ok(Value::Object(out))
+            } else {
+                Err(Value::Object(errors))
+            }
+        }
+    }
+}
+
+fn range(f: &Field, x: f64) -> Result<(), Value> {
+    if let Some(min) = f.min_value {
+        if x < min {
+            return Err(msg(format!(
+                "Ensure this value is greater than or equal to {}.",
+                num(min)
+            )));
+        }
+    }
+    if let Some(max) = f.max_value {
+        if x > max {
+            return Err(msg(format!(
+                "Ensure this value is less than or equal to {}.",
+                num(max)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+fn choice(f: &Field, v: &Value) -> Result<Value, Value> {
+    let given = display(v);
+    for c in &f.choices {
+        match &c.value {
+            ChoiceValue::Int(i) if i.to_string() == given => return Ok(Value::from(*i)),
+            ChoiceValue::Str(s) if *s == given => return Ok(Value::String(s.clone())),
+            _ => {}
+        }
+    }
+    if f.choices.is_empty() {
+        return Ok(v.clone());
+    }
+    Err(msg(format!("\"{given}\" is not a valid choice.")))
+}
+
+fn is_email(s: &str) -> bool {
+    let mut parts = s.split('@');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(local), Some(domain), None) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(char::is_whitespace)
+        }
+        _ => false,
+    }
+}
+
+fn is_slug(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn is_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"))
+        .or_else(|| s.strip_prefix("ftp://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.chars().any(char::is_whitespace))
+}
+
+/// Parses the datetime forms DRF accepts and renders the API's format.
+pub fn parse_datetime(s: &str) -> Option<String> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(crate::time::format(dt.with_timezone(&chrono::Utc)));
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(crate::time::format(n.and_utc()));
+        }
+    }
+    None
+}

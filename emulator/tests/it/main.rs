@@ -1,0 +1,10 @@
+//! Integration tests: a real emulator on a loopback port, driven with reqwest.
+
+mod common;
+
+mod api;
+mod objects;
+mod paging;
+mod persistence;
+mod robustness;
+mod schema_driven;

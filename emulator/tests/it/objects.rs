@@ -1,0 +1,299 @@
+//! Classes and data objects: schema validation, revisions, expected_revision,
+//! write operators, ids per instance, ACL, fields selection, filters.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::start;
+
+#[tokio::test]
+async fn classes_define_and_validate_objects() {
+    let api = start().await;
+    let inst = api.instance("library").await;
+    let r = api
+        .post(
+            &format!("{inst}classes/"),
+            json!({"name": "book", "schema": "nope"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body["schema"].is_array(), "{:?}", r.body);
+
+    let c = api
+        .class(
+            &inst,
+            "book",
+            json!([
+                {"name": "title", "type": "string", "filter_index": true, "order_index": true},
+                {"name": "pages", "type": "integer", "filter_index": true, "order_index": true},
+                {"name": "tags", "type": "array", "filter_index": true},
+                {"name": "isbn", "type": "string", "unique": true}
+            ]),
+        )
+        .await;
+    assert_eq!(c["status"], "migrating");
+    assert_eq!(c["objects_count"], 0);
+    let r = api.get(&format!("{inst}classes/book/")).await;
+    assert_eq!(r.body["status"], "ready");
+    let rev = r.body["revision"].as_i64().expect("revision");
+
+    let objs = format!("{inst}classes/book/objects/");
+    let r = api
+        .post(&objs, json!({"title": "Dune", "pages": "x"}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body, json!({"pages": ["A valid integer is required."]}));
+
+    let r = api
+        .post(
+            &objs,
+            json!({"title": "Dune", "pages": 412, "tags": ["a"], "isbn": "1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    // user_profile of no user yet: first object id is 1
+    assert_eq!(r.body["id"], 1);
+    assert_eq!(r.body["revision"], 1);
+    assert_eq!(r.body["links"]["self"], format!("{objs}1/").as_str());
+    let r = api.post(&objs, json!({"title": "Emma", "isbn": "1"})).await;
+    assert_eq!(r.body, json!({"isbn": ["This field must be unique."]}));
+
+    // revisions rise on every write; expected_revision is checked
+    let r = api
+        .patch(&format!("{objs}1/"), json!({"pages": {"_increment": 8}}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["pages"], 420);
+    assert_eq!(r.body["revision"], 2);
+    let r = api
+        .patch(
+            &format!("{objs}1/"),
+            json!({"tags": {"_add": ["b"], "_addunique": ["a"]}}),
+        )
+        .await;
+    assert_eq!(r.body["tags"], json!(["a", "b"]));
+    assert_eq!(r.body["revision"], 3);
+    let r = api
+        .patch(
+            &format!("{objs}1/"),
+            json!({"title": "X", "expected_revision": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({"expected_revision": "Revision mismatch. Expected 1, got 3."})
+    );
+    let r = api
+        .call(
+            Method::POST,
+            &format!("{objs}1/"),
+            Some(&api.key),
+            Some(json!({"title": "Dune Messiah", "expected_revision": 3})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["revision"], 4);
+    assert_eq!(r.body["title"], "Dune Messiah");
+
+    // ids come from one sequence per instance, shared by classes
+    api.class(&inst, "author", json!([{"name": "name", "type": "string"}]))
+        .await;
+    let r = api
+        .post(
+            &format!("{inst}classes/author/objects/"),
+            json!({"name": "F"}),
+        )
+        .await;
+    assert_eq!(r.body["id"], 2);
+    let r = api
+        .post(
+            &format!("{inst}users/"),
+            json!({"username": "u", "password": "p"}),
+        )
+        .await;
+    assert_eq!(r.body["profile"]["id"], 3);
+
+    // fields / excluded_fields
+    let r = api.get(&format!("{objs}1/?fields=id,title")).await;
+    let keys: Vec<&String> = r.body.as_object().expect("object").keys().collect();
+    assert_eq!(keys.len(), 2, "{:?}", r.body);
+    let r = api.get(&format!("{objs}1/?excluded_fields=title")).await;
+    assert!(r.body.get("title").is_none());
+    assert!(r.body.get("pages").is_some());
+
+    // schema change raises the class revision
+    let r = api
+        .patch(
+            &format!("{inst}classes/book/"),
+            json!({"schema": [
+                {"name": "title", "type": "string", "filter_index": true, "order_index": true},
+                {"name": "pages", "type": "integer", "filter_index": true, "order_index": true},
+                {"name": "tags", "type": "array", "filter_index": true},
+                {"name": "isbn", "type": "string", "unique": true},
+                {"name": "year", "type": "integer"}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["revision"].as_i64(), Some(rev + 1));
+    assert_eq!(r.body["objects_count"], 1);
+    let r = api
+        .patch(
+            &format!("{inst}classes/book/"),
+            json!({"description": "d", "expected_revision": 99}),
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"expected_revision": format!("Revision mismatch. Expected 99, got {}.", rev + 1)})
+    );
+
+    let r = api.delete(&format!("{objs}1/")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        api.get(&format!("{objs}1/")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn object_acl_for_keys_and_users() {
+    let api = start().await;
+    let inst = api.instance("acl-test").await;
+    api.class(&inst, "note", json!([{"name": "text", "type": "string"}]))
+        .await;
+    let (_, plain) = api.api_key(&inst, json!({"allow_user_create": true})).await;
+    let (_, full) = api.api_key(&inst, json!({"ignore_acl": true})).await;
+    let r = api
+        .call(
+            Method::POST,
+            &format!("{inst}users/"),
+            Some(&plain),
+            Some(json!({"username": "a", "password": "p"})),
+        )
+        .await;
+    let ukey = r.body["user_key"].as_str().expect("user key").to_owned();
+    let objs = format!("{inst}classes/note/objects/");
+    // a user creates an object: they own it
+    let r = api
+        .call_h(
+            Method::POST,
+            &objs,
+            Some(&plain),
+            Some(&ukey),
+            Some(json!({"text": "mine"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert!(r.body["owner"].is_i64());
+    // the admin creates one nobody else can read
+    api.post(&objs, json!({"text": "admin's"})).await;
+
+    let r = api.call(Method::GET, &objs, Some(&plain), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = api
+        .call_h(Method::GET, &objs, Some(&plain), Some(&ukey), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let texts: Vec<&str> = r.body["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["text"].as_str())
+        .collect();
+    assert_eq!(texts, vec!["mine"]);
+    let r = api.call(Method::GET, &objs, Some(&full), None).await;
+    assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(2));
+}
+
+fn texts(v: &Value) -> Vec<String> {
+    v["objects"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o["title"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn query_filter_operators_and_errors() {
+    let api = start().await;
+    let inst = api.instance("filters").await;
+    api.class(
+        &inst,
+        "book",
+        json!([
+            {"name": "title", "type": "string", "filter_index": true},
+            {"name": "pages", "type": "integer", "filter_index": true},
+            {"name": "note", "type": "string"}
+        ]),
+    )
+    .await;
+    let objs = format!("{inst}classes/book/objects/");
+    for (t, p) in [("Alpha", 100), ("beta", 200), ("Gamma", 300)] {
+        api.post(&objs, json!({"title": t, "pages": p, "note": "n"}))
+            .await;
+    }
+    let q = |query: Value| {
+        let s = serde_json::to_string(&query).expect("json");
+        let enc: String = form_urlencoded::byte_serialize(s.as_bytes()).collect();
+        format!("{objs}?query={enc}")
+    };
+    let cases: Vec<(Value, Vec<&str>)> = vec![
+        (json!({"pages": {"_gt": 100}}), vec!["beta", "Gamma"]),
+        (json!({"pages": {"_gte": 200, "_lt": 300}}), vec!["beta"]),
+        (json!({"pages": {"_lte": 100}}), vec!["Alpha"]),
+        (json!({"pages": {"_eq": 300}}), vec!["Gamma"]),
+        (json!({"pages": {"_neq": 300}}), vec!["Alpha", "beta"]),
+        (
+            json!({"pages": {"_in": [100, 300]}}),
+            vec!["Alpha", "Gamma"],
+        ),
+        (json!({"pages": {"_nin": [100, 300]}}), vec!["beta"]),
+        (
+            json!({"title": {"_exists": true}}),
+            vec!["Alpha", "beta", "Gamma"],
+        ),
+        (json!({"title": {"_contains": "amm"}}), vec!["Gamma"]),
+        (
+            json!({"title": {"_icontains": "A"}}),
+            vec!["Alpha", "beta", "Gamma"],
+        ),
+        (json!({"title": {"_startswith": "Al"}}), vec!["Alpha"]),
+        (json!({"title": {"_istartswith": "b"}}), vec!["beta"]),
+        (json!({"title": {"_endswith": "ta"}}), vec!["beta"]),
+        (json!({"title": {"_iendswith": "MA"}}), vec!["Gamma"]),
+        (json!({"title": {"_ieq": "ALPHA"}}), vec!["Alpha"]),
+        (json!({"title": {"_like": "G%"}}), vec!["Gamma"]),
+        (json!({"title": {"_ilike": "g%"}}), vec!["Gamma"]),
+        (
+            json!({"id": {"_gt": 1}, "pages": {"_lt": 300}}),
+            vec!["beta"],
+        ),
+    ];
+    for (query, want) in cases {
+        let r = api.get(&q(query.clone())).await;
+        assert_eq!(r.status, StatusCode::OK, "{query}: {:?}", r.body);
+        let mut got = texts(&r.body);
+        got.sort();
+        let mut want: Vec<String> = want.into_iter().map(str::to_owned).collect();
+        want.sort();
+        assert_eq!(got, want, "{query}");
+    }
+    // errors are {"query": "<message>"}
+    for bad in [
+        json!({"note": {"_eq": "n"}}),
+        json!({"pages": {"_foo": 1}}),
+        json!({"nope": {"_eq": 1}}),
+    ] {
+        let r = api.get(&q(bad.clone())).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(r.body["query"].is_string(), "{bad}: {:?}", r.body);
+    }
+    let r = api.get(&format!("{objs}?query=%7Bnot-json")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body["query"].is_string());
+}

@@ -1,0 +1,245 @@
+//! Driven by the schema snapshot: every endpoint answers for the methods it
+//! declares (never 404/405/5xx), undeclared methods get 405, and every
+//! resource with a list endpoint under an instance can be listed, created
+//! from its required fields, read back and deleted — a resource added to the
+//! snapshot is covered without new test code.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Map, Value, json};
+use syncano_emulator::schema_shim::{ChoiceValue, Field, FieldType, HttpMethod, parse};
+
+use crate::common::start;
+
+fn method(m: HttpMethod) -> Method {
+    match m {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Delete => Method::DELETE,
+    }
+}
+
+fn sample(f: &Field, n: usize) -> Value {
+    if let Some(c) = f.choices.first() {
+        return match &c.value {
+            ChoiceValue::Int(i) => json!(i),
+            ChoiceValue::Str(s) => json!(s),
+        };
+    }
+    match &f.ty {
+        FieldType::Integer => {
+            let lo = f.min_value.unwrap_or(1.0).max(1.0);
+            json!(lo as i64)
+        }
+        FieldType::Float | FieldType::Decimal => json!(f.min_value.unwrap_or(1.0)),
+        FieldType::Boolean => json!(true),
+        FieldType::Email => json!(format!("user{n}@example.com")),
+        FieldType::Url => json!("https://example.com/x"),
+        FieldType::Datetime => json!("2026-11-22T17:37:25.474230Z"),
+        FieldType::Date => json!("2026-11-22"),
+        FieldType::Json | FieldType::Object(_) => {
+            if f.name == "schema" {
+                json!([{"name": "f", "type": "string"}])
+            } else {
+                json!({})
+            }
+        }
+        FieldType::Links => Value::Null,
+        _ => {
+            let min = f.min_length.unwrap_or(1) as usize;
+            let mut s = format!("x{n}abcde");
+            while s.len() < min {
+                s.push('a');
+            }
+            if let Some(max) = f.max_length {
+                s.truncate(max as usize);
+            }
+            json!(s)
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_declared_endpoint_routes_and_others_are_405() {
+    let schema = parse(syncano_emulator::EMBEDDED_SCHEMA, "snapshot").expect("snapshot parses");
+    let api = start().await;
+    api.instance("driven").await;
+    let all = [
+        HttpMethod::Get,
+        HttpMethod::Post,
+        HttpMethod::Put,
+        HttpMethod::Patch,
+        HttpMethod::Delete,
+    ];
+    let mut checked = 0;
+    for r in &schema.resources {
+        for e in &r.endpoints {
+            let mut path = e.path.clone();
+            for p in &e.path_params {
+                let v = if path.starts_with("/v1.1/instances/{")
+                    && path.find('{') == path.find(&format!("{{{p}}}"))
+                {
+                    "driven".to_owned()
+                } else {
+                    "1".to_owned()
+                };
+                path = path.replace(&format!("{{{p}}}"), &v);
+            }
+            for m in all {
+                if m == HttpMethod::Delete
+                    && e.path.starts_with("/v1.1/instances/{")
+                    && e.path_params.len() == 1
+                    && e.name == "detail"
+                {
+                    continue; // keep the instance
+                }
+                let r2 = api
+                    .call(method(m), &path, Some(&api.key), Some(json!({})))
+                    .await;
+                assert!(
+                    !r2.status.is_server_error(),
+                    "{} {} {path}: {} {:?}",
+                    r.name,
+                    e.name,
+                    r2.status,
+                    r2.body
+                );
+                if e.methods.contains(&m) {
+                    assert_ne!(
+                        r2.status,
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "{} {path} {m:?}",
+                        r.name
+                    );
+                    if r2.status == StatusCode::NOT_FOUND {
+                        // a missing record (id 1 does not exist), never an unknown route
+                        let d = r2.body["detail"].as_str().unwrap_or_default();
+                        assert!(
+                            d.ends_with("not found.")
+                                || d.ends_with("was not found.")
+                                || d == "Not found.",
+                            "{path}: {d}"
+                        );
+                    }
+                } else {
+                    assert_eq!(
+                        r2.status,
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "{} {path} {m:?}",
+                        r.name
+                    );
+                    let want = format!("Method \"{}\" not allowed.", method(m).as_str());
+                    assert_eq!(r2.body["detail"], want.as_str());
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "checked {checked}");
+}
+
+#[tokio::test]
+async fn every_instance_resource_lists_creates_reads_deletes() {
+    let schema = parse(syncano_emulator::EMBEDDED_SCHEMA, "snapshot").expect("snapshot parses");
+    let api = start().await;
+    let inst = api.instance("crud-all").await;
+    let mut created = Vec::new();
+    let mut n = 0;
+    for r in &schema.resources {
+        let Some(list) = r.endpoints.iter().find(|e| e.name == "list") else {
+            continue;
+        };
+        if !list.path.starts_with("/v1.1/instances/{") || list.path_params.len() != 1 {
+            continue;
+        }
+        let path = list
+            .path
+            .replace(&format!("{{{}}}", list.path_params[0]), "crud-all");
+        if list.methods.contains(&HttpMethod::Get) {
+            let g = api.get(&path).await;
+            assert_eq!(
+                g.status,
+                StatusCode::OK,
+                "{} GET {path}: {:?}",
+                r.name,
+                g.body
+            );
+            if list.paginated != Some(false) {
+                assert!(g.body["objects"].is_array(), "{}: {:?}", r.name, g.body);
+                assert!(g.body.get("next").is_some() && g.body.get("prev").is_some());
+            }
+        }
+        if !list.methods.contains(&HttpMethod::Post)
+            || r.name == "Class"
+            || path.ends_with("/batch/")
+        {
+            continue;
+        }
+        let fields = list.fields.clone().unwrap_or_else(|| r.fields.clone());
+        let mut body = Map::new();
+        for f in fields.iter().filter(|f| f.required && !f.read_only) {
+            n += 1;
+            body.insert(f.name.clone(), sample(f, n));
+        }
+        let c = api.post(&path, Value::Object(body.clone())).await;
+        if c.status != StatusCode::CREATED {
+            // only documented semantic refusals (e.g. a reference to a missing record)
+            assert_eq!(
+                c.status,
+                StatusCode::BAD_REQUEST,
+                "{} POST {path} {body:?}: {:?}",
+                r.name,
+                c.body
+            );
+            continue;
+        }
+        let self_link = c.body["links"]["self"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(self_link.starts_with(&path), "{}: {self_link}", r.name);
+        let g = api.get(&self_link).await;
+        assert_eq!(g.status, StatusCode::OK, "{} GET {self_link}", r.name);
+        for f in r.fields.iter().filter(|f| f.write_only) {
+            assert!(
+                g.body.get(&f.name).is_none(),
+                "{}: write-only {} returned",
+                r.name,
+                f.name
+            );
+        }
+        for (k, v) in &body {
+            if let Some(got) = g.body.get(k) {
+                if v.is_string() && got.is_string() {
+                    assert_eq!(got, v, "{}.{k}", r.name);
+                }
+            }
+        }
+        created.push((
+            r.name.clone(),
+            self_link,
+            r.endpoints
+                .iter()
+                .any(|e| e.name == "detail" && e.methods.contains(&HttpMethod::Delete)),
+        ));
+    }
+    assert!(
+        created.len() >= 8,
+        "created {:?}",
+        created.iter().map(|c| &c.0).collect::<Vec<_>>()
+    );
+    for (name, link, deletable) in created {
+        if deletable {
+            let d = api.delete(&link).await;
+            assert_eq!(
+                d.status,
+                StatusCode::NO_CONTENT,
+                "{name} DELETE {link}: {:?}",
+                d.body
+            );
+            assert_eq!(api.get(&link).await.status, StatusCode::NOT_FOUND, "{name}");
+        }
+    }
+    let _ = inst;
+}
