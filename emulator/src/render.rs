@@ -22,7 +22,16 @@ pub fn links(spec: &Spec, res: usize, detail: &[String]) -> Map<String, Value> {
     };
     let dsegs = &spec.routes[dr].segs;
     for r in &spec.routes {
-        if r.segs.len() <= dsegs.len() || r.kind == Kind::Detail {
+        if r.segs.len() <= dsegs.len() {
+            continue;
+        }
+        // own custom endpoints, other resources' lists and singletons
+        let relevant = match r.kind {
+            Kind::Custom => r.res == res,
+            Kind::List => true,
+            Kind::Detail => matches!(r.segs.last(), Some(Seg::Lit(_))),
+        };
+        if !relevant {
             continue;
         }
         let same = r.segs[..dsegs.len()]

@@ -297,3 +297,90 @@ async fn query_filter_operators_and_errors() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body["query"].is_string());
 }
+
+#[tokio::test]
+async fn data_endpoints_channels_on_objects_and_singletons() {
+    let api = start().await;
+    let inst = api.instance("extras").await;
+    api.class(
+        &inst,
+        "item",
+        json!([{"name": "n", "type": "integer", "filter_index": true, "order_index": true}]),
+    )
+    .await;
+    let objs = format!("{inst}classes/item/objects/");
+    for n in 1..=5 {
+        api.post(&objs, json!({"n": n, "channel": "default"})).await;
+    }
+    let r = api
+        .post(
+            &format!("{inst}endpoints/data/"),
+            json!({"name": "big", "class": "item", "query": {"n": {"_gte": 3}}, "order_by": "-n"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = api.get(&format!("{inst}endpoints/data/big/get/")).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let ns: Vec<i64> = r.body["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["n"].as_i64())
+        .collect();
+    assert_eq!(ns, vec![5, 4, 3]);
+    let r = api
+        .post(&format!("{inst}endpoints/data/big/post/"), json!({"n": 9}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.body["n"], 9);
+    let r = api
+        .post(
+            &format!("{inst}endpoints/data/big/rename/"),
+            json!({"new_name": "large"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        r.body["links"]["self"],
+        format!("{inst}endpoints/data/large/").as_str()
+    );
+    assert_eq!(
+        api.get(&format!("{inst}endpoints/data/big/")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // object writes on a channel appear in its history
+    let r = api.get(&format!("{inst}channels/default/history/")).await;
+    let actions: Vec<&str> = r.body["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["action"].as_str())
+        .collect();
+    assert_eq!(actions, vec!["create"; 5]);
+    api.patch(&format!("{objs}1/"), json!({"n": 10})).await;
+    api.delete(&format!("{objs}1/")).await;
+    let r = api
+        .get(&format!("{inst}channels/default/history/?last_id=5"))
+        .await;
+    let actions: Vec<&str> = r.body["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["action"].as_str())
+        .collect();
+    assert_eq!(actions, vec!["update", "delete"]);
+
+    // singleton config: readable at once, updatable
+    let r = api.get(&format!("{inst}snippets/config/")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = api
+        .patch(
+            &format!("{inst}snippets/config/"),
+            json!({"config": {"k": "v"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = api.get(&format!("{inst}snippets/config/")).await;
+    assert_eq!(r.body["config"], json!({"k": "v"}));
+}
