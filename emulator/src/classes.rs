@@ -219,6 +219,9 @@ pub fn handle(
                     view(ctx, t, &t.m.segs, &rec, None),
                 ))),
                 HttpMethod::Delete => {
+                    if key == Key::Str("user_profile".into()) {
+                        return Err(Resp::forbidden());
+                    }
                     ctx.store.remove(&coll, &key)?;
                     ctx.store.remove_prefix(&join(&t.m.segs))?;
                     Ok(Resp::no_content())

@@ -475,7 +475,7 @@ pub fn handle(
             list_objects(ctx, req, &cls, &access, None)
         }
         (Kind::List, HttpMethod::Post) => {
-            if class_level(ctx, &base, &access, &class_rec) < 2 {
+            if class == "user_profile" || class_level(ctx, &base, &access, &class_rec) < 2 {
                 return Err(Resp::forbidden());
             }
             let body = req.body_or_empty();
@@ -501,6 +501,10 @@ pub fn handle(
             }
             let level = object_level(ctx, &base, &access, &rec);
             if level < 1 {
+                // objects the caller cannot read are filtered out, as on the platform
+                return Err(Resp::not_found());
+            }
+            if class == "user_profile" && hm == HttpMethod::Delete {
                 return Err(Resp::forbidden());
             }
             match hm {
@@ -722,7 +726,9 @@ fn list_objects(
         Direction::Prev
     };
     let lv = last_value.as_ref();
-    let (page, has_next, has_prev): (Vec<&Record>, bool, bool) = if p.forward {
+    let (page, has_next, has_prev): (Vec<&Record>, bool, bool) = if p.size == 0 {
+        (Vec::new(), false, false)
+    } else if p.forward {
         let has_prev = has_cursor && items.iter().any(|o| !order.after(o, lv, last_pk, dir));
         let mut cand: Vec<&Record> = items
             .into_iter()

@@ -105,6 +105,13 @@ pub fn cut<T>(mut items: Vec<T>, p: &PageParams, cmp: Option<&dyn Fn(&T) -> Orde
             }
         }
     };
+    if p.size == 0 {
+        return Cut {
+            items: Vec::new(),
+            has_next: false,
+            has_prev: false,
+        };
+    }
     if p.forward {
         let has_prev = cmp.is_some() && items.iter().any(|t| !after(t));
         let mut cand: Vec<T> = items.into_iter().filter(|t| after(t)).collect();

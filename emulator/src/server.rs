@@ -125,13 +125,13 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         .or_else(|| {
             query
                 .iter()
-                .find(|(k, _)| k == "api_key")
+                .find(|(k, _)| k == "api_key" || k == "apikey")
                 .map(|(_, v)| v.clone())
         });
     let user_key = header_str(&parts.headers, "x-user-key").or_else(|| {
         query
             .iter()
-            .find(|(k, _)| k == "user_key")
+            .find(|(k, _)| k == "user_key" || k == "userkey")
             .map(|(_, v)| v.clone())
     });
     if let Some(l) = &app.limiter {
@@ -162,6 +162,15 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             }
         }
     };
+    // keys may also travel in the body (`_api_key`, `_user_key`), to avoid preflights
+    let body_key = |name: &str| {
+        body.as_ref()
+            .and_then(|b| b.get(name))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let api_key = api_key.or_else(|| body_key("_api_key"));
+    let user_key = user_key.or_else(|| body_key("_user_key"));
     let req = Req {
         method: parts.method.clone(),
         path: parts.uri.path().to_owned(),

@@ -205,6 +205,35 @@ async fn object_acl_for_keys_and_users() {
     assert_eq!(texts, vec!["mine"]);
     let r = api.call(Method::GET, &objs, Some(&full), None).await;
     assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(2));
+    // the admin's object is invisible to the user: filtered out, 404
+    let r = api
+        .call_h(
+            Method::GET,
+            &format!("{objs}2/"),
+            Some(&plain),
+            Some(&ukey),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // an unknown user key is ignored (the key alone is used)
+    let r = api
+        .call_h(
+            Method::GET,
+            &objs,
+            Some(&plain),
+            Some(&"f".repeat(40)),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // profiles are made with users, never by hand; the profile class stays
+    let r = api
+        .post(&format!("{inst}classes/user_profile/objects/"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = api.delete(&format!("{inst}classes/user_profile/")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
 fn texts(v: &Value) -> Vec<String> {
