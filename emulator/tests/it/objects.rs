@@ -188,7 +188,9 @@ async fn object_acl_for_keys_and_users() {
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert!(r.body["owner"].is_i64());
     // the admin creates one nobody else can read
-    api.post(&objs, json!({"text": "admin's"})).await;
+    let admins = api.post(&objs, json!({"text": "admin's"})).await.body["id"]
+        .as_i64()
+        .expect("id");
 
     let r = api.call(Method::GET, &objs, Some(&plain), None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
