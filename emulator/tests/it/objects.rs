@@ -211,7 +211,7 @@ async fn object_acl_for_keys_and_users() {
     let r = api
         .call_h(
             Method::GET,
-            &format!("{objs}2/"),
+            &format!("{objs}{admins}/"),
             Some(&plain),
             Some(&ukey),
             None,
