@@ -11,9 +11,9 @@ use crate::engine::{self, Ctx, Target};
 /// Handles a batch.
 pub fn handle(ctx: &mut Ctx<'_>, req: &Req, t: &Target, _caller: &Caller) -> HResult<Resp> {
     if req.in_batch {
-        return Err(Resp::field_error(
-            "requests",
-            "Nested batch requests are not allowed.",
+        return Err(Resp::detail(
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            "Batching not allowed.",
         ));
     }
     let body = req.body_or_empty();
@@ -32,16 +32,6 @@ pub fn handle(ctx: &mut Ctx<'_>, req: &Req, t: &Target, _caller: &Caller) -> HRe
             ),
         ));
     };
-    let limit = ctx.settings.batch_limit;
-    if list.len() > limit {
-        return Err(Resp::field_error(
-            "requests",
-            format!("Ensure this field has no more than {limit} elements."),
-        ));
-    }
-    if list.is_empty() {
-        return Err(Resp::field_error("requests", "This list may not be empty."));
-    }
     let base = t.instance_path().unwrap_or_default();
     // validate every item first
     let mut subs = Vec::with_capacity(list.len());
@@ -69,32 +59,37 @@ pub fn handle(ctx: &mut Ctx<'_>, req: &Req, t: &Target, _caller: &Caller) -> HRe
                 None
             }
         };
-        let path = item.get("path").and_then(Value::as_str).map(str::to_owned);
+        let path = item
+            .get("path")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase);
         match &path {
             None => {
                 e.insert("path".into(), json!(["This field is required."]));
             }
+            Some(p) if p.chars().count() > 8192 => {
+                e.insert(
+                    "path".into(),
+                    json!(["Ensure this field has no more than 8192 characters."]),
+                );
+            }
             Some(p) if !p.starts_with(&base) => {
                 e.insert(
                     "path".into(),
-                    json!(["Invalid path: it must point inside the same instance."]),
+                    json!([
+                        "Path needs to point to an endpoint within current instance and API version."
+                    ]),
                 );
             }
-            Some(p) if p.trim_start_matches(&base).starts_with("batch") => {
-                e.insert(
-                    "path".into(),
-                    json!(["Nested batch requests are not allowed."]),
-                );
+            Some(p) if !valid_path(p) => {
+                e.insert("path".into(), json!(["Invalid path specified."]));
             }
             _ => {}
         }
         let body = item.get("body").cloned().filter(|b| !b.is_null());
         if let Some(b) = &body {
-            if !b.is_object() && !b.is_array() {
-                e.insert(
-                    "body".into(),
-                    json!(["Invalid body: expected a dictionary."]),
-                );
+            if !b.is_object() {
+                e.insert("body".into(), json!(["Invalid body format."]));
             }
         }
         any_err |= !e.is_empty();
@@ -118,10 +113,39 @@ pub fn handle(ctx: &mut Ctx<'_>, req: &Req, t: &Target, _caller: &Caller) -> HRe
     if any_err {
         return Err(Resp::bad(json!({ "requests": errors })));
     }
+    let limit = ctx.settings.batch_limit;
+    if subs.len() > limit {
+        return Err(Resp::detail(
+            axum::http::StatusCode::BAD_REQUEST,
+            format!("Max requests per batch exceeded ({limit})."),
+        ));
+    }
     let mut out = Vec::with_capacity(subs.len());
     for sub in &subs {
         let r = engine::dispatch(ctx, sub);
         out.push(json!({"code": r.status.as_u16(), "content": r.body.unwrap_or(Value::Null)}));
     }
     Ok(Resp::ok(Value::Array(out)))
+}
+
+/// The platform's path rule: lowercase segments of letters, digits, `-`, `_`
+/// and `.`, a trailing `/`, optionally one query string.
+fn valid_path(p: &str) -> bool {
+    let (path, query) = match p.split_once('?') {
+        Some((a, b)) => (a, Some(b)),
+        None => (p, None),
+    };
+    if query.is_some_and(|q| q.is_empty() || q.contains('?')) {
+        return false;
+    }
+    let Some(inner) = path.strip_prefix('/').and_then(|x| x.strip_suffix('/')) else {
+        return false;
+    };
+    !inner.is_empty()
+        && inner.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')
+                })
+        })
 }

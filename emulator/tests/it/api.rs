@@ -539,7 +539,32 @@ async fn batch_dispatches_with_the_callers_auth() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         r.body,
-        json!({"requests": ["Ensure this field has no more than 50 elements."]})
+        json!({"detail": "Max requests per batch exceeded (50)."})
+    );
+    let r = api
+        .post(
+            &format!("{inst}batch/"),
+            json!({"requests": [
+                {"method": "GET", "path": objs},
+                {"method": "GET", "path": "/v1.1/instances/elsewhere/classes/"},
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({"requests": [{}, {"path": ["Path needs to point to an endpoint within current instance and API version."]}]})
+    );
+    let r = api
+        .post(
+            &format!("{inst}batch/"),
+            json!({"requests": [{"method": "POST", "path": format!("{inst}batch/"), "body": {"requests": []}}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.body,
+        json!([{"code": 405, "content": {"detail": "Batching not allowed."}}])
     );
 }
 
