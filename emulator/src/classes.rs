@@ -190,7 +190,10 @@ pub fn handle(
             Ok(resp)
         }
         (crate::spec::Kind::List, HttpMethod::Post) => {
-            let body = req.body_or_empty();
+            let mut body = req.body_or_empty();
+            if let Some(Value::String(n)) = body.get_mut("name") {
+                *n = n.to_lowercase();
+            }
             if let Some(n) = body.get("name").and_then(Value::as_str) {
                 if let Some(e) = class_name_error(n) {
                     return Err(Resp::field_error("name", e));

@@ -8,7 +8,7 @@
 
 use std::cmp::Ordering;
 
-use crate::schema_shim::{HttpMethod, Resource};
+use crate::schema_shim::HttpMethod;
 use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
@@ -19,6 +19,9 @@ use crate::render;
 use crate::spec::{Kind, Matched, Spec, join, method_of};
 use crate::store::{Key, Record, Store};
 use crate::validate::{self, Mode};
+
+/// DRF's message for a value that must be unique.
+pub const UNIQUE: &str = "This field must be unique.";
 
 /// Emulator-wide settings the handlers read.
 #[derive(Clone, Debug)]
@@ -69,11 +72,6 @@ pub struct Target {
 }
 
 impl Target {
-    /// The resource.
-    pub fn resource<'s>(&self, spec: &'s Spec) -> Option<&'s Resource> {
-        spec.resources.get(self.res)
-    }
-
     /// The concrete path of the instance (`/v1.1/instances/<name>/`).
     pub fn instance_path(&self) -> Option<String> {
         self.instance
@@ -449,14 +447,7 @@ pub fn create_record(
         };
         let key = Key::Str(s);
         if ctx.store.get(&coll, &key).is_some() {
-            let name = t
-                .resource(ctx.spec)
-                .map(|r| r.name.clone())
-                .unwrap_or_default();
-            return Err(Resp::field_error(
-                &ks.field,
-                format!("{name} with this {} already exists.", ks.field),
-            ));
+            return Err(Resp::field_error(&ks.field, UNIQUE));
         }
         key
     };
@@ -715,14 +706,7 @@ fn custom(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HResult<R
                 ));
             }
             if new_key != key && ctx.store.get(&coll, &new_key).is_some() {
-                let rn = t
-                    .resource(ctx.spec)
-                    .map(|r| r.name.clone())
-                    .unwrap_or_default();
-                return Err(Resp::field_error(
-                    "new_name",
-                    format!("{rn} with this name already exists."),
-                ));
+                return Err(Resp::field_error("new_name", UNIQUE));
             }
             if let Some(max) = ctx
                 .spec

@@ -37,6 +37,13 @@ pub fn name_error(name: &str) -> Option<&'static str> {
     None
 }
 
+/// Names are lowercased before validation, as on the platform.
+fn lowercase(body: &mut Value, field: &str) {
+    if let Some(Value::String(s)) = body.get_mut(field) {
+        *s = s.to_lowercase();
+    }
+}
+
 fn owner_view(ctx: &Ctx<'_>, account: i64) -> Value {
     match ctx.store.get(ACCOUNTS, &Key::Int(account)) {
         Some(r) => json!({
@@ -159,7 +166,8 @@ pub fn handle(
             let Some(acc) = account else {
                 return Err(Resp::forbidden());
             };
-            let body = req.body_or_empty();
+            let mut body = req.body_or_empty();
+            lowercase(&mut body, "name");
             if let Some(n) = body.get("name").and_then(Value::as_str) {
                 if let Some(e) = name_error(n) {
                     return Err(Resp::field_error("name", e));
@@ -181,13 +189,16 @@ pub fn handle(
             if account.is_none() {
                 return Err(Resp::forbidden());
             }
-            let body = req.body_or_empty();
+            let mut body = req.body_or_empty();
+            lowercase(&mut body, "new_name");
             if let Some(n) = body.get("new_name").and_then(Value::as_str) {
                 if let Some(e) = name_error(n) {
                     return Err(Resp::field_error("new_name", e));
                 }
             }
-            let resp = engine::generic(ctx, req, t, hm)?;
+            let mut lowered = req.clone();
+            lowered.body = Some(body);
+            let resp = engine::generic(ctx, &lowered, t, hm)?;
             let name = resp
                 .body
                 .as_ref()

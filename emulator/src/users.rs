@@ -159,10 +159,7 @@ pub fn handle(
                 let body = req.body_or_empty();
                 if let Some(u) = body.get("username").and_then(Value::as_str) {
                     if find_user(ctx, &base, u).is_some() {
-                        return Err(Resp::field_error(
-                            "username",
-                            "User with this username already exists.",
-                        ));
+                        return Err(Resp::field_error("username", crate::engine::UNIQUE));
                     }
                 }
                 let (key, mut rec) = engine::create_record(ctx, t, &body, Record::new())?;
@@ -294,10 +291,7 @@ fn update_user(
         .and_then(Value::as_str)
     {
         if find_user(ctx, base, u).is_some_and(|(other, _)| other != id) {
-            return Err(Resp::field_error(
-                "username",
-                "User with this username already exists.",
-            ));
+            return Err(Resp::field_error("username", crate::engine::UNIQUE));
         }
     }
     let mode = if hm == HttpMethod::Patch {

@@ -197,9 +197,10 @@ async fn instance_defaults_rename_and_tenancy() {
     assert_eq!(created.len(), "2026-11-22T17:37:25.474230Z".len());
     assert!(created.ends_with('Z'));
     let r = api
-        .post("/v1.1/instances/", json!({"name": "my-shop"}))
+        .post("/v1.1/instances/", json!({"name": "MY-SHOP"}))
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body, json!({"name": ["This field must be unique."]}));
 
     let r = api
         .get("/v1.1/instances/my-shop/classes/user_profile/")
