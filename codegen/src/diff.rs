@@ -31,7 +31,9 @@
 //! Descriptions are not compared. Two ext keys written by `discover` limit the
 //! comparison to what is known: a field with `"inferred": true` (its attributes
 //! were guessed from sample values) is compared by presence only, and a resource
-//! with `"fields_unknown": true` has its fields and `extensible` not compared.
+//! with `"fields_unknown": true` has its fields and `extensible` not compared;
+//! an endpoint with `"methods_incomplete": true` cannot show removed methods
+//! (when new) or added ones (when old).
 //!
 //! # Breaking
 //! A change is *breaking* when code or requests valid against the old document
@@ -327,6 +329,7 @@ struct Ep {
     path: String,
     norm: String,
     methods: BTreeSet<String>,
+    methods_incomplete: bool,
     fields: Option<BTreeMap<String, FieldInfo>>,
     returns: Option<String>,
     paginated: Option<bool>,
@@ -497,6 +500,7 @@ impl Doc {
                             .into_iter()
                             .map(|s| s.to_ascii_lowercase())
                             .collect(),
+                        methods_incomplete: flag(em, "methods_incomplete"),
                         fields: em.get("fields").map(read_fields),
                         returns: em.get("returns").and_then(Value::as_str).map(str::to_owned),
                         paginated: em.get("paginated").and_then(Value::as_bool),
@@ -859,7 +863,19 @@ fn methods_text(m: &BTreeSet<String>) -> String {
 }
 
 fn compare_endpoint(cx: &mut Ctx<'_>, o: &Ep, n: &Ep) {
-    for m in o.methods.difference(&n.methods) {
+    // a side whose method list is marked incomplete cannot show a removal
+    // (new side) or an addition (old side)
+    let removals: Vec<&String> = if n.methods_incomplete {
+        Vec::new()
+    } else {
+        o.methods.difference(&n.methods).collect()
+    };
+    let additions: Vec<&String> = if o.methods_incomplete {
+        Vec::new()
+    } else {
+        n.methods.difference(&o.methods).collect()
+    };
+    for m in removals {
         cx.push(
             Severity::Breaking,
             ChangeKind::Removed,
@@ -869,7 +885,7 @@ fn compare_endpoint(cx: &mut Ctx<'_>, o: &Ep, n: &Ep) {
             "method removed".into(),
         );
     }
-    for m in n.methods.difference(&o.methods) {
+    for m in additions {
         cx.push(
             Severity::Additive,
             ChangeKind::Added,
@@ -1524,6 +1540,17 @@ mod tests {
             o.remove("properties");
         }
         assert!(run(&base(), &new).is_empty());
+    }
+
+    #[test]
+    fn incomplete_method_lists_show_no_removals() {
+        let mut new = base();
+        new[0]["endpoints"]["detail"]["methods"] = json!(["get", "put"]);
+        new[0]["endpoints"]["detail"]["methods_incomplete"] = json!(true);
+        assert!(run(&base(), &new).is_empty());
+        new[0]["endpoints"]["detail"]["methods"] = json!(["get", "put", "patch", "delete", "post"]);
+        let d = run(&base(), &new);
+        assert_eq!(only(&d).method.as_deref(), Some("post"));
     }
 
     #[test]

@@ -16,7 +16,14 @@
 //!    script and a class) are retried until nothing more can be made. Other
 //!    instances of the account are never entered, and nothing is ever sent but
 //!    `OPTIONS`, `GET`, the `POST`s that create records in the scratch
-//!    instance, and the final `DELETE` of the scratch instance;
+//!    instance (and the probes below), and the final `DELETE` of the scratch
+//!    instance;
+//!    The parent of every path reached is tried too (link roots such as
+//!    `snippets/` are not always linked). An empty channel history or trace
+//!    list in the scratch instance is filled by publishing to the channel or
+//!    running the script. Without an `Allow` header, the scratch instance's
+//!    records are sent an empty `PATCH` and, at the end and children first, a
+//!    `DELETE`, to learn whether they take them;
 //! 3. deletes the scratch instance, also when the walk failed;
 //! 4. returns the document and the list of endpoints it could not reach.
 //!
@@ -58,7 +65,7 @@
 //! presence); one with neither gets `"fields_unknown": true`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::Method;
 use serde_json::{Map, Value, json};
@@ -72,6 +79,9 @@ const NO_GET: &[&str] = &["poll", "run"];
 const NO_CREATE: &[&str] = &[
     "messages", "restores", "history", "traces", "batch", "admins",
 ];
+/// The one field of the scratch class: records showing it are data objects
+/// (the resource is extensible).
+const USER_FIELD: &str = "discover_title";
 /// The most requests one discovery sends before it stops walking.
 const MAX_REQUESTS: usize = 2_000;
 
@@ -119,6 +129,24 @@ pub struct Discovery {
 /// scratch instance that cannot be created. The scratch instance is deleted
 /// before an error is returned.
 pub fn discover(api_root: &str, api_key: &str) -> Result<Discovery, DiscoverError> {
+    discover_with(api_root, api_key, None)
+}
+
+/// Like [`discover`]; with `known` (a schema document, e.g. the vendored
+/// snapshot), also tries every endpoint path of that document the walk did not
+/// reach: its parameters are filled from records met while walking (the record
+/// one level below, else a record having a field named like the parameter,
+/// else `0`), and it gets an `OPTIONS` and, unless risky, a `GET`. Endpoints
+/// that are not linked from anywhere (a public script endpoint URL) are found
+/// this way; known endpoints still missing are listed as unreachable.
+///
+/// # Errors
+/// As [`discover`].
+pub fn discover_with(
+    api_root: &str,
+    api_key: &str,
+    known: Option<&Value>,
+) -> Result<Discovery, DiscoverError> {
     let http = Http::new(api_root, Some(api_key))?;
     let root = http.send(Method::GET, "/v1.1/", None)?;
     let root_links = links_of(&root.body);
@@ -163,7 +191,13 @@ pub fn discover(api_root: &str, api_key: &str) -> Result<Discovery, DiscoverErro
     w.register_item(&instances, &scratch);
     w.created
         .insert("instance".into(), Value::String(name.clone()));
-    let walked = w.run(&root_links);
+    let walked = w
+        .run(&root_links)
+        .and_then(|()| match known {
+            Some(doc) => w.probe_known(doc),
+            None => Ok(()),
+        })
+        .and_then(|()| w.probe_methods());
     let cleanup = match http.send(Method::DELETE, &scratch, None) {
         Ok(a) if a.ok() => Ok(()),
         Ok(a) => Err(format!(
@@ -173,6 +207,13 @@ pub fn discover(api_root: &str, api_key: &str) -> Result<Discovery, DiscoverErro
         Err(e) => Err(e.to_string()),
     };
     walked?;
+    // the clean-up tells whether instances take DELETE
+    let scratch_t = w.template_of(&scratch);
+    if let Some(o) = w.obs.get_mut(&scratch_t) {
+        if o.allow.is_none() {
+            o.probed.insert("delete".into(), cleanup.is_ok());
+        }
+    }
     let requests = w.requests + 1;
     let (document, unreachable) = w.build();
     Ok(Discovery {
@@ -292,8 +333,10 @@ struct Obs {
     kind: Kind,
     /// Records whose detail template this is.
     samples: Vec<Map<String, Value>>,
-    /// For collections: the last segments of the records seen (primary keys).
+    /// What went wrong reading it.
     problems: Vec<String>,
+    /// Methods tried without an `Allow` header: method → allowed.
+    probed: BTreeMap<String, bool>,
 }
 
 struct Walker<'a> {
@@ -306,6 +349,10 @@ struct Walker<'a> {
     created: BTreeMap<String, Value>,
     pending: BTreeSet<String>,
     last_create_error: BTreeMap<String, String>,
+    /// Known endpoints (from a document given) that were not found.
+    missed: BTreeMap<String, String>,
+    /// Set while trying known endpoints: their parents are not walked.
+    probing_known: bool,
     requests: usize,
 }
 
@@ -323,6 +370,8 @@ impl<'a> Walker<'a> {
             created: BTreeMap::new(),
             pending: BTreeSet::new(),
             last_create_error: BTreeMap::new(),
+            missed: BTreeMap::new(),
+            probing_known: false,
             requests: 0,
         }
     }
@@ -391,6 +440,207 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Link roots are not always linked (`/snippets/`): also try the parent of
+    /// every path reached.
+    fn enqueue_parent(&mut self, p: &str) {
+        if self.probing_known {
+            return;
+        }
+        if let Some(parent) = parent_of(p) {
+            self.enqueue(parent);
+        }
+    }
+
+    /// Without an `Allow` header, finds out whether records inside the scratch
+    /// instance take PATCH (an empty one) and DELETE (children first, at the
+    /// very end). The scratch instance's own DELETE is the clean-up.
+    fn probe_methods(&mut self) -> Result<(), DiscoverError> {
+        let mut records: Vec<(String, String)> = self
+            .obs
+            .iter()
+            .filter(|(_, o)| o.allow.is_none() && o.kind == Kind::Record && o.get_ok)
+            .filter(|(_, o)| o.concrete.starts_with(&self.scratch))
+            .map(|(t, o)| (t.clone(), o.concrete.clone()))
+            .collect();
+        for (t, c) in &records {
+            let patchable = self
+                .obs
+                .get(t)
+                .is_some_and(|o| o.actions.contains_key("put") || o.actions.contains_key("post"));
+            if !patchable {
+                continue;
+            }
+            let a = self.send(Method::PATCH, c, Some(&json!({})))?;
+            if let Some(o) = self.obs.get_mut(t) {
+                match a.status {
+                    405 => {
+                        o.probed.insert("patch".into(), false);
+                    }
+                    s if (200..300).contains(&s) || s == 400 => {
+                        o.probed.insert("patch".into(), true);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        records.retain(|(_, c)| *c != self.scratch);
+        records.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.1.cmp(&b.1)));
+        for (t, c) in &records {
+            let a = self.send(Method::DELETE, c, None)?;
+            if let Some(o) = self.obs.get_mut(t) {
+                match a.status {
+                    405 => {
+                        o.probed.insert("delete".into(), false);
+                    }
+                    s if (200..300).contains(&s) => {
+                        o.probed.insert("delete".into(), true);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills an empty history or trace collection by publishing to its channel
+    /// or running its script (scratch instance only); returns the page read
+    /// again afterwards.
+    fn prime(&mut self, p: &str, last: &str) -> Result<Option<Vec<Value>>, DiscoverError> {
+        let Some(parent) = parent_of(p) else {
+            return Ok(None);
+        };
+        if !p.starts_with(&self.scratch) {
+            return Ok(None);
+        }
+        let (action, body) = match last {
+            "history" => ("publish/", json!({"payload": {"discover": true}})),
+            "traces" => ("run/", json!({"payload": {}})),
+            _ => return Ok(None),
+        };
+        let a = self.send(Method::POST, &format!("{parent}{action}"), Some(&body))?;
+        if !a.ok() {
+            return Ok(None);
+        }
+        let again = self.send(Method::GET, p, None)?;
+        Ok(again
+            .body
+            .get("objects")
+            .and_then(Value::as_array)
+            .filter(|a| !a.is_empty())
+            .cloned())
+    }
+
+    /// Tries the endpoint paths of a known document that the walk missed.
+    fn probe_known(&mut self, doc: &Value) -> Result<(), DiscoverError> {
+        let mut templates: Vec<String> = doc
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r.get("endpoints").and_then(Value::as_object))
+                    .flat_map(|e| e.values())
+                    .filter_map(|e| e.get("path").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        templates.sort();
+        templates.dedup();
+        self.probing_known = true;
+        for t in templates {
+            let have: BTreeSet<String> = self
+                .obs
+                .iter()
+                .filter(|(_, o)| o.options_ok || o.get_ok)
+                .map(|(k, _)| crate::diff::normalize_path(k))
+                .collect();
+            if have.contains(&crate::diff::normalize_path(&t)) {
+                continue;
+            }
+            let c = self.instantiate(&t);
+            if !self.in_scope(&c) || self.visited.contains(&c) {
+                self.missed
+                    .insert(t.clone(), "not reachable from the scratch instance".into());
+                continue;
+            }
+            let mapped = self.template_of(&c);
+            if crate::diff::normalize_path(&mapped) != crate::diff::normalize_path(&t) {
+                self.tmpl.insert(c.clone(), t.clone());
+            }
+            self.visited.insert(c.clone());
+            self.visit(&c)?;
+            self.drain()?;
+            let reached = self
+                .obs
+                .get(&self.template_of(&c))
+                .is_some_and(|o| o.options_ok || o.get_ok);
+            if !reached {
+                self.missed
+                    .insert(t.clone(), format!("known endpoint not found (tried {c})"));
+            }
+        }
+        self.probing_known = false;
+        Ok(())
+    }
+
+    /// A concrete path for a template of a known document.
+    fn instantiate(&self, t: &str) -> String {
+        let mut cur = String::from("/");
+        let mut last_record: Option<Map<String, Value>> = None;
+        for seg in segments(t) {
+            if !is_param(seg) {
+                cur.push_str(seg);
+                cur.push('/');
+                continue;
+            }
+            let name = &seg[1..seg.len() - 1];
+            // a record registered one level below
+            let child = self
+                .tmpl
+                .keys()
+                .filter(|k| k.len() > cur.len() && k.starts_with(&cur))
+                .find(|k| !k[cur.len()..].trim_end_matches('/').contains('/'))
+                .cloned();
+            if let Some(k) = child {
+                last_record = self
+                    .obs
+                    .get(&self.template_of(&k))
+                    .and_then(|o| o.samples.first().cloned());
+                cur = k;
+                continue;
+            }
+            // a field of that name: in the last record, else in any record
+            let from_last = last_record.as_ref().and_then(|r| scalar(r.get(name)));
+            let found = from_last.map(|v| (v, last_record.clone())).or_else(|| {
+                self.obs
+                    .values()
+                    .flat_map(|o| o.samples.iter())
+                    .find_map(|r| scalar(r.get(name)).map(|v| (v, Some(r.clone()))))
+            });
+            let value = match found {
+                Some((v, rec)) => {
+                    last_record = rec;
+                    v
+                }
+                None => "0".to_owned(),
+            };
+            cur.push_str(&value);
+            cur.push('/');
+        }
+        cur
+    }
+
+    fn drain(&mut self) -> Result<(), DiscoverError> {
+        while let Some(p) = self.queue.pop_front() {
+            if self.requests >= MAX_REQUESTS {
+                return Ok(());
+            }
+            if self.visited.insert(p.clone()) {
+                self.visit(&p)?;
+            }
+        }
+        Ok(())
+    }
+
     fn run(&mut self, root_links: &[String]) -> Result<(), DiscoverError> {
         self.visited.insert("/v1.1/".into());
         self.obs.entry("/v1.1/".into()).or_default().kind = Kind::LinkRoot;
@@ -399,14 +649,7 @@ impl<'a> Walker<'a> {
         }
         let mut rounds = 0;
         loop {
-            while let Some(p) = self.queue.pop_front() {
-                if self.requests >= MAX_REQUESTS {
-                    return Ok(());
-                }
-                if self.visited.insert(p.clone()) {
-                    self.visit(&p)?;
-                }
-            }
+            self.drain()?;
             // retry creations that may have needed records made later
             rounds += 1;
             if self.pending.is_empty() || rounds > 4 {
@@ -463,11 +706,14 @@ impl<'a> Walker<'a> {
             }
         }
         let last = segments(p).last().copied().unwrap_or_default();
+        let inside = p.starts_with(&self.scratch);
         let allow_get = match self.obs.get(&t).and_then(|o| o.allow.as_ref()) {
             Some(a) => a.contains("get"),
             None => true,
         };
-        if !allow_get || NO_GET.contains(&last) {
+        // long polls and runs: only inside the scratch instance, with a short limit
+        let risky = NO_GET.contains(&last);
+        if !allow_get || (risky && !inside) {
             if let Some(o) = self.obs.get_mut(&t) {
                 if o.options_ok {
                     o.kind = Kind::Other;
@@ -475,22 +721,54 @@ impl<'a> Walker<'a> {
             }
             return Ok(());
         }
-        let got = self.send(Method::GET, p, None)?;
+        let got = if risky {
+            self.requests += 1;
+            match self
+                .http
+                .send_within(Method::GET, p, Duration::from_secs(3))?
+            {
+                Some(a) => a,
+                None => {
+                    // still waiting: a long poll, so GET is allowed
+                    if let Some(o) = self.obs.get_mut(&t) {
+                        o.probed.insert("get".into(), true);
+                        o.kind = Kind::Other;
+                    }
+                    return Ok(());
+                }
+            }
+        } else {
+            self.send(Method::GET, p, None)?
+        };
         if !got.ok() {
             if let Some(o) = self.obs.get_mut(&t) {
-                o.problems.push(format!(
-                    "GET answered HTTP {}: {}",
-                    got.status,
-                    short(&got.body)
-                ));
-                if o.options_ok {
-                    o.kind = Kind::Other;
+                if got.status == 405 {
+                    o.probed.insert("get".into(), false);
+                } else {
+                    if got.status != 404 {
+                        // refused or invalid, but routed: GET exists
+                        o.probed.insert("get".into(), true);
+                    }
+                    o.problems.push(format!(
+                        "GET answered HTTP {}: {}",
+                        got.status,
+                        short(&got.body)
+                    ));
                 }
+                o.kind = match o.view_name.as_deref() {
+                    Some(v) if v.ends_with(" Detail") && o.options_ok => Kind::Record,
+                    Some(v) if v.ends_with(" List") && o.options_ok => Kind::Collection,
+                    _ if o.options_ok => Kind::Other,
+                    _ => Kind::Unknown,
+                };
             }
+            self.enqueue_parent(p);
             return Ok(());
         }
+        self.enqueue_parent(p);
         if let Some(o) = self.obs.get_mut(&t) {
             o.get_ok = true;
+            o.probed.insert("get".into(), true);
             if o.allow.is_none() {
                 if let Some(a) = &got.allow {
                     o.allow = Some(a.iter().cloned().collect());
@@ -550,21 +828,49 @@ impl<'a> Walker<'a> {
         if let Some(o) = self.obs.get_mut(t) {
             o.kind = Kind::Collection;
         }
-        // only in-scope records (for /v1.1/instances/: the scratch instance)
+        // inside the scratch instance: a record of our own first, so that what
+        // is reached does not depend on what the server pre-creates
+        let inside = p.starts_with(&self.scratch) && p != self.scratch;
+        let last = last_literal(t).unwrap_or_default().to_owned();
+        if inside && !NO_CREATE.contains(&last.as_str()) && self.seed(p)? {
+            return Ok(());
+        }
+        // else the records there (for /v1.1/instances/: only the scratch one)
         let mut followed = 0;
         for (s, m) in records {
-            if !self.in_scope(&s) || followed >= 2 {
+            if !self.in_scope(&s) || followed >= 1 {
                 continue;
             }
             if self.register_item(p, &s) {
                 followed += 1;
+                if let (Some(k), Some(l)) = (segments(&s).last(), last_literal(t)) {
+                    let key = match k.parse::<i64>() {
+                        Ok(n) => json!(n),
+                        Err(_) => json!(k),
+                    };
+                    self.created.entry(singular(l)).or_insert(key);
+                }
                 let dt = self.template_of(&s);
                 self.obs.entry(dt).or_default().samples.push(m);
                 self.enqueue(s);
             }
         }
         if followed == 0 {
-            self.seed(p)?;
+            if let Some(items) = self.prime(p, &last)? {
+                for it in items.iter().take(1) {
+                    if let (Some(s), Some(m)) = (self_link(it), it.as_object()) {
+                        if self.register_item(p, &s) {
+                            let dt = self.template_of(&s);
+                            self.obs.entry(dt).or_default().samples.push(m.clone());
+                            self.enqueue(s);
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            if !inside {
+                self.seed(p)?;
+            }
         }
         Ok(())
     }
@@ -649,6 +955,11 @@ impl<'a> Walker<'a> {
                 let ro = f.get("read_only").and_then(Value::as_bool).unwrap_or(false);
                 if required && !ro {
                     body.insert(name.clone(), self.value_for(name, f));
+                } else if !ro {
+                    // optional references to records made earlier
+                    if let Some(v) = self.created.get(name) {
+                        body.insert(name.clone(), v.clone());
+                    }
                 }
             }
         }
@@ -717,7 +1028,23 @@ impl<'a> Walker<'a> {
     }
 
     fn build(&self) -> (Value, Vec<Unreachable>) {
-        build_document(&self.obs, &self.last_create_error)
+        let (doc, mut unreachable) = build_document(&self.obs, &self.last_create_error);
+        for (path, reason) in &self.missed {
+            unreachable.push(Unreachable {
+                path: path.clone(),
+                reason: reason.clone(),
+            });
+        }
+        unreachable.sort_by(|a, b| a.path.cmp(&b.path));
+        (doc, unreachable)
+    }
+}
+
+fn scalar(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() && !s.contains('/') => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 
@@ -738,9 +1065,9 @@ fn known_seed(t: &str) -> Value {
     match (prev, last) {
         (_, "classes") => {
             json!({"name": "discover_class", "description": "syncano-schema discover",
-            "schema": [{"name": "title", "type": "string", "filter_index": true, "order_index": true}]})
+            "schema": [{"name": USER_FIELD, "type": "string", "filter_index": true, "order_index": true}]})
         }
-        (_, "objects") => json!({"title": "discover"}),
+        (_, "objects") => json!({ USER_FIELD: "discover" }),
         (_, "users") => json!({"username": "discover_user", "password": "discover-password-1"}),
         (_, "groups") if !is_param(prev) => {
             json!({"label": "discover_group", "name": "discover_group"})
@@ -855,22 +1182,35 @@ fn build_document(
             });
             continue;
         }
-        let mut best: Option<(usize, usize)> = None; // (resource, prefix len)
+        // (resource, prefix length, the rest has parameters)
+        let mut best: Option<(usize, usize, bool)> = None;
         for (ri, r) in resources.iter().enumerate() {
             for base in [&r.detail, &r.list].into_iter().flatten() {
                 if t.len() > base.len() && t.starts_with(base.as_str()) {
                     let rest = &t[base.len()..];
-                    if segments(rest).iter().all(|s| !is_param(s))
-                        && best.is_none_or(|(_, l)| base.len() > l)
-                    {
-                        best = Some((ri, base.len()));
+                    let params = segments(rest).iter().any(|s| is_param(s));
+                    // literal-only rests win, then the longest prefix
+                    let better = match best {
+                        None => true,
+                        Some((_, l, p)) => (p && !params) || (p == params && base.len() > l),
+                    };
+                    if better {
+                        best = Some((ri, base.len(), params));
                     }
                 }
             }
         }
         match best {
-            Some((ri, len)) => {
-                let name = segments(&t[len..]).join("_");
+            Some((ri, len, _)) => {
+                let lits: Vec<&str> = segments(&t[len..])
+                    .into_iter()
+                    .filter(|s| !is_param(s))
+                    .collect();
+                let name = if lits.is_empty() {
+                    "endpoint".to_owned()
+                } else {
+                    lits.join("_")
+                };
                 if let Some(r) = resources.get_mut(ri) {
                     r.customs.push((name, t.clone()));
                 }
@@ -1023,10 +1363,16 @@ fn resource_json(r: &ResBuild, obs: &BTreeMap<String, Obs>) -> Value {
         }
         eps.insert(name.to_owned(), e);
     }
-    for (name, t) in &r.customs {
+    for (base, t) in &r.customs {
         let Some(o) = obs.get(t.as_str()) else {
             continue;
         };
+        let mut name = base.clone();
+        let mut n = 2;
+        while eps.contains_key(&name) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
         let mut e = endpoint_json(t, o);
         let meta = o.actions.get("post").or_else(|| o.actions.get("put"));
         if let Some(meta) = meta {
@@ -1066,22 +1412,38 @@ fn resource_json(r: &ResBuild, obs: &BTreeMap<String, Obs>) -> Value {
     Value::Object(res)
 }
 
+/// The methods of an endpoint: its `Allow` header; without one, the methods of
+/// its OPTIONS actions plus those that answered when tried (`GET` on
+/// everything, `PATCH` and `DELETE` on records of the scratch instance). A
+/// record endpoint whose `PATCH` or `DELETE` could not be tried gets
+/// `"methods_incomplete": true`; lists and custom endpoints are taken to allow
+/// nothing beyond `GET` and their actions.
 fn endpoint_json(t: &str, o: &Obs) -> Value {
+    let mut incomplete = false;
     let methods: BTreeSet<String> = match &o.allow {
         Some(a) => a.clone(),
         None => {
             let mut m: BTreeSet<String> = o.actions.keys().cloned().collect();
-            if o.get_ok {
-                m.insert("get".into());
+            for (k, allowed) in &o.probed {
+                if *allowed {
+                    m.insert(k.clone());
+                }
+            }
+            if o.kind == Kind::Record {
+                incomplete = !(o.probed.contains_key("patch") && o.probed.contains_key("delete"));
             }
             m
         }
     };
-    json!({
+    let mut e = json!({
         "path": t,
         "methods": methods.into_iter().collect::<Vec<_>>(),
         "properties": params_of(t),
-    })
+    });
+    if incomplete {
+        e["methods_incomplete"] = json!(true);
+    }
+    e
 }
 
 /// Schema fields from OPTIONS metadata, completed from records; also whether
@@ -1129,9 +1491,20 @@ fn fields_json(
         }
         out.insert(name.clone(), Value::Object(f));
     }
-    let extensible = samples
-        .iter()
-        .any(|s| s.keys().any(|k| k != "links" && !meta.contains_key(k)));
+    // records carrying the scratch class's own field are data objects:
+    // extensible; other keys the metadata does not list are read-only fields
+    let extensible = samples.iter().any(|s| s.contains_key(USER_FIELD));
+    for s in samples {
+        for (k, v) in s.iter() {
+            if k == USER_FIELD || out.contains_key(k) {
+                continue;
+            }
+            out.insert(
+                k.clone(),
+                json!({"type": guess_type(v), "read_only": true, "required": false, "inferred": true}),
+            );
+        }
+    }
     (out, extensible)
 }
 
@@ -1312,7 +1685,7 @@ mod tests {
         if let Some(p) = detail_actions.remove("post") {
             detail_actions.insert("put".into(), p);
         }
-        let sample = json!({"id": 7, "name": "n", "extra": 1, "links": {"self": "/v1.1/instances/s/users/7/", "reset-key": "/v1.1/instances/s/users/7/reset_key/"}});
+        let sample = json!({"id": 7, "name": "n", "extra": 1, "discover_title": "t", "links": {"self": "/v1.1/instances/s/users/7/", "reset-key": "/v1.1/instances/s/users/7/reset_key/"}});
         obs.insert(
             "/v1.1/instances/{instance}/users/{user}/".to_owned(),
             Obs {
@@ -1352,6 +1725,11 @@ mod tests {
         };
         assert_eq!(users["extensible"], json!(true));
         let f = &users["endpoints"]["detail"]["fields"];
+        assert_eq!(
+            f["extra"],
+            json!({"type": "integer", "read_only": true, "required": false, "inferred": true})
+        );
+        assert!(f.get(USER_FIELD).is_none());
         assert_eq!(f["password"]["write_only"], json!(true));
         assert_eq!(f["id"]["primary_key"], json!(true));
         assert_eq!(

@@ -164,6 +164,39 @@ impl Http {
         })?;
         read_answer(resp, &method, &url)
     }
+
+    /// Like [`Http::send`] with a shorter time limit; `Ok(None)` when the
+    /// server did not answer in time (a long poll).
+    pub(crate) fn send_within(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<Option<Answer>, FetchError> {
+        let url = self.url(path);
+        let sent = self
+            .client
+            .request(method.clone(), &url)
+            .timeout(timeout)
+            .send();
+        match sent {
+            Ok(resp) => match read_answer(resp, &method, &url) {
+                Ok(a) => Ok(Some(a)),
+                Err(FetchError::Transport { error, .. })
+                    if error == "timed out reading the body" =>
+                {
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            },
+            Err(e) if e.is_timeout() => Ok(None),
+            Err(e) => Err(FetchError::Transport {
+                method: method.to_string(),
+                url,
+                error: e.to_string(),
+            }),
+        }
+    }
 }
 
 fn read_answer(resp: Response, method: &reqwest::Method, url: &str) -> Result<Answer, FetchError> {
@@ -185,7 +218,11 @@ fn read_answer(resp: Response, method: &reqwest::Method, url: &str) -> Result<An
     let text = resp.text().map_err(|e| FetchError::Transport {
         method: method.to_string(),
         url: url.to_owned(),
-        error: e.to_string(),
+        error: if e.is_timeout() {
+            "timed out reading the body".to_owned()
+        } else {
+            e.to_string()
+        },
     })?;
     let body = if text.trim().is_empty() {
         Value::Null

@@ -81,6 +81,10 @@ pub enum Command {
         /// Where to write the document (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// A known schema document (e.g. the vendored snapshot) whose endpoint
+        /// paths are tried too when the walk does not reach them.
+        #[arg(long)]
+        known: Option<PathBuf>,
     },
     /// Compare two schema documents; exit code 1 when a change breaks.
     Diff {
@@ -114,7 +118,9 @@ pub enum Command {
 /// The build's error message.
 pub fn check_str(text: &str, source: &str) -> Result<(), String> {
     let schema = crate::schema::parse(text, source).map_err(|e| e.to_string())?;
-    crate::generate(&schema).map(|_| ()).map_err(|e| e.to_string())
+    crate::generate(&schema)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Validates a schema document file exactly as the build does; returns the
@@ -159,6 +165,54 @@ fn write_out(out: Option<&Path>, text: &str) -> Result<(), String> {
     }
 }
 
+fn read_json(p: &Path) -> Result<serde_json::Value, String> {
+    let text = fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: not valid JSON: {e}", p.display()))
+}
+
+fn run_discover(
+    api_root: &str,
+    api_key: &ApiKey,
+    known: Option<&serde_json::Value>,
+    out: Option<&Path>,
+) -> ExitCode {
+    match discover::discover_with(api_root, api_key.expose(), known) {
+        Ok(d) => {
+            let text = normalize(&d.document);
+            if let Err(e) = write_out(out, &text) {
+                return fail(2, &e);
+            }
+            let n = d.document.as_array().map_or(0, Vec::len);
+            eprintln!(
+                "discovered {n} resources with {} requests (scratch instance {})",
+                d.requests, d.scratch_instance
+            );
+            if d.unreachable.is_empty() {
+                eprintln!("every endpoint reached was read completely");
+            } else {
+                eprintln!(
+                    "could not reach or fully read {} endpoint(s):",
+                    d.unreachable.len()
+                );
+                for u in &d.unreachable {
+                    eprintln!("  {}: {}", u.path, u.reason);
+                }
+            }
+            if let Err(e) = &d.cleanup {
+                eprintln!(
+                    "warning: the scratch instance {} was NOT deleted ({e}); delete it by hand",
+                    d.scratch_instance
+                );
+            }
+            if let Some(p) = &out {
+                eprintln!("wrote {}", p.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(2, &e.to_string()),
+    }
+}
+
 fn fail(code: u8, msg: &str) -> ExitCode {
     eprintln!("syncano-schema: {msg}");
     ExitCode::from(code)
@@ -193,40 +247,17 @@ pub fn run(cli: Cli) -> ExitCode {
             api_root,
             api_key,
             out,
-        } => match discover::discover(&api_root, api_key.expose()) {
-            Ok(d) => {
-                let text = normalize(&d.document);
-                if let Err(e) = write_out(out.as_deref(), &text) {
-                    return fail(2, &e);
-                }
-                let n = d.document.as_array().map_or(0, Vec::len);
-                eprintln!(
-                    "discovered {n} resources with {} requests (scratch instance {})",
-                    d.requests, d.scratch_instance
-                );
-                if d.unreachable.is_empty() {
-                    eprintln!("every endpoint reached was read completely");
-                } else {
-                    eprintln!("could not reach or fully read {} endpoint(s):", d.unreachable.len());
-                    for u in &d.unreachable {
-                        eprintln!("  {}: {}", u.path, u.reason);
-                    }
-                }
-                if let Err(e) = &d.cleanup {
-                    eprintln!(
-                        "warning: the scratch instance {} was NOT deleted ({e}); delete it by hand",
-                        d.scratch_instance
-                    );
-                }
-                if let Some(p) = &out {
-                    eprintln!("wrote {}", p.display());
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(2, &e.to_string()),
-        },
+            known,
+        } => {
+            let known_doc = match known.as_deref().map(read_json).transpose() {
+                Ok(d) => d,
+                Err(e) => return fail(2, &e),
+            };
+            run_discover(&api_root, &api_key, known_doc.as_ref(), out.as_deref())
+        }
         Command::Diff { old, new, json } => {
-            let read = |p: &Path| fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+            let read =
+                |p: &Path| fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
             let (o, n) = match (read(&old), read(&new)) {
                 (Ok(o), Ok(n)) => (o, n),
                 (Err(e), _) | (_, Err(e)) => return fail(2, &e),
