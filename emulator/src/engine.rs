@@ -302,8 +302,14 @@ fn handle(
         return crate::instances::handle(ctx, req, t, caller, hm);
     }
     let rel = t.rel.clone().unwrap_or_default();
+    if rel.starts_with("endpoints/scripts/p/") {
+        return crate::scripts::public_run(ctx, t);
+    }
     if ep_name == "run" || rel.ends_with("/run/") {
         return Err(crate::scripts::execution_disabled());
+    }
+    if rel == "snippets/scripts/runtimes/" && hm == HttpMethod::Get {
+        return Ok(crate::scripts::runtimes(ctx.spec));
     }
     if rel == "batch/" {
         return crate::batch::handle(ctx, req, t, caller);
@@ -429,6 +435,7 @@ pub fn create_record(
 ) -> HResult<(Key, Record)> {
     let fields = ctx.spec.write_fields(t.route);
     let clean = validate::validate(fields, body, Mode::Create, &[]).map_err(Resp::bad)?;
+    check_refs(ctx, t, &clean)?;
     let ks = ctx
         .spec
         .keys
@@ -477,6 +484,48 @@ pub fn finish_create(
 ) -> HResult<Record> {
     ctx.store.put(coll, key, rec.clone())?;
     Ok(rec)
+}
+
+/// References by well-known field names inside an instance must point to
+/// existing records: `script`, `group`, `backup`, `user` (ids) and `class`
+/// (a name), with DRF's related-field messages.
+fn check_refs(ctx: &Ctx<'_>, t: &Target, clean: &Map<String, Value>) -> HResult<()> {
+    let Some(base) = t.instance_path() else {
+        return Ok(());
+    };
+    let mut errors = Map::new();
+    for (field, coll, by_name) in [
+        ("script", "snippets/scripts/", false),
+        ("group", "groups/", false),
+        ("backup", "backups/full/", false),
+        ("user", "users/", false),
+        ("class", "classes/", true),
+    ] {
+        let Some(v) = clean.get(field) else { continue };
+        if v.is_null() || v.is_object() || v.is_array() {
+            continue;
+        }
+        let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        let key = if by_name {
+            Some(Key::Str(shown.clone()))
+        } else {
+            shown.parse::<i64>().ok().map(Key::Int)
+        };
+        let exists = key.is_some_and(|k| ctx.store.get(&format!("{base}{coll}"), &k).is_some());
+        if !exists {
+            let msg = if by_name {
+                format!("Object with name={shown} does not exist.")
+            } else {
+                format!("Invalid pk \"{shown}\" - object does not exist.")
+            };
+            errors.insert(field.into(), json!([msg]));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Resp::bad(Value::Object(errors)))
+    }
 }
 
 /// Server-generated values of generic resources.
@@ -542,6 +591,7 @@ pub fn update_record(
         vec![]
     };
     let clean = validate::validate(fields, &body, mode, &ro).map_err(Resp::bad)?;
+    check_refs(ctx, t, &clean)?;
     for (k, v) in clean {
         if k != "expected_revision" {
             rec.insert(k, v);

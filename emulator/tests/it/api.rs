@@ -496,6 +496,66 @@ async fn run_endpoints_are_disabled_scripts_are_stored() {
         r.body["links"]["self"],
         format!("{inst}snippets/scripts/{id}/").as_str()
     );
+    // references must exist
+    let r = api
+        .post(
+            &format!("{inst}triggers/"),
+            json!({"signal": "post_create", "class": "nope", "script": 999}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({
+            "class": ["Object with name=nope does not exist."],
+            "script": ["Invalid pk \"999\" - object does not exist."]
+        })
+    );
+    let r = api
+        .post(
+            &format!("{inst}triggers/"),
+            json!({"signal": "post_create", "class": "user_profile", "script": id}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    // runtimes come from the schema's choices
+    let r = api.get(&format!("{inst}snippets/scripts/runtimes/")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.get("python3").is_some(), "{:?}", r.body);
+    // public script endpoints: no key, 404 for a wrong link, else disabled
+    let r = api
+        .post(
+            &format!("{inst}endpoints/scripts/"),
+            json!({"name": "hello", "script": id, "public": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let link = r.body["public_link"]
+        .as_str()
+        .expect("public link")
+        .to_owned();
+    let r = api
+        .call(
+            Method::GET,
+            &format!("{inst}endpoints/scripts/p/{link}/hello/"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({"detail": syncano_emulator::EXECUTION_DISABLED})
+    );
+    let r = api
+        .call(
+            Method::GET,
+            &format!("{inst}endpoints/scripts/p/{}/hello/", "0".repeat(40)),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
