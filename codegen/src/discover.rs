@@ -1078,7 +1078,7 @@ fn known_seed(t: &str) -> Value {
         ("snippets", "templates") => {
             json!({"name": "discover_template", "content": "{{ 1 }}", "content_type": "text/plain"})
         }
-        ("endpoints", "scripts") => json!({"name": "discover-script-endpoint"}),
+        ("endpoints", "scripts") => json!({"name": "discover-script-endpoint", "public": true}),
         ("endpoints", "data") => json!({"name": "discover-data-endpoint"}),
         (_, "schedules") => json!({"label": "discover", "interval_sec": 3600}),
         (_, "triggers") => json!({"label": "discover", "signal": "post_create"}),
@@ -1416,8 +1416,9 @@ fn resource_json(r: &ResBuild, obs: &BTreeMap<String, Obs>) -> Value {
 /// its OPTIONS actions plus those that answered when tried (`GET` on
 /// everything, `PATCH` and `DELETE` on records of the scratch instance). A
 /// record endpoint whose `PATCH` or `DELETE` could not be tried gets
-/// `"methods_incomplete": true`; lists and custom endpoints are taken to allow
-/// nothing beyond `GET` and their actions.
+/// `"methods_incomplete": true`, and so does any endpoint whose `GET` got no
+/// telling answer (404, or not tried); lists and custom endpoints are taken to
+/// allow nothing beyond `GET` and their actions.
 fn endpoint_json(t: &str, o: &Obs) -> Value {
     let mut incomplete = false;
     let methods: BTreeSet<String> = match &o.allow {
@@ -1429,9 +1430,10 @@ fn endpoint_json(t: &str, o: &Obs) -> Value {
                     m.insert(k.clone());
                 }
             }
-            if o.kind == Kind::Record {
-                incomplete = !(o.probed.contains_key("patch") && o.probed.contains_key("delete"));
-            }
+            // GET unanswered (404, not tried) or an unprobed record
+            incomplete = !o.probed.contains_key("get")
+                || (o.kind == Kind::Record
+                    && !(o.probed.contains_key("patch") && o.probed.contains_key("delete")));
             m
         }
     };
