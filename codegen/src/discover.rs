@@ -4,28 +4,32 @@
 //! # What it does
 //! 1. creates a scratch instance (`POST /v1.1/instances/`, named
 //!    `schema-discover-<random>`), so that nothing of yours is touched;
-//! 2. walks `links` breadth-first from `GET /v1.1/`: every path it reaches gets an
-//!    `OPTIONS` request (the `Allow` header gives the methods; `actions.POST` /
-//!    `actions.PUT` give the fields) and, when it allows `GET` and is not a
-//!    long-poll or run endpoint (`poll`, `run`), a `GET`. Inside the scratch
-//!    instance, an empty collection that allows `POST` gets one record created in
-//!    it (a class, an object, a user, a group, a script, a channel ...: bodies
-//!    built from the `OPTIONS` metadata's required fields plus a few known
-//!    values), so that its detail endpoint and the collections nested below can
-//!    be reached; creations that need records made later (a trigger needs a
-//!    script and a class) are retried until nothing more can be made. Other
-//!    instances of the account are never entered, and nothing is ever sent but
-//!    `OPTIONS`, `GET`, the `POST`s that create records in the scratch
-//!    instance (and the probes below), and the final `DELETE` of the scratch
-//!    instance;
-//!    The parent of every path reached is tried too (link roots such as
-//!    `snippets/` are not always linked). An empty channel history or trace
-//!    list in the scratch instance is filled by publishing to the channel or
-//!    running the script. Without an `Allow` header, the scratch instance's
-//!    records are sent an empty `PATCH` and, at the end and children first, a
-//!    `DELETE`, to learn whether they take them;
-//! 3. deletes the scratch instance, also when the walk failed;
-//! 4. returns the document and the list of endpoints it could not reach.
+//! 2. walks breadth-first from `GET /v1.1/`, following the `links` of every
+//!    answer and also trying the parent of every path reached (link roots such
+//!    as `snippets/` are not always linked). Every path gets an `OPTIONS` request
+//!    (the `Allow` header gives the methods; `actions.POST` / `actions.PUT` the
+//!    fields) and, when allowed, a `GET`; long polls and runs (`poll`, `run`)
+//!    get their `GET` only inside the scratch instance, with a 3 s limit;
+//! 3. inside the scratch instance, creates one record of its own in every
+//!    collection that allows `POST` (a class, an object, a user, a group, a
+//!    script, a channel ...: bodies built from the required fields of the
+//!    `OPTIONS` metadata, references to records made before, and a few known
+//!    values), so that detail endpoints and the collections below them can be
+//!    reached; creations that need records made later (a trigger needs a
+//!    script and a class) are retried until nothing more can be made. An empty
+//!    channel history or trace list is filled by publishing to the channel or
+//!    running the script;
+//! 4. with a known document ([`discover_with`](crate::discover::discover_with)), tries each of its endpoint
+//!    paths that the walk did not reach;
+//! 5. without an `Allow` header, sends the scratch instance's records an empty
+//!    `PATCH` and finally, children first, a `DELETE`, to learn whether they
+//!    take them;
+//! 6. deletes the scratch instance, also when the walk failed, and returns the
+//!    document and the endpoints it could not reach or fully read.
+//!
+//! Other instances of the account are never entered; outside the scratch
+//! instance only `OPTIONS` and `GET` are sent (plus the `POST` creating the
+//! scratch instance).
 //!
 //! # How paths become templates
 //! A collection's record paths (`links.self` of its items) become the
@@ -40,11 +44,14 @@
 //!   whose `detail` endpoint is the collection path plus the parameter;
 //! - a path whose `GET` answers a record whose `links.self` is the path itself,
 //!   and that is not a collection's record path, is a singleton resource with
-//!   only a `detail` endpoint (`/v1.1/account/`);
+//!   only a `detail` endpoint (`/v1.1/account/`); so is a path whose `GET` is
+//!   refused but whose `OPTIONS` view name ends in ` Detail` (` List`: a
+//!   collection);
 //! - every other path is a **custom endpoint** of the resource with the longest
-//!   `detail` or `list` path that is a prefix of it, named after the remaining
-//!   segments joined with `_` (`rename`, `reset_key`, `send_message`); a path with
-//!   no such prefix becomes a resource of its own;
+//!   `detail` or `list` path that is a prefix of it (preferring prefixes after
+//!   which only literal segments follow), named after those literal segments
+//!   joined with `_` (`rename`, `reset_key`, `send_message`); a path with no such
+//!   prefix becomes a resource of its own;
 //! - a resource is named after the view name its `OPTIONS` answer gives (`Class
 //!   List` → `Class`, `Data Object Detail` → `DataObject`); without one, after its
 //!   collection's last segment in the singular, in CamelCase (`api_keys` →
@@ -53,16 +60,20 @@
 //! Since names may differ from the vendored snapshot's, compare with
 //! [`crate::diff`], which matches by path templates.
 //!
-//! # Fields
+//! # Fields and methods
 //! Field metadata comes from the `OPTIONS` actions. Records seen while walking
 //! add what metadata does not say: a writable field that never appears in a
 //! record is `write_only`; the field whose value is a record's last path
-//! segment is `primary_key`; the names of a `links` field's links; record keys
-//! the metadata does not list make the resource `extensible`. A resource with no
-//! metadata (read-only collections such as traces) gets its fields from the
-//! records, with types guessed from the values and the ext key
-//! `"inferred": true` on each field ([`crate::diff`] then only compares their
-//! presence); one with neither gets `"fields_unknown": true`.
+//! segment is `primary_key`; the names of a `links` field's links; records that
+//! carry the scratch class's own field (`discover_title`) make the resource
+//! `extensible`; other record keys the metadata does not list become read-only
+//! fields marked `"inferred": true` (types guessed from the values;
+//! [`crate::diff`] then only compares their presence). A resource with no
+//! metadata (read-only collections such as traces) gets all its fields that
+//! way; one with neither metadata nor records gets `"fields_unknown": true`.
+//! Methods come from `Allow`; without it, from the actions and the methods
+//! that answered when tried, and an endpoint whose methods could not all be
+//! tried is marked `"methods_incomplete": true`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
