@@ -565,6 +565,14 @@ fn fill_generated(t: &Target, rec: &mut Record) {
             rec.entry("timezone")
                 .or_insert_with(|| Value::String("UTC".into()));
         }
+        "invitations/" => {
+            rec.insert("key".into(), Value::String(auth::new_key()));
+            rec.entry("state").or_insert(Value::String("new".into()));
+            rec.entry("role").or_insert(Value::String("read".into()));
+        }
+        "backups/full/" | "restores/" => {
+            rec.insert("status".into(), Value::String("success".into()));
+        }
         _ => {}
     }
 }

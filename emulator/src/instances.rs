@@ -80,9 +80,16 @@ fn view(ctx: &Ctx<'_>, res: usize, rec: &Record, caller: &Caller) -> Value {
 }
 
 /// Creates the default contents of a new instance.
-fn seed(ctx: &mut Ctx<'_>, name: &str) -> HResult<()> {
+fn seed(ctx: &mut Ctx<'_>, name: &str, account: i64) -> HResult<()> {
     let base = format!("{INSTANCES}{}/", encode_segment(name));
     let now = crate::time::now();
+    // the owner is the instance's first admin, with the full role
+    if let Value::Object(mut admin) = owner_view(ctx, account) {
+        admin.insert("role".into(), json!("full"));
+        admin.insert("created_at".into(), json!(now));
+        ctx.store
+            .put(&format!("{base}admins/"), Key::Int(account), admin)?;
+    }
     crate::classes::store_class(
         ctx,
         &base,
@@ -182,7 +189,7 @@ pub fn handle(
                 return Err(Resp::internal("instance key"));
             };
             ctx.store.put(INSTANCES, key, rec.clone())?;
-            seed(ctx, &name)?;
+            seed(ctx, &name, acc)?;
             Ok(Resp::created(view(ctx, t.res, &rec, caller)))
         }
         ("/v1.1/instances/{}/rename/", _) => {

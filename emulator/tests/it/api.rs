@@ -206,6 +206,9 @@ async fn instance_defaults_rename_and_tenancy() {
         .get("/v1.1/instances/my-shop/classes/user_profile/")
         .await;
     assert_eq!(r.status, StatusCode::OK);
+    let r = api.get("/v1.1/instances/my-shop/admins/").await;
+    assert_eq!(r.body["objects"][0]["email"], api.emu.account_email());
+    assert_eq!(r.body["objects"][0]["role"], "full");
     let r = api.get("/v1.1/instances/my-shop/channels/default/").await;
     assert_eq!(r.status, StatusCode::OK);
     let r = api.get("/v1.1/instances/my-shop/channels/eventlog/").await;
