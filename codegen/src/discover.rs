@@ -586,8 +586,9 @@ impl<'a> Walker<'a> {
                 .get(&self.template_of(&c))
                 .is_some_and(|o| o.options_ok || o.get_ok);
             if !reached {
+                // (the concrete path is not shown: it may hold values of records)
                 self.missed
-                    .insert(t.clone(), format!("known endpoint not found (tried {c})"));
+                    .insert(t.clone(), "known endpoint not found".to_owned());
             }
         }
         self.probing_known = false;
@@ -1041,6 +1042,12 @@ impl<'a> Walker<'a> {
 
     fn build(&self) -> (Value, Vec<Unreachable>) {
         let (doc, mut unreachable) = build_document(&self.obs, &self.last_create_error);
+        if self.requests >= MAX_REQUESTS {
+            unreachable.push(Unreachable {
+                path: "(the rest of the API)".to_owned(),
+                reason: format!("the walk stopped after {MAX_REQUESTS} requests"),
+            });
+        }
         for (path, reason) in &self.missed {
             unreachable.push(Unreachable {
                 path: path.clone(),
