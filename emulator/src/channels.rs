@@ -1,5 +1,6 @@
 //! Channels: publish (201) appends a change to the history; history filtered
-//! by `room` and `last_id`; poll answers at once (no long poll).
+//! by `room` and `last_id`; poll answers with the first newer change, or 204
+//! (the HTTP layer holds a 204 poll open until a change or its timeout).
 
 use crate::schema_shim::HttpMethod;
 use axum::http::StatusCode;

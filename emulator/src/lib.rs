@@ -101,6 +101,9 @@ pub struct EmulatorConfig {
     pub body_limit: usize,
     /// Rate limit (requests per second per key, anonymous); off when `None`.
     pub rate_limit: Option<(u32, u32)>,
+    /// How long a channel `poll` waits for a change before answering 204
+    /// (default 30 s).
+    pub poll_timeout: std::time::Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -115,6 +118,7 @@ impl Default for EmulatorConfig {
             account_key: None,
             body_limit: 1024 * 1024,
             rate_limit: None,
+            poll_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -134,6 +138,7 @@ impl fmt::Debug for EmulatorConfig {
             )
             .field("body_limit", &self.body_limit)
             .field("rate_limit", &self.rate_limit)
+            .field("poll_timeout", &self.poll_timeout)
             .finish()
     }
 }
@@ -196,6 +201,8 @@ impl Emulator {
             limiter: config
                 .rate_limit
                 .map(|(k, a)| ratelimit::Limiter::new(k, a)),
+            changes: tokio::sync::Notify::new(),
+            poll_timeout: config.poll_timeout,
         });
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = tokio::net::TcpListener::bind(addr)

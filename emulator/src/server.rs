@@ -25,6 +25,10 @@ pub struct App {
     pub settings: Settings,
     /// Optional rate limiter.
     pub limiter: Option<crate::ratelimit::Limiter>,
+    /// Woken after every write, for long polls.
+    pub changes: tokio::sync::Notify,
+    /// How long a channel poll waits for a change.
+    pub poll_timeout: std::time::Duration,
 }
 
 impl App {
@@ -181,10 +185,34 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         in_batch: false,
     };
     let head = req.method == axum::http::Method::HEAD;
-    let app2 = app.clone();
-    let resp = match tokio::task::spawn_blocking(move || app2.run(&req)).await {
-        Ok(r) => r,
-        Err(_) => Resp::internal("Internal server error."),
+    let is_poll = req.method == axum::http::Method::GET
+        && req.path.contains("/channels/")
+        && req.path.ends_with("/poll/");
+    let is_write = !matches!(
+        req.method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let deadline = tokio::time::Instant::now() + app.poll_timeout;
+    let req = Arc::new(req);
+    let resp = loop {
+        // register interest before looking, so no change slips between the two
+        let notified = app.changes.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let (app2, req2) = (app.clone(), req.clone());
+        let resp = match tokio::task::spawn_blocking(move || app2.run(&req2)).await {
+            Ok(r) => r,
+            Err(_) => Resp::internal("Internal server error."),
+        };
+        if is_write {
+            app.changes.notify_waiters();
+        }
+        if !(is_poll && resp.status == StatusCode::NO_CONTENT) {
+            break resp;
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            break resp;
+        }
     };
     let mut out = to_response(resp);
     if head {

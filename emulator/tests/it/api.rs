@@ -662,3 +662,44 @@ async fn rate_limit_is_off_by_default_and_answers_429_when_on() {
     // a keyed caller has its own budget
     assert_eq!(limited.get("/v1.1/instances/").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn channel_poll_waits_for_a_change() {
+    let api = std::sync::Arc::new(
+        crate::common::start_with(syncano_emulator::EmulatorConfig {
+            poll_timeout: std::time::Duration::from_millis(400),
+            ..syncano_emulator::EmulatorConfig::default()
+        })
+        .await,
+    );
+    let inst = api.instance("polling").await;
+    api.post(&format!("{inst}channels/"), json!({"name": "live"}))
+        .await;
+    // nothing happens: 204 after the timeout
+    let started = std::time::Instant::now();
+    let r = api.get(&format!("{inst}channels/live/poll/")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(350));
+    // a publish while polling wakes the poll
+    let poller = {
+        let api = api.clone();
+        let path = format!("{inst}channels/live/poll/?last_id=0");
+        tokio::spawn(async move { api.get(&path).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let r = api
+        .post(
+            &format!("{inst}channels/live/publish/"),
+            json!({"payload": {"hi": 1}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = poller.await.expect("poll task");
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["payload"], json!({"hi": 1}));
+    // an older last_id answers at once
+    let r = api
+        .get(&format!("{inst}channels/live/poll/?last_id=0"))
+        .await;
+    assert_eq!(r.body["id"], 1);
+}
