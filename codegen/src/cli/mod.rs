@@ -112,25 +112,41 @@ pub enum Command {
 }
 
 /// Validates a schema document given as text exactly as the build validates a
-/// file; `source` names it in messages.
+/// file (it goes through the same [`crate::generate_from_path`], from a
+/// temporary file); `source` names it in messages.
 ///
 /// # Errors
-/// The build's error message.
+/// The build's error message, or a failure writing the temporary file.
 pub fn check_str(text: &str, source: &str) -> Result<(), String> {
-    let schema = crate::schema::parse(text, source).map_err(|e| e.to_string())?;
-    crate::generate(&schema)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!(
+        "syncano-schema-check-{}-{nanos}",
+        std::process::id()
+    ));
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let file = dir.join("syncano-v1.1.json");
+    let result = fs::write(&file, text)
+        .map_err(|e| format!("{}: {e}", file.display()))
+        .and_then(|()| {
+            crate::generate_from_path(&file)
+                .map(|_| ())
+                .map_err(|e| e.to_string().replace(&file.display().to_string(), source))
+        });
+    let _ = fs::remove_dir_all(&dir);
+    result
 }
 
-/// Validates a schema document file exactly as the build does; returns the
-/// number of resources.
+/// Validates a schema document file exactly as the build does (the build's
+/// [`crate::generate_from_path`]); returns the number of resources.
 ///
 /// # Errors
 /// The build's error message.
 pub fn check_file(path: &Path) -> Result<usize, String> {
+    crate::generate_from_path(path).map_err(|e| e.to_string())?;
     let schema = crate::schema::load(path).map_err(|e| e.to_string())?;
-    crate::generate(&schema).map_err(|e| e.to_string())?;
     Ok(schema.resources.len())
 }
 
