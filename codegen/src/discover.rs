@@ -660,6 +660,9 @@ impl<'a> Walker<'a> {
         for l in root_links {
             self.enqueue(l.clone());
         }
+        // the scratch instance need not be on the first page of instances
+        let scratch = self.scratch.clone();
+        self.enqueue(scratch);
         let mut rounds = 0;
         loop {
             self.drain()?;
