@@ -446,8 +446,23 @@ pub fn create_record(
     let key = if ks.auto {
         Key::Int(ctx.store.next_id(&format!("{coll}#seq"))?)
     } else {
-        let v = clean.get(&ks.field).cloned().unwrap_or(Value::Null);
+        // the key field is settable on create even when the schema marks it
+        // read-only (it is read-only on the detail endpoint)
+        let v = clean
+            .get(&ks.field)
+            .or_else(|| body.get(&ks.field).filter(|v| v.is_string()))
+            .cloned()
+            .unwrap_or(Value::Null);
         let s = match v {
+            Value::String(s) if s.trim().is_empty() => {
+                return Err(Resp::field_error(&ks.field, "This field may not be blank."));
+            }
+            Value::String(s) if s.contains('/') => {
+                return Err(Resp::field_error(
+                    &ks.field,
+                    "Enter a valid value without \"/\".",
+                ));
+            }
             Value::String(s) => s,
             Value::Null => return Err(Resp::field_error(&ks.field, "This field is required.")),
             other => other.to_string(),
