@@ -703,3 +703,24 @@ async fn channel_poll_waits_for_a_change() {
         .await;
     assert_eq!(r.body["id"], 1);
 }
+
+#[tokio::test]
+async fn another_schema_document_can_be_served() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/interim-schema.json");
+    let api = crate::common::start_with(syncano_emulator::EmulatorConfig {
+        schema_path: Some(path.clone()),
+        ..syncano_emulator::EmulatorConfig::default()
+    })
+    .await;
+    let r = api.call(Method::GET, "/v1.1/schema/", None, None).await;
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("json");
+    assert_eq!(r.body, doc);
+    let bad = syncano_emulator::Emulator::start(syncano_emulator::EmulatorConfig {
+        schema_path: Some(path.with_file_name("missing.json")),
+        ..syncano_emulator::EmulatorConfig::default()
+    })
+    .await;
+    assert!(matches!(bad, Err(syncano_emulator::Error::Schema(_))));
+}
