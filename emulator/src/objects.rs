@@ -123,7 +123,7 @@ pub fn render_object(
         out.insert(k, v);
     }
     let links = match data_object_res(ctx) {
-        Some(res) => render::links(ctx.spec, res, &segs),
+        Some(res) => render::links(ctx.spec, res, &segs, rec),
         None => {
             let mut m = Map::new();
             m.insert("self".into(), Value::String(join(&segs)));

@@ -14,7 +14,7 @@ pub const INTERNAL: &str = "__";
 
 /// Links of a record of resource `res` whose detail path has the concrete
 /// segments `detail`.
-pub fn links(spec: &Spec, res: usize, detail: &[String]) -> Map<String, Value> {
+pub fn links(spec: &Spec, res: usize, detail: &[String], rec: &Record) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("self".into(), Value::String(join(detail)));
     let Some(dr) = spec.detail_route(res) else {
@@ -66,21 +66,129 @@ pub fn links(spec: &Spec, res: usize, detail: &[String]) -> Map<String, Value> {
         out.entry(name)
             .or_insert_with(|| Value::String(join(&segs)));
     }
-    // aliases for the link names the schema declares
+    // own custom endpoints also under their last path segment (`get`, `post`)
+    for r in &spec.routes {
+        if r.res != res || r.kind != Kind::Custom || r.segs.len() <= dsegs.len() {
+            continue;
+        }
+        if let (Some(Seg::Lit(last)), true) = (r.segs.last(), r.target_len == Some(dsegs.len())) {
+            let tail: Vec<String> = r.segs[dsegs.len()..]
+                .iter()
+                .filter_map(|s| match s {
+                    Seg::Lit(l) => Some(l.clone()),
+                    Seg::Param(_) => None,
+                })
+                .collect();
+            if tail.len() == r.segs.len() - dsegs.len() {
+                let mut segs = detail.to_vec();
+                segs.extend(tail);
+                out.entry(last.clone())
+                    .or_insert_with(|| Value::String(join(&segs)));
+            }
+        }
+    }
+    // the link names the schema declares
     if let Some(r) = spec.resources.get(res) {
         for f in &r.fields {
             for l in &f.links {
                 if out.contains_key(&l.name) {
                     continue;
                 }
-                let norm = l.name.replace('_', "-");
-                if let Some(v) = out.get(&norm).cloned() {
+                if let Some(v) = declared_link(spec, detail, rec, &l.name, &out) {
                     out.insert(l.name.clone(), v);
                 }
             }
         }
     }
     out
+}
+
+/// Resolves a link name the schema declares: an alias of a computed link
+/// (`reset-key` / `reset_key`), a link root or sibling collection found by
+/// walking up the path (`snippets`, `runtimes`, `config`), or a reference held
+/// by the record (`script`, `class`, `group`, `owner`, `channel`, `profile`,
+/// `instance`, `public-link`).
+fn declared_link(
+    spec: &Spec,
+    detail: &[String],
+    rec: &Record,
+    name: &str,
+    out: &Map<String, Value>,
+) -> Option<Value> {
+    for alt in [name.replace('_', "-"), name.replace('-', "_")] {
+        if let Some(v) = out.get(&alt) {
+            return Some(v.clone());
+        }
+    }
+    let under = name.replace('-', "_");
+    let instance_base: Option<Vec<String>> =
+        (detail.len() >= 3 && detail[1] == "instances").then(|| detail[..3].to_vec());
+    let val = |k: &str| {
+        rec.get(k).filter(|v| !v.is_null()).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    };
+    if let Some(base) = &instance_base {
+        let reference: Option<Vec<&str>> = match under.as_str() {
+            "script" => Some(vec!["snippets", "scripts"]),
+            "class" => Some(vec!["classes"]),
+            "group" => Some(vec!["groups"]),
+            "owner" | "user" => Some(vec!["users"]),
+            "channel" => Some(vec!["channels"]),
+            _ => None,
+        };
+        if let (Some(coll), Some(v)) = (reference, val(&under)) {
+            let mut segs = base.clone();
+            segs.extend(coll.into_iter().map(str::to_owned));
+            segs.push(v);
+            return Some(Value::String(join(&segs)));
+        }
+        if under == "profile" {
+            if let Some(pid) = val("__profile_id") {
+                let mut segs = base.clone();
+                segs.extend(["classes", "user_profile", "objects"].map(str::to_owned));
+                segs.push(pid);
+                return Some(Value::String(join(&segs)));
+            }
+        }
+        if under == "public_link" {
+            if let (Some(link), Some(n)) = (val("public_link"), val("name")) {
+                let mut segs = base.clone();
+                segs.extend(["endpoints", "scripts", "p"].map(str::to_owned));
+                segs.push(link);
+                segs.push(n);
+                return Some(Value::String(join(&segs)));
+            }
+        }
+    }
+    if under == "instance" {
+        if let Some(v) = val("instance") {
+            return Some(Value::String(join(&[
+                "v1.1".to_owned(),
+                "instances".to_owned(),
+                v,
+            ])));
+        }
+    }
+    // walk up: a literal child of the path or of one of its ancestors
+    for k in (2..=detail.len()).rev() {
+        for cand in [under.clone(), format!("{under}s")] {
+            let mut prefix: Vec<String> = detail[..k].to_vec();
+            prefix.push(cand.clone());
+            let known = spec.routes.iter().any(|r| {
+                r.segs.len() >= prefix.len()
+                    && r.segs.iter().zip(&prefix).all(|(t, s)| match t {
+                        Seg::Lit(l) => l == s,
+                        Seg::Param(_) => true,
+                    })
+            });
+            if known {
+                return Some(Value::String(join(&prefix)));
+            }
+        }
+    }
+    None
 }
 
 /// Renders a record of resource `res`.
@@ -115,7 +223,7 @@ pub fn render(spec: &Spec, res: usize, detail: Option<&[String]>, rec: &Record) 
         }
     }
     if let Some(d) = detail {
-        out.insert("links".into(), Value::Object(links(spec, res, d)));
+        out.insert("links".into(), Value::Object(links(spec, res, d, rec)));
     }
     Value::Object(out)
 }

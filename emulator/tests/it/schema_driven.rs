@@ -21,6 +21,12 @@ fn method(m: HttpMethod) -> Method {
 }
 
 fn sample(f: &Field, n: usize) -> Value {
+    // references point at the records the test seeds first
+    match f.name.as_str() {
+        "script" | "group" | "backup" | "user" => return json!(1),
+        "class" => return json!("user_profile"),
+        _ => {}
+    }
     if let Some(c) = f.choices.first() {
         return match &c.value {
             ChoiceValue::Int(i) => json!(i),
@@ -144,6 +150,19 @@ async fn every_instance_resource_lists_creates_reads_deletes() {
     let schema = parse(syncano_emulator::EMBEDDED_SCHEMA, "snapshot").expect("snapshot parses");
     let api = start().await;
     let inst = api.instance("crud-all").await;
+    // records other resources refer to: script 1, group 1, user 1, backup 1
+    for (path, body) in [
+        (
+            "snippets/scripts/",
+            json!({"runtime_name": "python3", "source": "x"}),
+        ),
+        ("groups/", json!({"label": "g"})),
+        ("users/", json!({"username": "seed", "password": "p"})),
+        ("backups/full/", json!({})),
+    ] {
+        let r = api.post(&format!("{inst}{path}"), body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{path}: {:?}", r.body);
+    }
     let mut created = Vec::new();
     let mut n = 0;
     for r in &schema.resources {
@@ -183,17 +202,13 @@ async fn every_instance_resource_lists_creates_reads_deletes() {
             body.insert(f.name.clone(), sample(f, n));
         }
         let c = api.post(&path, Value::Object(body.clone())).await;
-        if c.status != StatusCode::CREATED {
-            // only documented semantic refusals (e.g. a reference to a missing record)
-            assert_eq!(
-                c.status,
-                StatusCode::BAD_REQUEST,
-                "{} POST {path} {body:?}: {:?}",
-                r.name,
-                c.body
-            );
-            continue;
-        }
+        assert_eq!(
+            c.status,
+            StatusCode::CREATED,
+            "{} POST {path} {body:?}: {:?}",
+            r.name,
+            c.body
+        );
         let self_link = c.body["links"]["self"]
             .as_str()
             .unwrap_or_default()
@@ -201,6 +216,26 @@ async fn every_instance_resource_lists_creates_reads_deletes() {
         assert!(self_link.starts_with(&path), "{}: {self_link}", r.name);
         let g = api.get(&self_link).await;
         assert_eq!(g.status, StatusCode::OK, "{} GET {self_link}", r.name);
+        // every link the schema declares is there (references only when set)
+        for l in r.fields.iter().flat_map(|f| f.links.iter()) {
+            let optional = ["group", "owner", "channel", "instance", "profile", "user"]
+                .contains(&l.name.as_str());
+            let got = g.body["links"].get(&l.name);
+            assert!(
+                got.is_some() || optional,
+                "{}: link {} missing in {:?}",
+                r.name,
+                l.name,
+                g.body["links"]
+            );
+            if let Some(p) = got.and_then(Value::as_str) {
+                assert!(
+                    p.starts_with("/v1.1/") && p.ends_with('/'),
+                    "{}: {p}",
+                    r.name
+                );
+            }
+        }
         for f in r.fields.iter().filter(|f| f.write_only) {
             assert!(
                 g.body.get(&f.name).is_none(),
@@ -215,6 +250,17 @@ async fn every_instance_resource_lists_creates_reads_deletes() {
                     assert_eq!(got, v, "{}.{k}", r.name);
                 }
             }
+        }
+        let detail = r.endpoints.iter().find(|e| e.name == "detail");
+        if detail.is_some_and(|d| d.methods.contains(&HttpMethod::Patch)) {
+            let u = api.patch(&self_link, Value::Object(body.clone())).await;
+            assert_eq!(
+                u.status,
+                StatusCode::OK,
+                "{} PATCH {self_link}: {:?}",
+                r.name,
+                u.body
+            );
         }
         created.push((
             r.name.clone(),
