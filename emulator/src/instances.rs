@@ -52,6 +52,7 @@ fn owner_view(ctx: &Ctx<'_>, account: i64) -> Value {
             "first_name": r.get("first_name").cloned().unwrap_or(Value::Null),
             "last_name": r.get("last_name").cloned().unwrap_or(Value::Null),
             "is_active": true,
+            "has_password": true,
         }),
         None => Value::Null,
     }
@@ -185,6 +186,7 @@ pub fn handle(
             let (key, mut rec) = engine::create_record(ctx, t, &body, base)?;
             rec.entry("metadata").or_insert_with(|| json!({}));
             rec.entry("description").or_insert_with(|| json!(""));
+            rec.insert("location".into(), json!("us1"));
             let Key::Str(name) = key.clone() else {
                 return Err(Resp::internal("instance key"));
             };

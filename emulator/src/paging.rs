@@ -182,3 +182,106 @@ pub fn envelope(
     }
     Value::Object(m)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(size: usize, forward: bool, desc: bool) -> PageParams {
+        PageParams {
+            size,
+            forward,
+            desc,
+            include_count: false,
+        }
+    }
+
+    fn cut_ids(items: Vec<i64>, p: &PageParams, cursor: Option<i64>) -> (Vec<i64>, bool, bool) {
+        let f = cursor.map(|c| move |x: &i64| x.cmp(&c));
+        let c = cut(items, p, f.as_ref().map(|f| f as &dyn Fn(&i64) -> Ordering));
+        (c.items, c.has_next, c.has_prev)
+    }
+
+    #[test]
+    fn forward_backward_and_descending() {
+        let all: Vec<i64> = (1..=10).collect();
+        assert_eq!(
+            cut_ids(all.clone(), &params(3, true, false), None),
+            (vec![1, 2, 3], true, false)
+        );
+        assert_eq!(
+            cut_ids(all.clone(), &params(3, true, false), Some(3)),
+            (vec![4, 5, 6], true, true)
+        );
+        assert_eq!(
+            cut_ids(all.clone(), &params(3, true, false), Some(9)),
+            (vec![10], false, true)
+        );
+        assert_eq!(
+            cut_ids(all.clone(), &params(3, false, false), Some(4)),
+            (vec![1, 2, 3], true, false)
+        );
+        assert_eq!(
+            cut_ids(all.clone(), &params(3, false, false), Some(8)),
+            (vec![5, 6, 7], true, true)
+        );
+        assert_eq!(
+            cut_ids(all.clone(), &params(3, true, true), None),
+            (vec![10, 9, 8], true, false)
+        );
+        assert_eq!(
+            cut_ids(all.clone(), &params(3, true, true), Some(8)),
+            (vec![7, 6, 5], true, true)
+        );
+        assert_eq!(
+            cut_ids(all.clone(), &params(3, false, true), Some(7)),
+            (vec![10, 9, 8], true, false)
+        );
+        assert_eq!(
+            cut_ids(all, &params(0, true, false), None),
+            (vec![], false, false)
+        );
+    }
+
+    fn req(query: &[(&str, &str)]) -> Req {
+        Req {
+            method: axum::http::Method::GET,
+            path: "/v1.1/instances/x/classes/".into(),
+            query: query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            api_key: None,
+            user_key: None,
+            body: None,
+            in_batch: false,
+        }
+    }
+
+    #[test]
+    fn parameters_and_links() {
+        assert_eq!(parse(&req(&[])).map(|p| p.size).ok(), Some(100));
+        assert_eq!(
+            parse(&req(&[("page_size", "500")])).map(|p| p.size).ok(),
+            Some(100)
+        );
+        assert_eq!(
+            parse(&req(&[("page_size", "7")])).map(|p| p.size).ok(),
+            Some(7)
+        );
+        for bad in ["-1", "x", "1.5"] {
+            assert!(parse(&req(&[("page_size", bad)])).is_err());
+        }
+        assert!(parse(&req(&[("direction", "2")])).is_err());
+        let r = req(&[
+            ("page_size", "10"),
+            ("query", "{\"a\":1}"),
+            ("last_pk", "3"),
+        ]);
+        let l = link(&r, true, &[("last_pk".into(), "20".into())]);
+        assert_eq!(
+            l,
+            "/v1.1/instances/x/classes/?page_size=10&query=%7B%22a%22%3A1%7D&direction=1&last_pk=20"
+        );
+    }
+}

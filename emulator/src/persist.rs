@@ -164,3 +164,51 @@ impl Persist {
             .map_err(err)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn prefixes_move_and_vanish_with_non_ascii_names() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(err)?;
+        {
+            let mut s = Store::with_persist(Persist::open(dir.path())?)?;
+            let mut r = Record::new();
+            r.insert("v".into(), Value::from(1));
+            s.put(
+                "/v1.1/instances/żółw/classes/",
+                Key::Str("a".into()),
+                r.clone(),
+            )?;
+            s.put(
+                "/v1.1/instances/żółw2/classes/",
+                Key::Str("b".into()),
+                r.clone(),
+            )?;
+            s.put("/v1.1/instances/other/classes/", Key::Int(7), r)?;
+            s.next_id("/v1.1/instances/żółw/#objects")?;
+            s.commit()?;
+            s.move_prefix("/v1.1/instances/żółw/", "/v1.1/instances/turtle/")?;
+            s.remove_prefix("/v1.1/instances/other/")?;
+            s.commit()?;
+        }
+        let mut s = Store::with_persist(Persist::open(dir.path())?)?;
+        assert!(
+            s.get("/v1.1/instances/turtle/classes/", &Key::Str("a".into()))
+                .is_some()
+        );
+        assert!(
+            s.get("/v1.1/instances/żółw2/classes/", &Key::Str("b".into()))
+                .is_some()
+        );
+        assert!(s.collection("/v1.1/instances/żółw/classes/").is_none());
+        assert!(
+            s.get("/v1.1/instances/other/classes/", &Key::Int(7))
+                .is_none()
+        );
+        assert_eq!(s.next_id("/v1.1/instances/turtle/#objects")?, 2);
+        Ok(())
+    }
+}

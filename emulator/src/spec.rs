@@ -365,3 +365,77 @@ pub fn method_of(m: &axum::http::Method) -> Option<HttpMethod> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> Spec {
+        let doc = r#"[
+          {"name": "Script", "properties": {"id": {"type": "integer", "read_only": true}},
+           "endpoints": {
+             "list": {"path": "/v1.1/instances/{instance}/snippets/scripts/", "methods": ["get", "post"], "properties": ["instance"]},
+             "detail": {"path": "/v1.1/instances/{instance}/snippets/scripts/{id}/", "methods": ["get"], "properties": ["instance", "id"]},
+             "run": {"path": "/v1.1/instances/{instance}/snippets/scripts/{id}/run/", "methods": ["post"], "properties": ["instance", "id"]}}},
+          {"name": "Runtime", "properties": {},
+           "endpoints": {"list": {"path": "/v1.1/instances/{instance}/snippets/scripts/runtimes/", "methods": ["get"], "properties": ["instance"]}}},
+          {"name": "Instance", "properties": {"name": {"type": "string", "required": true}},
+           "endpoints": {"detail": {"path": "/v1.1/instances/{name}/", "methods": ["get"], "properties": ["name"]}}}
+        ]"#;
+        let schema = crate::schema_shim::parse(doc, "test").expect("test schema parses");
+        Spec::new(schema, serde_json::Value::Null)
+    }
+
+    #[test]
+    fn literal_segments_win_and_parameters_decode() {
+        let s = spec();
+        let m = s
+            .match_path("/v1.1/instances/x/snippets/scripts/runtimes/")
+            .expect("match");
+        assert_eq!(
+            s.resource(m.route).map(|r| r.name.as_str()),
+            Some("Runtime")
+        );
+        let m = s
+            .match_path("/v1.1/instances/x/snippets/scripts/12/")
+            .expect("match");
+        assert_eq!(s.resource(m.route).map(|r| r.name.as_str()), Some("Script"));
+        assert_eq!(m.segs[5], "12");
+        let m = s.match_path("/v1.1/instances/a%20b/").expect("match");
+        assert_eq!(m.segs[2], "a b");
+        assert!(s.match_path("/v1.1/instances/x/nothing/").is_none());
+        assert!(s.match_path("/v1.1/instances/%FF/").is_none());
+    }
+
+    #[test]
+    fn ancestors_targets_and_keys() {
+        let s = spec();
+        let run = s
+            .match_path("/v1.1/instances/x/snippets/scripts/1/run/")
+            .expect("match");
+        let r = &s.routes[run.route];
+        assert_eq!(r.kind, Kind::Custom);
+        assert_eq!(r.target_len, Some(6));
+        // the instance and the script are checked ancestors
+        assert_eq!(
+            r.ancestors.iter().map(|(_, k)| *k).collect::<Vec<_>>(),
+            vec![3, 6]
+        );
+        let script = s
+            .resources
+            .iter()
+            .position(|r| r.name == "Script")
+            .expect("script");
+        assert!(s.keys[script].auto);
+        let inst = s
+            .resources
+            .iter()
+            .position(|r| r.name == "Instance")
+            .expect("instance");
+        assert!(!s.keys[inst].auto);
+        assert_eq!(
+            s.children_of(&["v1.1".into(), "instances".into(), "x".into()]),
+            vec!["snippets"]
+        );
+    }
+}
