@@ -1,0 +1,3 @@
+//! Code emission: schema model → Rust source (quote → `syn::File` → prettyplease).
+
+pub mod names;
