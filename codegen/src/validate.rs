@@ -305,3 +305,218 @@ fn check_fields(fields: &[Field], at: &At, file: &str) -> Result<(), SchemaError
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::schema::parse;
+
+    fn err(doc: &str) -> String {
+        match parse(doc, "bad.json") {
+            Ok(_) => panic!("expected an error for {doc}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn one(endpoint: &str, fields: &str) -> String {
+        format!(r#"[{{"name": "Thing", "properties": {{{fields}}}, "endpoints": {{{endpoint}}}}}]"#)
+    }
+
+    const LIST: &str = r#""list": {"path": "/v1.1/things/", "methods": ["get"], "properties": []}"#;
+
+    #[test]
+    fn invalid_json_names_line_and_column() {
+        assert_eq!(
+            err("[\n  {\"name\": \"A\",,}\n]"),
+            "bad.json:2:16: invalid JSON: key must be a string"
+        );
+        assert_eq!(
+            err(""),
+            "bad.json:1:0: invalid JSON: EOF while parsing a value"
+        );
+    }
+
+    #[test]
+    fn not_a_list() {
+        assert_eq!(
+            err(r#"{"name": "A"}"#),
+            "bad.json: document: the document must be a JSON list of resources, found an object"
+        );
+    }
+
+    #[test]
+    fn unknown_field_type() {
+        assert_eq!(
+            err(&one(LIST, r#""size": {"type": "bignum"}"#)),
+            "bad.json: resource \"Thing\", field \"size\": unknown field type \"bignum\" (known: string, text, email, slug, url, integer, float, decimal, boolean, datetime, date, choice, field, links, object)"
+        );
+        // also inside a nested object and on an endpoint
+        let nested = one(LIST, r#""owner": {"name": {"type": "str"}}"#);
+        assert!(err(&nested).starts_with("bad.json: resource \"Thing\", field \"owner\", field \"name\": unknown field type \"str\""));
+        let on_endpoint = one(
+            r#""list": {"path": "/t/", "methods": ["get"], "properties": [], "fields": {"x": {"type": 5}}}"#,
+            "",
+        );
+        assert_eq!(
+            err(&on_endpoint),
+            "bad.json: resource \"Thing\", endpoint \"list\", field \"x\": \"type\" must be a string, found a number"
+        );
+    }
+
+    #[test]
+    fn path_parameter_missing_from_properties() {
+        let doc = one(
+            r#""detail": {"path": "/v1.1/things/{id}/", "methods": ["get"], "properties": []}"#,
+            "",
+        );
+        assert_eq!(
+            err(&doc),
+            "bad.json: resource \"Thing\", endpoint \"detail\": path parameter \"id\" of \"/v1.1/things/{id}/\" is missing from the endpoint's \"properties\""
+        );
+    }
+
+    #[test]
+    fn property_missing_from_path() {
+        let doc = one(
+            r#""detail": {"path": "/v1.1/things/{id}/", "methods": ["get"], "properties": ["id", "instance"]}"#,
+            "",
+        );
+        assert_eq!(
+            err(&doc),
+            "bad.json: resource \"Thing\", endpoint \"detail\": \"properties\" lists \"instance\", which does not appear in the path \"/v1.1/things/{id}/\""
+        );
+    }
+
+    #[test]
+    fn unbalanced_path() {
+        let doc = one(
+            r#""detail": {"path": "/v1.1/things/{id/", "methods": ["get"], "properties": ["id"]}"#,
+            "",
+        );
+        assert_eq!(
+            err(&doc),
+            "bad.json: resource \"Thing\", endpoint \"detail\": the path \"/v1.1/things/{id/\" has a '{' without '}'"
+        );
+    }
+
+    #[test]
+    fn duplicate_resource_names() {
+        let doc = r#"[{"name": "Thing", "endpoints": {}}, {"name": "Other"}, {"name": "Thing"}]"#;
+        assert_eq!(err(doc), "bad.json: resource \"Thing\" is declared twice");
+        let doc = r#"[{"name": "api_key"}, {"name": "ApiKey"}]"#;
+        assert_eq!(
+            err(doc),
+            "bad.json: resource \"api_key\" is declared twice (\"ApiKey\" and \"api_key\" both become the Rust type ApiKey)"
+        );
+    }
+
+    #[test]
+    fn names_that_cannot_become_identifiers() {
+        assert_eq!(
+            err(r#"[{"name": "Thing$"}]"#),
+            "bad.json: resource \"Thing$\": the name \"Thing$\" cannot become a Rust identifier: the name contains '$', which cannot be part of a Rust identifier (allowed: ASCII letters, digits, '_', '-', '.', ' ')"
+        );
+        assert_eq!(
+            err(&one(LIST, r#""--": {"type": "string"}"#)),
+            "bad.json: resource \"Thing\", field \"--\": the name \"--\" cannot become a Rust identifier: the name has no letter or digit"
+        );
+        assert_eq!(
+            err(&one(
+                r#""": {"path": "/t/", "methods": ["get"], "properties": []}"#,
+                ""
+            )),
+            "bad.json: resource \"Thing\", endpoint \"\": the name \"\" cannot become a Rust identifier: the name is empty"
+        );
+        assert_eq!(
+            err(&one(
+                r#""list": {"path": "/t/{a/b}/", "methods": ["get"], "properties": ["a/b"]}"#,
+                ""
+            )),
+            "bad.json: resource \"Thing\", endpoint \"list\", path parameter \"a/b\": the name \"a/b\" cannot become a Rust identifier: the name contains '/', which cannot be part of a Rust identifier (allowed: ASCII letters, digits, '_', '-', '.', ' ')"
+        );
+        // two fields that escape to the same identifier
+        assert_eq!(
+            err(&one(
+                LIST,
+                r#""content-type": {"type": "string"}, "content_type": {"type": "string"}"#
+            )),
+            "bad.json: resource \"Thing\", field \"content_type\": the name \"content_type\" cannot become a Rust identifier: it becomes the same identifier `content_type` as the field \"content-type\""
+        );
+    }
+
+    #[test]
+    fn endpoint_without_methods() {
+        let doc = one(
+            r#""list": {"path": "/v1.1/things/", "methods": [], "properties": []}"#,
+            "",
+        );
+        assert_eq!(
+            err(&doc),
+            "bad.json: resource \"Thing\", endpoint \"list\": the endpoint declares no methods"
+        );
+        let doc = one(r#""list": {"path": "/v1.1/things/", "properties": []}"#, "");
+        assert_eq!(
+            err(&doc),
+            "bad.json: resource \"Thing\", endpoint \"list\": the endpoint declares no methods"
+        );
+    }
+
+    #[test]
+    fn unknown_http_method() {
+        let doc = one(
+            r#""list": {"path": "/v1.1/things/", "methods": ["get", "fetch"], "properties": []}"#,
+            "",
+        );
+        assert_eq!(
+            err(&doc),
+            "bad.json: resource \"Thing\", endpoint \"list\": unknown HTTP method \"fetch\" (known: get, post, put, patch, delete)"
+        );
+    }
+
+    #[test]
+    fn returns_unknown_resource() {
+        let doc = one(
+            r#""run": {"path": "/v1.1/things/run/", "methods": ["post"], "properties": [], "returns": "Trace"}"#,
+            "",
+        );
+        assert_eq!(
+            err(&doc),
+            "bad.json: resource \"Thing\", endpoint \"run\": \"returns\" names the unknown resource \"Trace\""
+        );
+    }
+
+    #[test]
+    fn malformed_entries() {
+        assert_eq!(
+            err(r#"[{"endpoints": {}}]"#),
+            "bad.json: resource #1: the resource has no \"name\""
+        );
+        assert_eq!(
+            err(&one(r#""list": {"methods": ["get"]}"#, "")),
+            "bad.json: resource \"Thing\", endpoint \"list\": the endpoint has no \"path\""
+        );
+        assert_eq!(
+            err(&one(LIST, r#""n": {"type": "integer", "required": "yes"}"#)),
+            "bad.json: resource \"Thing\", field \"n\": \"required\" must be true or false, found a string"
+        );
+        assert_eq!(
+            err(&one(
+                LIST,
+                r#""c": {"type": "choice", "choices": [{"value": 1.5}]}"#
+            )),
+            "bad.json: resource \"Thing\", field \"c\": a choice value must be a string or an integer, found 1.5"
+        );
+    }
+
+    #[test]
+    fn load_reports_unreadable_files() {
+        let missing = std::path::Path::new("/nonexistent/dir/schema.json");
+        match crate::schema::load(missing) {
+            Ok(_) => panic!("loaded a missing file"),
+            Err(e) => assert!(
+                e.to_string()
+                    .starts_with("/nonexistent/dir/schema.json: cannot read the schema document: "),
+                "{e}"
+            ),
+        }
+    }
+}
