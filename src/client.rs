@@ -1,0 +1,639 @@
+//! [`Client`], its [`ClientBuilder`], and [`Client::from_env`].
+//!
+//! A `Client` is a connection to one API root with one set of credentials. It is cheap
+//! to clone (an `Arc` inside) and every manager holds one; the `with_*` methods derive a
+//! client with other credentials that shares the same HTTP layer.
+//!
+//! ```no_run
+//! # async fn demo() -> syncano::Result<()> {
+//! use std::time::Duration;
+//! use syncano::{Client, Method, RetryPolicy};
+//!
+//! let client = Client::builder()
+//!     .api_key("0123456789abcdef0123456789abcdef01234567")
+//!     .instance("my-instance")
+//!     .timeout(Duration::from_secs(30))
+//!     .retry(RetryPolicy::new(3))
+//!     .build()?;
+//! let account: serde_json::Value = client.request(Method::GET, "/v1.1/account/", None::<&()>).await?;
+//! println!("{}", account["email"]);
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::Method;
+use crate::auth::{ApiKey, AuthMode, UserKey};
+use crate::error::{ApiError, Error, Result, excerpt, redact_query};
+use crate::transport::{
+    HttpRequest, HttpResponse, LoggingTransport, ReqwestTransport, RetryPolicy, RetryTransport,
+    Transport,
+};
+
+/// The API root used unless configured otherwise.
+pub const DEFAULT_API_ROOT: &str = "https://api.syncano.io";
+/// The API version this crate speaks; every path starts with `/v1.1/`.
+pub const API_VERSION: &str = "v1.1";
+/// How long establishing a connection may take, by default.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a whole request may take, by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The `User-Agent` sent unless configured otherwise.
+pub const DEFAULT_USER_AGENT: &str = concat!("syncano-rs/", env!("CARGO_PKG_VERSION"));
+
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+const X_USER_KEY: HeaderName = HeaderName::from_static("x-user-key");
+
+/// A connection to the Syncano API. Clone it freely: clones share everything.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    /// Scheme, host and optional path prefix, without a trailing slash.
+    api_root: String,
+    transport: Arc<dyn Transport>,
+    api_key: Option<ApiKey>,
+    user_key: Option<UserKey>,
+    auth_mode: AuthMode,
+    instance: Option<String>,
+    user_agent: HeaderValue,
+    timeout: Option<Duration>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("api_root", &self.inner.api_root)
+            .field("api_key", &self.inner.api_key)
+            .field("user_key", &self.inner.user_key)
+            .field("auth_mode", &self.inner.auth_mode)
+            .field("instance", &self.inner.instance)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Client`]. Start with [`Client::builder`].
+///
+/// Defaults: API root [`DEFAULT_API_ROOT`], no key, [`AuthMode::Header`], connect
+/// timeout [`DEFAULT_CONNECT_TIMEOUT`], request timeout [`DEFAULT_TIMEOUT`], no retries,
+/// the proxies named by the usual environment variables (`HTTPS_PROXY`, `ALL_PROXY`,
+/// `NO_PROXY`, ...).
+#[must_use]
+pub struct ClientBuilder {
+    api_root: String,
+    api_key: Option<ApiKey>,
+    user_key: Option<UserKey>,
+    auth_mode: AuthMode,
+    instance: Option<String>,
+    user_agent: String,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    http_client: Option<reqwest::Client>,
+    transport: Option<Arc<dyn Transport>>,
+    proxies: Vec<String>,
+    no_proxy: bool,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_root", &self.api_root)
+            .field("api_key", &self.api_key)
+            .field("user_key", &self.user_key)
+            .field("auth_mode", &self.auth_mode)
+            .field("instance", &self.instance)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("proxies", &self.proxies.len())
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            api_root: DEFAULT_API_ROOT.to_string(),
+            api_key: None,
+            user_key: None,
+            auth_mode: AuthMode::default(),
+            instance: None,
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            timeout: Some(DEFAULT_TIMEOUT),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            http_client: None,
+            transport: None,
+            proxies: Vec::new(),
+            no_proxy: false,
+            retry: RetryPolicy::none(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The API root: scheme, host, port and an optional path prefix, such as
+    /// `https://api.syncano.io` or `http://127.0.0.1:8080`.
+    pub fn api_root(mut self, root: impl Into<String>) -> Self {
+        self.api_root = root.into();
+        self
+    }
+
+    /// The account key or instance API key.
+    pub fn api_key(mut self, key: impl Into<ApiKey>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// A user key, sent as `X-USER-KEY` beside the instance API key.
+    pub fn user_key(mut self, key: impl Into<UserKey>) -> Self {
+        self.user_key = Some(key.into());
+        self
+    }
+
+    /// How the API key is sent (default [`AuthMode::Header`]).
+    pub fn auth_mode(mut self, mode: AuthMode) -> Self {
+        self.auth_mode = mode;
+        self
+    }
+
+    /// The default instance name, for code that works in one instance
+    /// ([`Client::instance_name`]).
+    pub fn instance(mut self, name: impl Into<String>) -> Self {
+        self.instance = Some(name.into());
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
+        self
+    }
+
+    /// How long a whole request may take (default [`DEFAULT_TIMEOUT`]). Long polls on
+    /// channels need more than their poll time.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Lets requests take as long as they take.
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+
+    /// How long connecting may take (default [`DEFAULT_CONNECT_TIMEOUT`]). Ignored when
+    /// a caller-supplied `reqwest::Client` or transport is used.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Uses a caller-configured `reqwest::Client` (its own proxy and timeout settings
+    /// apply; the request timeout of this builder is still set on each request).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Uses another [`Transport`] beneath the logging and retry layers (middleware or a
+    /// test double). Takes precedence over [`ClientBuilder::http_client`].
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Sends every request through the proxy at `url` (`http://`, `https://` or
+    /// `socks5://`); may be called more than once.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxies.push(url.into());
+        self
+    }
+
+    /// Ignores the proxy environment variables.
+    pub fn no_proxy(mut self) -> Self {
+        self.no_proxy = true;
+        self
+    }
+
+    /// Retries idempotent requests on retryable failures (default: never).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Builds the client. Fails with [`Error::Config`] on a malformed API root, user
+    /// agent, key or proxy URL, or if the HTTP client cannot be initialised.
+    pub fn build(self) -> Result<Client> {
+        let api_root = normalize_root(&self.api_root)?;
+        let user_agent = HeaderValue::from_str(&self.user_agent)
+            .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
+        if let Some(key) = &self.api_key {
+            header_value(key.expose(), "API key")?;
+        }
+        if let Some(key) = &self.user_key {
+            header_value(key.expose(), "user key")?;
+        }
+        let base: Arc<dyn Transport> = match (self.transport, self.http_client) {
+            (Some(transport), _) => transport,
+            (None, Some(client)) => Arc::new(ReqwestTransport::new(client)),
+            (None, None) => {
+                let mut builder = reqwest::Client::builder().connect_timeout(self.connect_timeout);
+                if self.no_proxy {
+                    builder = builder.no_proxy();
+                }
+                for url in &self.proxies {
+                    let proxy = reqwest::Proxy::all(url.as_str()).map_err(|e| {
+                        Error::Config(format!("invalid proxy URL: {}", e.without_url()))
+                    })?;
+                    builder = builder.proxy(proxy);
+                }
+                let client = builder
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+                Arc::new(ReqwestTransport::new(client))
+            }
+        };
+        let logged: Arc<dyn Transport> = Arc::new(LoggingTransport::new(base));
+        let transport: Arc<dyn Transport> = if self.retry.max_retries() > 0 {
+            Arc::new(RetryTransport::new(logged, self.retry))
+        } else {
+            logged
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                api_root,
+                transport,
+                api_key: self.api_key,
+                user_key: self.user_key,
+                auth_mode: self.auth_mode,
+                instance: self.instance,
+                user_agent,
+                timeout: self.timeout,
+            }),
+        })
+    }
+}
+
+/// Checks an API root and returns it without a trailing slash.
+fn normalize_root(root: &str) -> Result<String> {
+    let url = Url::parse(root.trim())
+        .map_err(|e| Error::Config(format!("invalid API root {root:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(Error::Config(format!(
+            "the API root {root:?} is not an http(s) URL"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "the API root {root:?} must not have a query or fragment"
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// A header value for a secret, marked sensitive so `Debug` hides it.
+fn header_value(value: &str, what: &str) -> Result<HeaderValue> {
+    let mut header = HeaderValue::from_str(value)
+        .map_err(|_| Error::Config(format!("the {what} is not a valid header value")))?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+impl Client {
+    /// A builder with the defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client for the default API root with `api_key` sent as `X-API-KEY`.
+    pub fn new(api_key: impl Into<ApiKey>) -> Result<Client> {
+        Client::builder().api_key(api_key).build()
+    }
+
+    /// Builds a client from the environment; see [`Client::from_lookup`].
+    pub async fn from_env() -> Result<Client> {
+        Client::from_lookup(|name| std::env::var(name).ok()).await
+    }
+
+    /// Builds a client from variables read through `lookup` (empty values count as
+    /// unset):
+    ///
+    /// * `SYNCANO_API_ROOT` — the API root (default [`DEFAULT_API_ROOT`]);
+    /// * `SYNCANO_API_KEY` — an account key or instance API key;
+    /// * `SYNCANO_EMAIL` and `SYNCANO_PASSWORD` — used to [`login`](Client::login) when no
+    ///   API key is set (one without the other is an [`Error::Config`]);
+    /// * `SYNCANO_INSTANCE` — the default instance name;
+    /// * `SYNCANO_USER_KEY` — a user key sent as `X-USER-KEY`.
+    ///
+    /// Without any key the client is anonymous (only public endpoints answer).
+    pub async fn from_lookup<F>(lookup: F) -> Result<Client>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut builder = Client::builder();
+        if let Some(root) = get("SYNCANO_API_ROOT") {
+            builder = builder.api_root(root);
+        }
+        let api_key = get("SYNCANO_API_KEY");
+        if let Some(key) = &api_key {
+            builder = builder.api_key(key.as_str());
+        }
+        if let Some(instance) = get("SYNCANO_INSTANCE") {
+            builder = builder.instance(instance);
+        }
+        if let Some(key) = get("SYNCANO_USER_KEY") {
+            builder = builder.user_key(key);
+        }
+        let login = match (get("SYNCANO_EMAIL"), get("SYNCANO_PASSWORD")) {
+            (Some(email), Some(password)) => Some((email, password)),
+            (None, None) => None,
+            _ => {
+                return Err(Error::Config(
+                    "SYNCANO_EMAIL and SYNCANO_PASSWORD must be set together".into(),
+                ));
+            }
+        };
+        let client = builder.build()?;
+        match login {
+            Some((email, password)) if api_key.is_none() => client.login(&email, &password).await,
+            _ => Ok(client),
+        }
+    }
+
+    /// The API root, without a trailing slash.
+    pub fn api_root(&self) -> &str {
+        &self.inner.api_root
+    }
+
+    /// The default instance name, if one was configured.
+    pub fn instance_name(&self) -> Option<&str> {
+        self.inner.instance.as_deref()
+    }
+
+    /// The API key, if any.
+    pub fn api_key(&self) -> Option<&ApiKey> {
+        self.inner.api_key.as_ref()
+    }
+
+    /// The user key, if any.
+    pub fn user_key(&self) -> Option<&UserKey> {
+        self.inner.user_key.as_ref()
+    }
+
+    /// How the API key is sent.
+    pub fn auth_mode(&self) -> AuthMode {
+        self.inner.auth_mode
+    }
+
+    fn derive(&self, change: impl FnOnce(&mut Inner)) -> Client {
+        let mut inner = (*self.inner).clone();
+        change(&mut inner);
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// A client sending `key` instead of this client's API key (same HTTP layer).
+    pub fn with_api_key(&self, key: impl Into<ApiKey>) -> Client {
+        let key = key.into();
+        self.derive(|inner| inner.api_key = Some(key))
+    }
+
+    /// A client also sending `key` as `X-USER-KEY`.
+    pub fn with_user_key(&self, key: impl Into<UserKey>) -> Client {
+        let key = key.into();
+        self.derive(|inner| inner.user_key = Some(key))
+    }
+
+    /// A client without a user key.
+    pub fn without_user_key(&self) -> Client {
+        self.derive(|inner| inner.user_key = None)
+    }
+
+    /// A client without any key (anonymous).
+    pub fn without_keys(&self) -> Client {
+        self.derive(|inner| {
+            inner.api_key = None;
+            inner.user_key = None;
+        })
+    }
+
+    /// A client sending its API key in another form.
+    pub fn with_auth_mode(&self, mode: AuthMode) -> Client {
+        self.derive(|inner| inner.auth_mode = mode)
+    }
+
+    /// A client with another default instance name.
+    pub fn with_instance(&self, name: impl Into<String>) -> Client {
+        let name = name.into();
+        self.derive(|inner| inner.instance = Some(name))
+    }
+
+    /// A client with another request timeout (`None`: unlimited), e.g. for long polls.
+    pub fn with_timeout(&self, timeout: Option<Duration>) -> Client {
+        self.derive(|inner| inner.timeout = timeout)
+    }
+
+    /// Sends `body` (if any) as JSON to `path` (relative to the API root, such as
+    /// `/v1.1/instances/`, optionally with a query string) and decodes the JSON answer as
+    /// `T`. An empty answer (204) decodes as JSON `null`, so `T = ()` works.
+    ///
+    /// Non-success answers give [`Error::Api`]; an answer that does not decode gives
+    /// [`Error::Decode`] with the method, path and start of the body.
+    pub async fn request<B, T>(&self, method: Method, path: &str, body: Option<&B>) -> Result<T>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        self.request_with_query(method, path, &[], body).await
+    }
+
+    /// [`Client::request`] decoding the answer as raw JSON.
+    pub async fn request_raw<B>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<serde_json::Value>
+    where
+        B: Serialize + ?Sized,
+    {
+        self.request(method, path, body).await
+    }
+
+    /// [`Client::request`] with query parameters added to those already in `path`.
+    pub async fn request_with_query<B, T>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&B>,
+    ) -> Result<T>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        let bytes = match body {
+            Some(body) => Some(Bytes::from(serde_json::to_vec(body).map_err(|source| {
+                Error::Encode {
+                    method: method.clone(),
+                    path: redact_query(path),
+                    source,
+                }
+            })?)),
+            None => None,
+        };
+        let response = self.send(method.clone(), path, query, bytes).await?;
+        decode(&method, path, &response)
+    }
+
+    /// Sends one request and returns the success answer; non-success answers become
+    /// [`Error::Api`].
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Bytes>,
+    ) -> Result<HttpResponse> {
+        let url = self.url(path, query)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(USER_AGENT, self.inner.user_agent.clone());
+        if body.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        if let Some(key) = &self.inner.api_key {
+            match self.inner.auth_mode {
+                AuthMode::Header => {
+                    headers.insert(X_API_KEY, header_value(key.expose(), "API key")?);
+                }
+                AuthMode::Authorization => {
+                    headers.insert(
+                        AUTHORIZATION,
+                        header_value(&format!("token {}", key.expose()), "API key")?,
+                    );
+                }
+                AuthMode::Query => {}
+            }
+        }
+        if let Some(key) = &self.inner.user_key {
+            headers.insert(X_USER_KEY, header_value(key.expose(), "user key")?);
+        }
+        let mut request = HttpRequest::new(method.clone(), url);
+        request.headers = headers;
+        request.body = body;
+        request.timeout = self.inner.timeout;
+        let response = self.inner.transport.send(request).await?;
+        if response.is_success() {
+            Ok(response)
+        } else {
+            let retry_after = response.retry_after();
+            Err(
+                ApiError::from_response(response.status, method, path, &response.body, retry_after)
+                    .into(),
+            )
+        }
+    }
+
+    /// The absolute URL of `path` with `query` appended (and the API key, in
+    /// [`AuthMode::Query`]). An absolute `path` must be on the API root's origin.
+    pub(crate) fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<Url> {
+        let relative = self.relative_path(path)?;
+        let mut url = Url::parse(&format!("{}{relative}", self.inner.api_root)).map_err(|e| {
+            Error::Config(format!(
+                "invalid request path {:?}: {e}",
+                redact_query(path)
+            ))
+        })?;
+        let query_key = match (&self.inner.api_key, self.inner.auth_mode) {
+            (Some(key), AuthMode::Query) => Some(key.expose()),
+            _ => None,
+        };
+        if !query.is_empty() || query_key.is_some() {
+            let existing: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(name, _)| query_key.is_none() || name != "api_key")
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .collect();
+            url.set_query(None);
+            {
+                let mut pairs = url.query_pairs_mut();
+                for (name, value) in &existing {
+                    if !query.iter().any(|(n, _)| n == name) {
+                        pairs.append_pair(name, value);
+                    }
+                }
+                for (name, value) in query {
+                    pairs.append_pair(name, value);
+                }
+                if let Some(key) = query_key {
+                    pairs.append_pair("api_key", key);
+                }
+            }
+            if url.query() == Some("") {
+                url.set_query(None);
+            }
+        }
+        Ok(url)
+    }
+
+    /// `path` relative to the API root: paths starting with `/` as they are, absolute
+    /// URLs on the API root stripped of it.
+    fn relative_path<'a>(&self, path: &'a str) -> Result<&'a str> {
+        if path.starts_with('/') {
+            return Ok(path);
+        }
+        if let Some(rest) = path.strip_prefix(self.inner.api_root.as_str()) {
+            if rest.starts_with('/') || rest.starts_with('?') {
+                return Ok(rest);
+            }
+        }
+        Err(Error::Config(format!(
+            "request path {:?} is neither a path starting with '/' nor a URL under the API root",
+            redact_query(path)
+        )))
+    }
+}
+
+/// Decodes a success answer as `T`; an empty body reads as `null`.
+pub(crate) fn decode<T: DeserializeOwned>(
+    method: &Method,
+    path: &str,
+    response: &HttpResponse,
+) -> Result<T> {
+    let body: &[u8] = if response.body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        &response.body
+    };
+    serde_json::from_slice(body).map_err(|source| Error::Decode {
+        method: method.clone(),
+        path: redact_query(path),
+        status: response.status,
+        excerpt: excerpt(&response.body),
+        source,
+    })
+}

@@ -1,0 +1,533 @@
+//! Listing: [`ListRequest`] (the list builder), [`Page`] and item streams.
+//!
+//! The API pages every list with a cursor: `page_size` (default and maximum 100),
+//! `direction` (1 forward, 0 backward) and `last_pk` (plus `last_value` when objects are
+//! sorted with `order_by`). A page is the envelope `{"objects": [...], "next": path|null,
+//! "prev": path|null}` whose `next`/`prev` are relative paths carrying the cursor.
+//!
+//! ```no_run
+//! # async fn demo(client: syncano::Client) -> syncano::Result<()> {
+//! use futures::TryStreamExt;
+//! use serde::Deserialize;
+//! use syncano::{ListRequest, Ordering};
+//!
+//! #[derive(Debug, Deserialize)]
+//! struct Book { id: u64, title: String }
+//!
+//! let books = ListRequest::<Book>::new(client.clone(), "/v1.1/instances/lib/classes/book/objects/".into())
+//!     .page_size(50)
+//!     .order_by("-created_at")
+//!     .query(&serde_json::json!({"pages": {"_gt": 100}}));
+//!
+//! // One page at a time...
+//! let first = books.clone().page().await?;
+//! if let Some(second) = first.next_page().await? {
+//!     println!("{} more", second.objects.len());
+//! }
+//! // ...or every item, fetching pages lazily...
+//! let mut stream = books.clone().limit(120).stream();
+//! while let Some(book) = stream.try_next().await? {
+//!     println!("{}: {}", book.id, book.title);
+//! }
+//! // ...or all at once, as raw JSON.
+//! let all: Vec<serde_json::Value> = books.raw().collect().await?;
+//! # let _ = (all, Ordering::Desc);
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::marker::PhantomData;
+
+use futures::stream::{self, BoxStream, StreamExt};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::client::decode;
+use crate::error::{Error, Result};
+use crate::{Client, Method};
+
+/// The largest page the API serves.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// The direction of a listing from the cursor (`direction=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Items after the cursor (`direction=1`).
+    Forward,
+    /// Items before the cursor (`direction=0`).
+    Backward,
+}
+
+impl Direction {
+    /// The value of the `direction` parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Forward => "1",
+            Direction::Backward => "0",
+        }
+    }
+}
+
+/// The order of a listing (`ordering=`; objects use [`ListRequest::order_by`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ordering {
+    /// Oldest first (`ordering=asc`).
+    Asc,
+    /// Newest first (`ordering=desc`).
+    Desc,
+}
+
+impl Ordering {
+    /// The value of the `ordering` parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ordering::Asc => "asc",
+            Ordering::Desc => "desc",
+        }
+    }
+}
+
+/// A list call being built: the path, the query parameters, and an optional limit on
+/// the number of items. Nothing is sent until [`page`](ListRequest::page),
+/// [`stream`](ListRequest::stream), [`collect`](ListRequest::collect) or
+/// [`page_raw`](ListRequest::page_raw).
+pub struct ListRequest<T> {
+    client: Client,
+    path: String,
+    params: Vec<(String, String)>,
+    limit: Option<usize>,
+    deferred_error: Option<String>,
+    _items: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for ListRequest<T> {
+    fn clone(&self) -> Self {
+        ListRequest {
+            client: self.client.clone(),
+            path: self.path.clone(),
+            params: self.params.clone(),
+            limit: self.limit,
+            deferred_error: self.deferred_error.clone(),
+            _items: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for ListRequest<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListRequest")
+            .field("path", &self.path)
+            .field("params", &self.params)
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> ListRequest<T> {
+    /// A list of the items at `path` (such as `/v1.1/instances/`) through `client`.
+    pub fn new(client: Client, path: String) -> Self {
+        ListRequest {
+            client,
+            path,
+            params: Vec::new(),
+            limit: None,
+            deferred_error: None,
+            _items: PhantomData,
+        }
+    }
+
+    /// Sets query parameter `name` to `value`, replacing an earlier value.
+    pub fn param(mut self, name: impl Into<String>, value: impl fmt::Display) -> Self {
+        let name = name.into();
+        self.params.retain(|(n, _)| *n != name);
+        self.params.push((name, value.to_string()));
+        self
+    }
+
+    /// Items per page (`page_size=`; the API caps it at [`MAX_PAGE_SIZE`]).
+    pub fn page_size(self, size: u32) -> Self {
+        self.param("page_size", size)
+    }
+
+    /// The direction from the cursor (`direction=`).
+    pub fn direction(self, direction: Direction) -> Self {
+        self.param("direction", direction.as_str())
+    }
+
+    /// The cursor: the id of the item to continue after (or before) (`last_pk=`).
+    pub fn last_pk(self, pk: impl fmt::Display) -> Self {
+        self.param("last_pk", pk)
+    }
+
+    /// The cursor's value of the `order_by` field (`last_value=`).
+    pub fn last_value(self, value: impl fmt::Display) -> Self {
+        self.param("last_value", value)
+    }
+
+    /// Sorts by creation (`ordering=asc|desc`).
+    pub fn ordering(self, ordering: Ordering) -> Self {
+        self.param("ordering", ordering.as_str())
+    }
+
+    /// Sorts data objects by a field, `-field` for descending (`order_by=`).
+    pub fn order_by(self, field: &str) -> Self {
+        self.param("order_by", field)
+    }
+
+    /// Filters data objects (`query=` with the JSON of `query`, e.g.
+    /// `json!({"pages": {"_gte": 100}})`). An encoding failure is reported when the
+    /// request is sent.
+    pub fn query<Q: Serialize + ?Sized>(mut self, query: &Q) -> Self {
+        match serde_json::to_string(query) {
+            Ok(json) => self.param("query", json),
+            Err(e) => {
+                self.deferred_error =
+                    Some(format!("the list query cannot be encoded as JSON: {e}"));
+                self
+            }
+        }
+    }
+
+    /// Returns only these fields (`fields=a,b`).
+    pub fn fields<I, S>(self, fields: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let joined = join(fields);
+        self.param("fields", joined)
+    }
+
+    /// Leaves these fields out (`excluded_fields=a,b`).
+    pub fn excluded_fields<I, S>(self, fields: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let joined = join(fields);
+        self.param("excluded_fields", joined)
+    }
+
+    /// Asks for the total count in each page (`include_count=1`, read from
+    /// [`Page::objects_count`]).
+    pub fn include_count(self) -> Self {
+        self.param("include_count", 1)
+    }
+
+    /// Stops after `n` items: streams end and pages are cut there, and no page is
+    /// fetched once `n` items were produced. Unless a page size was set, the page size
+    /// becomes `n` (up to [`MAX_PAGE_SIZE`]) so no more is transferred than needed.
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Runs the call through another client (other credentials or connection), like
+    /// the Python library's `using(connection)`.
+    pub fn using(mut self, client: &Client) -> Self {
+        self.client = client.clone();
+        self
+    }
+
+    /// The same call with items as raw JSON.
+    pub fn raw(self) -> ListRequest<Value> {
+        ListRequest {
+            client: self.client,
+            path: self.path,
+            params: self.params,
+            limit: self.limit,
+            deferred_error: self.deferred_error,
+            _items: PhantomData,
+        }
+    }
+
+    /// The path listed.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The query parameters set so far.
+    pub fn params(&self) -> &[(String, String)] {
+        &self.params
+    }
+
+    /// The client the call runs through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The parameters actually sent on the first page.
+    fn effective_params(&self) -> Result<Vec<(String, String)>> {
+        if let Some(message) = &self.deferred_error {
+            return Err(Error::Config(message.clone()));
+        }
+        let mut params = self.params.clone();
+        if let Some(limit) = self.limit {
+            if !params.iter().any(|(n, _)| n == "page_size") {
+                let size = limit.clamp(1, MAX_PAGE_SIZE as usize);
+                params.push(("page_size".into(), size.to_string()));
+            }
+        }
+        Ok(params)
+    }
+
+    /// The first page as the raw JSON envelope.
+    pub async fn page_raw(self) -> Result<Value> {
+        let params = self.effective_params()?;
+        let query: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let response = self
+            .client
+            .send(Method::GET, &self.path, &query, None)
+            .await?;
+        decode(&Method::GET, &self.path, &response)
+    }
+}
+
+fn join<I, S>(fields: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    fields
+        .into_iter()
+        .map(|f| f.as_ref().to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
+    /// The first page (cut at the [`limit`](ListRequest::limit), if any).
+    pub async fn page(self) -> Result<Page<T>> {
+        let params = self.effective_params()?;
+        let query: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let mut page = fetch_page(&self.client, &self.path, &query).await?;
+        if let Some(limit) = self.limit {
+            page.objects.truncate(limit);
+        }
+        Ok(page)
+    }
+
+    /// Every item across pages, as a lazy stream: a page is fetched only when the
+    /// items of the previous one are used up, and only one page is held at a time.
+    /// The stream ends after the [`limit`](ListRequest::limit), at the last page, or
+    /// after the first error.
+    pub fn stream(self) -> BoxStream<'static, Result<T>> {
+        let start = self
+            .effective_params()
+            .map(|params| (self.path.clone(), params));
+        let state = StreamState {
+            client: self.client,
+            start: Some(start),
+            next: None,
+            last_path: None,
+            buffer: VecDeque::new(),
+            remaining: self.limit,
+            done: false,
+        };
+        stream::unfold(state, next_item).boxed()
+    }
+
+    /// Every item across pages (up to the [`limit`](ListRequest::limit)), in one `Vec`.
+    pub async fn collect(self) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut stream = self.stream();
+        while let Some(item) = stream.next().await {
+            items.push(item?);
+        }
+        Ok(items)
+    }
+}
+
+/// Where a stream is: the first request still to send, the next page's path, the
+/// items of the current page not yet produced, and how many items may still be.
+struct StreamState<T> {
+    client: Client,
+    start: Option<Result<(String, Vec<(String, String)>)>>,
+    next: Option<String>,
+    last_path: Option<String>,
+    buffer: VecDeque<T>,
+    remaining: Option<usize>,
+    done: bool,
+}
+
+async fn next_item<T: DeserializeOwned + Send + 'static>(
+    mut state: StreamState<T>,
+) -> Option<(Result<T>, StreamState<T>)> {
+    loop {
+        if state.remaining == Some(0) {
+            return None;
+        }
+        if let Some(item) = state.buffer.pop_front() {
+            state.remaining = state.remaining.map(|r| r - 1);
+            return Some((Ok(item), state));
+        }
+        if state.done {
+            return None;
+        }
+        let fetched = match state.start.take() {
+            Some(Ok((path, params))) => {
+                let query: Vec<(&str, &str)> = params
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .collect();
+                fetch_page(&state.client, &path, &query).await
+            }
+            Some(Err(e)) => Err(e),
+            None => match state.next.take() {
+                Some(path) => {
+                    let page = fetch_page(&state.client, &path, &[]).await;
+                    state.last_path = Some(path);
+                    page
+                }
+                None => return None,
+            },
+        };
+        match fetched {
+            Ok(page) => {
+                state.buffer = page.objects.into();
+                // Stop at the last page, and on a server that points a page at itself.
+                state.next = page
+                    .next
+                    .filter(|next| state.last_path.as_deref() != Some(next.as_str()));
+                state.done = state.next.is_none();
+            }
+            Err(e) => {
+                state.done = true;
+                return Some((Err(e), state));
+            }
+        }
+    }
+}
+
+/// The envelope of one page as the API sends it.
+#[derive(Deserialize)]
+struct Envelope<T> {
+    objects: Vec<T>,
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    prev: Option<String>,
+    #[serde(default)]
+    objects_count: Option<u64>,
+}
+
+async fn fetch_page<T: DeserializeOwned>(
+    client: &Client,
+    path: &str,
+    query: &[(&str, &str)],
+) -> Result<Page<T>> {
+    let response = client.send(Method::GET, path, query, None).await?;
+    let envelope: Envelope<T> = decode(&Method::GET, path, &response)?;
+    Ok(Page {
+        objects: envelope.objects,
+        next: envelope.next.filter(|p| !p.is_empty()),
+        prev: envelope.prev.filter(|p| !p.is_empty()),
+        objects_count: envelope.objects_count,
+        client: client.clone(),
+    })
+}
+
+/// One page of a list.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items of the page.
+    pub objects: Vec<T>,
+    /// The path of the next page, if there is one.
+    pub next: Option<String>,
+    /// The path of the previous page, if there is one.
+    pub prev: Option<String>,
+    /// The total number of items, when asked for with
+    /// [`include_count`](ListRequest::include_count).
+    pub objects_count: Option<u64>,
+    client: Client,
+}
+
+impl<T: fmt::Debug> fmt::Debug for Page<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Page")
+            .field("objects", &self.objects)
+            .field("next", &self.next)
+            .field("prev", &self.prev)
+            .field("objects_count", &self.objects_count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: DeserializeOwned> Page<T> {
+    /// Fetches the next page (following `next` with the same client), or `None` on the
+    /// last page.
+    pub async fn next_page(&self) -> Result<Option<Page<T>>> {
+        match &self.next {
+            Some(path) => Ok(Some(fetch_page(&self.client, path, &[]).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Fetches the previous page (following `prev`), or `None` on the first page.
+    pub async fn prev_page(&self) -> Result<Option<Page<T>>> {
+        match &self.prev {
+            Some(path) => Ok(Some(fetch_page(&self.client, path, &[]).await?)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl<T> Page<T> {
+    /// Whether there is a next page.
+    pub fn has_next(&self) -> bool {
+        self.next.is_some()
+    }
+
+    /// Whether there is a previous page.
+    pub fn has_prev(&self) -> bool {
+        self.prev.is_some()
+    }
+
+    /// The items of the page.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.objects.iter()
+    }
+
+    /// The number of items on the page.
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Whether the page has no items.
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// The client that fetched the page.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl<T> IntoIterator for Page<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.objects.into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Page<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.objects.iter()
+    }
+}

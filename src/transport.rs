@@ -1,0 +1,383 @@
+//! The HTTP layer beneath [`Client`](crate::Client): the object-safe [`Transport`] trait,
+//! its `reqwest` implementation, and the logging and retry layers.
+//!
+//! A [`Client`](crate::Client) sends every request through one `Arc<dyn Transport>`:
+//! a [`RetryTransport`] (when a [`RetryPolicy`] is set) around a [`LoggingTransport`]
+//! around the base transport ([`ReqwestTransport`] unless the builder was given another
+//! one with [`ClientBuilder::transport`](crate::ClientBuilder::transport)). A transport
+//! returns every answer it receives, whatever its status; turning statuses into errors
+//! is the client's job.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use syncano::transport::{HttpRequest, HttpResponse, Transport};
+//!
+//! /// A test double answering every request with an empty page.
+//! #[derive(Debug)]
+//! struct EmptyPages;
+//!
+//! #[async_trait::async_trait]
+//! impl Transport for EmptyPages {
+//!     async fn send(&self, _request: HttpRequest) -> syncano::Result<HttpResponse> {
+//!         Ok(HttpResponse::new(200, r#"{"objects": [], "next": null, "prev": null}"#))
+//!     }
+//! }
+//!
+//! let client = syncano::Client::builder().transport(Arc::new(EmptyPages)).build()?;
+//! # Ok::<(), syncano::Error>(())
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use url::Url;
+
+use crate::Method;
+use crate::error::{Error, Result, is_retryable_status, parse_retry_after, redact_query};
+
+/// One HTTP request, fully built: URL with query, headers (auth included), body.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct HttpRequest {
+    /// The HTTP method.
+    pub method: Method,
+    /// The absolute URL, query included.
+    pub url: Url,
+    /// The headers; secret values are marked sensitive.
+    pub headers: HeaderMap,
+    /// The body, if any.
+    pub body: Option<Bytes>,
+    /// The time the whole request (connect, send, receive) may take.
+    pub timeout: Option<Duration>,
+}
+
+impl HttpRequest {
+    /// A request without headers, body or timeout.
+    pub fn new(method: Method, url: Url) -> Self {
+        HttpRequest {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+            timeout: None,
+        }
+    }
+
+    /// The path and query of the URL, with `api_key`/`user_key` values redacted: the
+    /// form used in logs and errors.
+    pub fn display_path(&self) -> String {
+        display_path(&self.url)
+    }
+}
+
+/// The path and query of a URL with key values redacted.
+pub(crate) fn display_path(url: &Url) -> String {
+    match url.query() {
+        Some(q) => redact_query(&format!("{}?{q}", url.path())),
+        None => url.path().to_string(),
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("path", &self.display_path())
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.as_ref().map(Bytes::len))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// One HTTP answer, body fully read.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HttpResponse {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl HttpResponse {
+    /// An answer with the given status and body and no headers.
+    pub fn new(status: u16, body: impl Into<Bytes>) -> Self {
+        HttpResponse {
+            status,
+            headers: HeaderMap::new(),
+            body: body.into(),
+        }
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The `Retry-After` delay, if the header is present and readable.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after)
+    }
+}
+
+/// Sends one HTTP request and returns the answer, whatever its status.
+///
+/// Object safe, so layers can wrap an `Arc<dyn Transport>`; implement it (with
+/// `#[async_trait::async_trait]`) for middleware or test doubles.
+#[async_trait]
+pub trait Transport: Send + Sync + fmt::Debug {
+    /// Sends `request`. Errors are for failures to get an answer at all (timeouts,
+    /// connection and protocol failures), never for an HTTP status.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse>;
+}
+
+#[async_trait]
+impl<T: Transport + ?Sized> Transport for Arc<T> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        (**self).send(request).await
+    }
+}
+
+/// The [`Transport`] over a `reqwest::Client`.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+impl ReqwestTransport {
+    /// Wraps a configured `reqwest::Client`.
+    pub fn new(client: reqwest::Client) -> Self {
+        ReqwestTransport { client }
+    }
+}
+
+/// Turns a `reqwest` failure into an [`Error`], without the URL (it may hold a key).
+fn map_reqwest_error(method: &Method, path: &str, error: reqwest::Error) -> Error {
+    let method = method.clone();
+    let path = path.to_string();
+    if error.is_timeout() {
+        Error::Timeout { method, path }
+    } else if error.is_connect() {
+        Error::Connect {
+            method,
+            path,
+            source: Box::new(error.without_url()),
+        }
+    } else {
+        Error::Transport {
+            method,
+            path,
+            source: Box::new(error.without_url()),
+        }
+    }
+}
+
+#[async_trait]
+impl Transport for ReqwestTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let path = request.display_path();
+        let method = request.method.clone();
+        let mut builder = self
+            .client
+            .request(request.method, request.url)
+            .headers(request.headers);
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        if let Some(timeout) = request.timeout {
+            builder = builder.timeout(timeout);
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| map_reqwest_error(&method, &path, e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| map_reqwest_error(&method, &path, e))?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// A layer logging every request with `tracing` at DEBUG level (target `syncano`):
+/// method, path (with `api_key` values redacted), status and duration. Headers and
+/// bodies are never logged, so keys and passwords never reach the logs.
+#[derive(Debug)]
+pub struct LoggingTransport<T: ?Sized> {
+    inner: Arc<T>,
+}
+
+impl<T: Transport + ?Sized> LoggingTransport<T> {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<T>) -> Self {
+        LoggingTransport { inner }
+    }
+}
+
+#[async_trait]
+impl<T: Transport + ?Sized> Transport for LoggingTransport<T> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let method = request.method.clone();
+        let path = request.display_path();
+        let started = Instant::now();
+        let result = self.inner.send(request).await;
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        match &result {
+            Ok(response) => tracing::debug!(
+                target: "syncano",
+                method = %method,
+                path = %path,
+                status = response.status,
+                duration_ms,
+                "request finished"
+            ),
+            Err(error) => tracing::debug!(
+                target: "syncano",
+                method = %method,
+                path = %path,
+                duration_ms,
+                error = %error,
+                "request failed"
+            ),
+        }
+        result
+    }
+}
+
+/// When and how often to retry a failed request.
+///
+/// Only idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) are retried, and only on
+/// retryable failures: 408, 429 and 5xx answers (except 501, 505), timeouts and
+/// connection failures. The delay before retry `n` (from 0) is `base_delay * 2^n`,
+/// capped at `max_delay`; a 429 or 503 answer's `Retry-After` replaces it (also capped).
+/// Clients built without [`ClientBuilder::retry`](crate::ClientBuilder::retry) never
+/// retry ([`RetryPolicy::none`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_retries: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            base_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+        }
+    }
+
+    /// Retry up to `max_retries` times, starting at 250 ms and capped at 30 s.
+    pub fn new(max_retries: u32) -> Self {
+        RetryPolicy {
+            max_retries,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+
+    /// Sets the first delay.
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// Sets the longest delay (also caps `Retry-After`).
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// How many times a request may be retried.
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// The delay before retry number `attempt` (from 0).
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let backoff = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(attempt.min(20)));
+        retry_after.unwrap_or(backoff).min(self.max_delay)
+    }
+}
+
+/// Whether a method may be sent twice with the same effect.
+fn is_idempotent(method: &Method) -> bool {
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::PUT,
+        Method::DELETE,
+    ]
+    .contains(method)
+}
+
+/// A layer retrying idempotent requests according to a [`RetryPolicy`].
+#[derive(Debug)]
+pub struct RetryTransport<T: ?Sized> {
+    inner: Arc<T>,
+    policy: RetryPolicy,
+}
+
+impl<T: Transport + ?Sized> RetryTransport<T> {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<T>, policy: RetryPolicy) -> Self {
+        RetryTransport { inner, policy }
+    }
+}
+
+#[async_trait]
+impl<T: Transport + ?Sized> Transport for RetryTransport<T> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        if !is_idempotent(&request.method) || self.policy.max_retries == 0 {
+            return self.inner.send(request).await;
+        }
+        let mut attempt = 0;
+        loop {
+            let result = self.inner.send(request.clone()).await;
+            if attempt >= self.policy.max_retries {
+                return result;
+            }
+            let delay = match &result {
+                Ok(response) if is_retryable_status(response.status) => {
+                    let honoured = matches!(response.status, 429 | 503)
+                        .then(|| response.retry_after())
+                        .flatten();
+                    self.policy.delay(attempt, honoured)
+                }
+                Err(e) if e.is_retryable() => self.policy.delay(attempt, None),
+                _ => return result,
+            };
+            tracing::debug!(
+                target: "syncano",
+                method = %request.method,
+                path = %request.display_path(),
+                attempt = attempt + 1,
+                delay_ms = delay.as_millis() as u64,
+                "retrying request"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+}
