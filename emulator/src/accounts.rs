@@ -1,9 +1,9 @@
 //! The admin account: register, auth (401 bodies), reset_key, the account
 //! detail; account invitations go through the generic engine.
 
-use crate::schema_shim::HttpMethod;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use syncano_codegen::schema::HttpMethod;
 
 use crate::api::{HResult, Req, Resp};
 use crate::auth::{self, ACCOUNTS, Caller};

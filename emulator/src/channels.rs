@@ -2,9 +2,9 @@
 //! by `room` and `last_id`; poll answers with the first newer change, or 204
 //! (the HTTP layer holds a 204 poll open until a change or its timeout).
 
-use crate::schema_shim::HttpMethod;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use syncano_codegen::schema::HttpMethod;
 
 use crate::api::{HResult, Req, Resp};
 use crate::auth::Caller;

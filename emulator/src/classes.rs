@@ -1,8 +1,8 @@
 //! Classes: their `schema` (validated by [`crate::dataobjects`]), `revision`,
 //! `status`, `objects_count`, `expected_revision`.
 
-use crate::schema_shim::HttpMethod;
 use serde_json::{Value, json};
+use syncano_codegen::schema::HttpMethod;
 
 use crate::api::{HResult, Req, Resp};
 use crate::auth::Caller;

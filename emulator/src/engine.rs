@@ -8,9 +8,9 @@
 
 use std::cmp::Ordering;
 
-use crate::schema_shim::HttpMethod;
 use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
+use syncano_codegen::schema::HttpMethod;
 
 use crate::api::{HResult, Req, Resp};
 use crate::auth::{self, Caller};

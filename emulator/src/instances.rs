@@ -1,9 +1,9 @@
 //! Instances: tenancy (each belongs to the account that created it), the
 //! default contents of a new instance, rename, delete.
 
-use crate::schema_shim::HttpMethod;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use syncano_codegen::schema::HttpMethod;
 
 use crate::api::{HResult, Req, Resp};
 use crate::auth::{ACCOUNTS, Caller};

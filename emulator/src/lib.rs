@@ -32,7 +32,6 @@ mod persist;
 mod query_bridge;
 mod ratelimit;
 mod render;
-pub mod schema_shim;
 mod scripts;
 mod server;
 mod spec;
@@ -177,8 +176,8 @@ impl Emulator {
             ),
             None => (EMBEDDED_SCHEMA.to_owned(), "syncano-v1.1.json".to_owned()),
         };
-        let schema =
-            crate::schema_shim::parse(&text, &source).map_err(|e| Error::Schema(e.to_string()))?;
+        let schema = syncano_codegen::schema::parse(&text, &source)
+            .map_err(|e| Error::Schema(e.to_string()))?;
         let document: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| Error::Schema(e.to_string()))?;
         let spec = spec::Spec::new(schema, document);

@@ -3,9 +3,9 @@
 //! `expected_revision`, ids from one sequence per instance, object ACLs,
 //! `query` filtering, `order_by` paging with `last_value`, channel changes.
 
-use crate::schema_shim::HttpMethod;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
+use syncano_codegen::schema::HttpMethod;
 
 use crate::api::{HResult, Req, Resp};
 use crate::auth::Caller;

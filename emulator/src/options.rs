@@ -1,7 +1,7 @@
 //! OPTIONS: the endpoint metadata built from the schema's fields.
 
-use crate::schema_shim::{ChoiceValue, Field, FieldType, HttpMethod};
 use serde_json::{Map, Value, json};
+use syncano_codegen::schema::{ChoiceValue, Field, FieldType, HttpMethod};
 
 use crate::api::Resp;
 use crate::spec::{Kind, Spec};

@@ -2,8 +2,8 @@
 //! ones never), internal `__` keys dropped, `links` computed from the schema's
 //! paths, and `fields` / `excluded_fields` applied.
 
-use crate::schema_shim::FieldType;
 use serde_json::{Map, Value};
+use syncano_codegen::schema::FieldType;
 
 use crate::api::Req;
 use crate::spec::{Kind, Seg, Spec, join};

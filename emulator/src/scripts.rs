@@ -55,8 +55,8 @@ pub fn runtimes(spec: &Spec) -> Resp {
         for f in r.fields.iter().filter(|f| f.name == "runtime_name") {
             for c in &f.choices {
                 let name = match &c.value {
-                    crate::schema_shim::ChoiceValue::Str(s) => s.clone(),
-                    crate::schema_shim::ChoiceValue::Int(i) => i.to_string(),
+                    syncano_codegen::schema::ChoiceValue::Str(s) => s.clone(),
+                    syncano_codegen::schema::ChoiceValue::Int(i) => i.to_string(),
                 };
                 out.entry(name.clone()).or_insert_with(
                     || json!({"name": name, "alias": c.display_name, "deprecated": false}),

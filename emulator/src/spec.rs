@@ -1,8 +1,8 @@
 //! The routing table built from the schema model: every endpoint of every
 //! resource, matched segment by segment (literal segments win over parameters).
 
-use crate::schema_shim::{Endpoint, Field, FieldType, HttpMethod, Resource, Schema};
 use percent_encoding::percent_decode_str;
+use syncano_codegen::schema::{Endpoint, Field, FieldType, HttpMethod, Resource, Schema};
 
 /// One segment of an endpoint path template.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -382,7 +382,7 @@ mod tests {
           {"name": "Instance", "properties": {"name": {"type": "string", "required": true}},
            "endpoints": {"detail": {"path": "/v1.1/instances/{name}/", "methods": ["get"], "properties": ["name"]}}}
         ]"#;
-        let schema = crate::schema_shim::parse(doc, "test").expect("test schema parses");
+        let schema = syncano_codegen::schema::parse(doc, "test").expect("test schema parses");
         Spec::new(schema, serde_json::Value::Null)
     }
 

@@ -1,9 +1,9 @@
 //! Users (with their `user_profile` object and `user_key`), the current user
 //! (`I/user/`, user auth), groups memberships from both sides.
 
-use crate::schema_shim::HttpMethod;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use syncano_codegen::schema::HttpMethod;
 
 use crate::api::{HResult, Req, Resp};
 use crate::auth::{self, Caller};

@@ -1,9 +1,9 @@
 //! Generic validation of request bodies against the schema's fields, with the
 //! API's (Django REST framework) messages and 400 body shape `{"field": ["message"]}`.
 
-use crate::schema_shim::{ChoiceValue, Field, FieldType};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde_json::{Map, Value};
+use syncano_codegen::schema::{ChoiceValue, Field, FieldType};
 
 /// How a write treats absent fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
-use syncano_emulator::schema_shim::{ChoiceValue, Field, FieldType, HttpMethod, parse};
+use syncano_codegen::schema::{ChoiceValue, Field, FieldType, HttpMethod, parse};
 
 use crate::common::start;
 
