@@ -21,6 +21,8 @@ pub struct Req {
     pub body: Option<Value>,
     /// This request comes from a batch.
     pub in_batch: bool,
+    /// `template_response` / `X-TEMPLATE-RESPONSE`: the response template asked for.
+    pub template: Option<String>,
 }
 
 impl std::fmt::Debug for Req {

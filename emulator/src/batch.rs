@@ -107,6 +107,7 @@ pub fn handle(ctx: &mut Ctx<'_>, req: &Req, t: &Target, _caller: &Caller) -> HRe
                 user_key: req.user_key.clone(),
                 body,
                 in_batch: true,
+                template: None,
             });
         }
     }

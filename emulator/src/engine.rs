@@ -168,6 +168,23 @@ fn route(ctx: &mut Ctx<'_>, req: &Req) -> HResult<Resp> {
         authorize(ctx, req, &target, &caller)?;
     }
     check_ancestors(ctx, &target, &caller)?;
+    if let (Some(name), Some(base)) = (&req.template, target.instance_path()) {
+        let known = ctx
+            .store
+            .get(
+                &format!("{base}snippets/templates/"),
+                &Key::Str(name.clone()),
+            )
+            .is_some();
+        return Err(if known {
+            crate::scripts::rendering_disabled()
+        } else {
+            Resp::detail(
+                StatusCode::NOT_ACCEPTABLE,
+                format!("Template \"{name}\" was not found."),
+            )
+        });
+    }
     handle(ctx, req, &target, &caller, hm)
 }
 

@@ -48,7 +48,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use scripts::EXECUTION_DISABLED;
+pub use scripts::{EXECUTION_DISABLED, RENDERING_DISABLED};
 
 /// The schema snapshot compiled into the emulator (used unless
 /// [`EmulatorConfig::schema_path`] names another document).

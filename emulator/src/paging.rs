@@ -255,6 +255,7 @@ mod tests {
             user_key: None,
             body: None,
             in_batch: false,
+            template: None,
         }
     }
 

@@ -175,6 +175,12 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     };
     let api_key = api_key.or_else(|| body_key("_api_key"));
     let user_key = user_key.or_else(|| body_key("_user_key"));
+    let template = header_str(&parts.headers, "x-template-response").or_else(|| {
+        query
+            .iter()
+            .find(|(k, _)| k == "template_response")
+            .map(|(_, v)| v.clone())
+    });
     let req = Req {
         method: parts.method.clone(),
         path: parts.uri.path().to_owned(),
@@ -183,6 +189,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         user_key,
         body,
         in_batch: false,
+        template,
     };
     let head = req.method == axum::http::Method::HEAD;
     let is_poll = req.method == axum::http::Method::GET

@@ -521,6 +521,31 @@ async fn run_endpoints_are_disabled_scripts_are_stored() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    // response templates: unknown → 406, known → rendering is disabled
+    let r = api
+        .get(&format!("{inst}classes/?template_response=nope"))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_ACCEPTABLE);
+    let r = api
+        .get(&format!(
+            "{inst}classes/?template_response=objects_html_table"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({"detail": syncano_emulator::RENDERING_DISABLED})
+    );
+    let r = api
+        .post(
+            &format!("{inst}snippets/templates/objects_html_table/render/"),
+            json!({"context": {}}),
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"detail": syncano_emulator::RENDERING_DISABLED})
+    );
     // runtimes come from the schema's choices
     let r = api.get(&format!("{inst}snippets/scripts/runtimes/")).await;
     assert_eq!(r.status, StatusCode::OK);
