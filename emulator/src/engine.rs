@@ -453,6 +453,7 @@ pub fn create_record(
     let fields = ctx.spec.write_fields(t.route);
     let clean = validate::validate(fields, body, Mode::Create, &[]).map_err(Resp::bad)?;
     check_refs(ctx, t, &clean)?;
+    check_specific(t, &clean)?;
     let ks = ctx
         .spec
         .keys
@@ -560,6 +561,22 @@ fn check_refs(ctx: &Ctx<'_>, t: &Target, clean: &Map<String, Value>) -> HResult<
     }
 }
 
+/// Resource-specific checks the schema cannot express.
+fn check_specific(t: &Target, clean: &Map<String, Value>) -> HResult<()> {
+    let rel = t.rel.as_deref().unwrap_or("");
+    if rel.starts_with("schedules/") {
+        if let Some(Value::String(c)) = clean.get("crontab") {
+            if !c.trim().is_empty() && c.split_whitespace().count() != 5 {
+                return Err(Resp::field_error(
+                    "crontab",
+                    "Crontab has to have 5 parts specified.",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Server-generated values of generic resources.
 fn fill_generated(t: &Target, rec: &mut Record) {
     let rel = t.rel.as_deref().unwrap_or("");
@@ -596,6 +613,17 @@ fn fill_generated(t: &Target, rec: &mut Record) {
         "schedules/" => {
             rec.entry("timezone")
                 .or_insert_with(|| Value::String("UTC".into()));
+            // when an interval is set, the next run is one interval away (never run)
+            let next = rec
+                .get("interval_sec")
+                .and_then(Value::as_i64)
+                .map(|s| {
+                    Value::String(crate::time::format(
+                        chrono::Utc::now() + chrono::Duration::seconds(s),
+                    ))
+                })
+                .unwrap_or(Value::Null);
+            rec.insert("scheduled_next".into(), next);
         }
         "invitations/" => {
             rec.insert("key".into(), Value::String(auth::new_key()));
@@ -632,6 +660,7 @@ pub fn update_record(
     };
     let clean = validate::validate(fields, &body, mode, &ro).map_err(Resp::bad)?;
     check_refs(ctx, t, &clean)?;
+    check_specific(t, &clean)?;
     for (k, v) in clean {
         if k != "expected_revision" {
             rec.insert(k, v);

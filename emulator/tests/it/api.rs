@@ -521,6 +521,28 @@ async fn run_endpoints_are_disabled_scripts_are_stored() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    // schedules: interval bounds, crontab shape, the next run
+    let sched = format!("{inst}schedules/");
+    let r = api
+        .post(&sched, json!({"script": id, "interval_sec": 10}))
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"interval_sec": ["Ensure this value is greater than or equal to 30."]})
+    );
+    let r = api
+        .post(&sched, json!({"script": id, "crontab": "* *"}))
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"crontab": ["Crontab has to have 5 parts specified."]})
+    );
+    let r = api
+        .post(&sched, json!({"script": id, "interval_sec": 60}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert!(r.body["scheduled_next"].is_string());
+    assert_eq!(r.body["timezone"], "UTC");
     // response templates: unknown → 406, known → rendering is disabled
     let r = api
         .get(&format!("{inst}classes/?template_response=nope"))
