@@ -69,12 +69,74 @@ pub fn new_object(id: i64, owner: Option<i64>) -> Record {
 }
 
 /// Creates the `user_profile` object of a new user; returns its id.
-pub fn create_profile(ctx: &mut Ctx<'_>, base: &str, user: i64) -> HResult<i64> {
+pub fn create_profile(
+    ctx: &mut Ctx<'_>,
+    base: &str,
+    user: i64,
+    data: Map<String, Value>,
+) -> HResult<i64> {
     let id = ctx.store.next_id(&object_seq(base))?;
-    let rec = new_object(id, Some(user));
+    let mut rec = new_object(id, Some(user));
+    rec.extend(data);
     ctx.store
         .put(&objects_coll(base, "user_profile"), Key::Int(id), rec)?;
     Ok(id)
+}
+
+/// Validates a user's `profile` body against the `user_profile` class: the
+/// class-field data after the write, or the 400 body `{"profile": {...}}`.
+pub fn check_profile(
+    ctx: &Ctx<'_>,
+    base: &str,
+    profile: &Value,
+    existing: Option<i64>,
+) -> HResult<Map<String, Value>> {
+    let Value::Object(input) = profile else {
+        return Err(Resp::bad(json!({"profile": [
+            format!("Expected a dictionary of items but got type \"{}\".", crate::validate::py_type(profile))
+        ]})));
+    };
+    let fields = class_record(ctx.store, base, "user_profile")
+        .map(|c| class_fields(&c))
+        .unwrap_or_default();
+    let coll = objects_coll(base, "user_profile");
+    let current: Option<Map<String, Value>> = existing
+        .and_then(|pid| ctx.store.get(&coll, &Key::Int(pid)))
+        .map(|r| {
+            r.iter()
+                .filter(|(k, _)| {
+                    !SYSTEM_FIELDS.contains(&k.as_str()) && !k.starts_with(render::INTERNAL)
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        });
+    let resolver = Resolver {
+        store: ctx.store,
+        base,
+        class: "user_profile",
+    };
+    validate_object_with(&fields, input, current.as_ref(), true, &resolver)
+        .map_err(|e| Resp::bad(json!({ "profile": e })))
+}
+
+/// Replaces the class fields of a user's profile object (revision + 1).
+pub fn write_profile(
+    ctx: &mut Ctx<'_>,
+    base: &str,
+    pid: i64,
+    data: Map<String, Value>,
+) -> HResult<()> {
+    let coll = objects_coll(base, "user_profile");
+    let Some(mut rec) = ctx.store.get(&coll, &Key::Int(pid)).cloned() else {
+        return Ok(());
+    };
+    rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()) || k.starts_with(render::INTERNAL));
+    rec.extend(data);
+    let rev = rec.get("revision").and_then(Value::as_i64).unwrap_or(1);
+    rec.insert("revision".into(), json!(rev + 1));
+    rec.insert("updated_at".into(), json!(crate::time::now()));
+    ctx.store.put(&coll, Key::Int(pid), rec)?;
+    Ok(())
 }
 
 fn class_record(store: &Store, base: &str, class: &str) -> Option<Record> {

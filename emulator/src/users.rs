@@ -162,12 +162,17 @@ pub fn handle(
                         return Err(Resp::field_error("username", crate::engine::UNIQUE));
                     }
                 }
+                let profile = match body.get("profile").filter(|p| !p.is_null()) {
+                    Some(p) => crate::objects::check_profile(ctx, &base, p, None)?,
+                    None => serde_json::Map::new(),
+                };
                 let (key, mut rec) = engine::create_record(ctx, t, &body, Record::new())?;
                 let Key::Int(id) = key else {
                     return Err(Resp::internal("user key"));
                 };
+                rec.remove("profile");
                 rec.insert("user_key".into(), json!(auth::new_key()));
-                let pid = crate::objects::create_profile(ctx, &base, id)?;
+                let pid = crate::objects::create_profile(ctx, &base, id, profile)?;
                 rec.insert("__profile_id".into(), json!(pid));
                 ctx.store
                     .put(&users_coll(&base), Key::Int(id), rec.clone())?;
@@ -299,7 +304,21 @@ fn update_user(
     } else {
         Mode::Replace
     };
-    let rec = engine::update_record(ctx, t, req, rec, mode)?;
+    let pid = rec.get("__profile_id").and_then(Value::as_i64);
+    let profile = match req
+        .body
+        .as_ref()
+        .and_then(|b| b.get("profile"))
+        .filter(|p| !p.is_null())
+    {
+        Some(p) => Some(crate::objects::check_profile(ctx, base, p, pid)?),
+        None => None,
+    };
+    let mut rec = engine::update_record(ctx, t, req, rec, mode)?;
+    rec.remove("profile");
+    if let (Some(data), Some(pid)) = (profile, pid) {
+        crate::objects::write_profile(ctx, base, pid, data)?;
+    }
     ctx.store
         .put(&users_coll(base), Key::Int(id), rec.clone())?;
     Ok(Resp::ok(user_view(ctx, base, None, id, &rec)))

@@ -408,6 +408,40 @@ async fn api_keys_users_and_user_keys() {
     let r = api.get(&format!("{inst}users/1/groups/")).await;
     assert_eq!(r.body["objects"], json!([]));
 
+    // profiles follow the user_profile class
+    let r = api
+        .patch(
+            &format!("{inst}classes/user_profile/"),
+            json!({"schema": [{"name": "nick", "type": "string"}, {"name": "age", "type": "integer"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = api
+        .post(
+            &format!("{inst}users/"),
+            json!({"username": "jo", "password": "p", "profile": {"nick": "Jo"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["profile"]["nick"], "Jo");
+    let jo = r.body["id"].as_i64().expect("id");
+    let r = api
+        .patch(
+            &format!("{inst}users/{jo}/"),
+            json!({"profile": {"age": "x"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body["profile"]["age"].is_array(), "{:?}", r.body);
+    let r = api
+        .patch(
+            &format!("{inst}users/{jo}/"),
+            json!({"profile": {"age": 30}}),
+        )
+        .await;
+    assert_eq!(r.body["profile"]["age"], 30);
+    assert_eq!(r.body["profile"]["nick"], "Jo");
+    assert_eq!(r.body["profile"]["revision"], 2);
     // reset the user key
     let r = api
         .post(&format!("{inst}users/1/reset_key/"), json!({}))
