@@ -138,3 +138,45 @@ async fn killed_binary_loses_nothing_acknowledged() {
         assert_eq!(b["v"], v);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_writes_on_disk_all_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = EmulatorConfig {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..EmulatorConfig::default()
+    };
+    let api = std::sync::Arc::new(start_with(cfg.clone()).await);
+    let inst = api.instance("disk-par").await;
+    api.class(&inst, "c", json!([{"name": "n", "type": "integer"}]))
+        .await;
+    let objs = format!("{inst}classes/c/objects/");
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let api = api.clone();
+        let objs = objs.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..25 {
+                let r = api.post(&objs, json!({"n": w * 100 + i})).await;
+                assert_eq!(r.status, StatusCode::CREATED);
+                acked.push((r.body["id"].as_i64().expect("id"), w * 100 + i));
+            }
+            acked
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    let Ok(api) = std::sync::Arc::try_unwrap(api) else {
+        panic!("emulator still shared");
+    };
+    api.emu.shutdown().await;
+    let api = start_with(cfg).await;
+    for (id, n) in all {
+        let r = api.get(&format!("{objs}{id}/")).await;
+        assert_eq!(r.status, StatusCode::OK, "object {id}");
+        assert_eq!(r.body["n"], n);
+    }
+}
