@@ -17,8 +17,8 @@
 //!
 //! # What is compared
 //! - endpoints: presence, methods, and the ext keys `returns`, `paginated`,
-//!   `status`, `query_fields`, `order_fields` (the scalar ext keys only when both
-//!   documents declare them);
+//!   `status`, `query_fields`, `order_fields` (each only when both documents
+//!   declare it: a document built by `discover` cannot know them);
 //! - the fields of a resource, merged from its `properties` and the `fields` of
 //!   its `list` and `detail` endpoints (detail over list over properties);
 //! - the `fields` declared on a custom endpoint (its request body), when both
@@ -334,8 +334,8 @@ struct Ep {
     returns: Option<String>,
     paginated: Option<bool>,
     status: Option<i64>,
-    query_fields: BTreeSet<String>,
-    order_fields: BTreeSet<String>,
+    query_fields: Option<BTreeSet<String>>,
+    order_fields: Option<BTreeSet<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -505,8 +505,8 @@ impl Doc {
                         returns: em.get("returns").and_then(Value::as_str).map(str::to_owned),
                         paginated: em.get("paginated").and_then(Value::as_bool),
                         status: em.get("status").and_then(Value::as_i64),
-                        query_fields: str_set(em.get("query_fields")),
-                        order_fields: str_set(em.get("order_fields")),
+                        query_fields: em.get("query_fields").map(|v| str_set(Some(v))),
+                        order_fields: em.get("order_fields").map(|v| str_set(Some(v))),
                     });
                 }
             }
@@ -934,6 +934,10 @@ fn compare_endpoint(cx: &mut Ctx<'_>, o: &Ep, n: &Ep) {
         ("query field", &o.query_fields, &n.query_fields),
         ("order field", &o.order_fields, &n.order_fields),
     ] {
+        // compared when both documents declare the list
+        let (Some(a), Some(b)) = (a, b) else {
+            continue;
+        };
         for x in a.difference(b) {
             cx.push(
                 Severity::Breaking,
@@ -1551,6 +1555,20 @@ mod tests {
         new[0]["endpoints"]["detail"]["methods"] = json!(["get", "put", "patch", "delete", "post"]);
         let d = run(&base(), &new);
         assert_eq!(only(&d).method.as_deref(), Some("post"));
+    }
+
+    #[test]
+    fn query_and_order_fields_are_compared_when_both_declare_them() {
+        let mut old = base();
+        old[0]["endpoints"]["list"]["query_fields"] = json!(["name", "description"]);
+        let mut new = old.clone();
+        new[0]["endpoints"]["list"]["query_fields"] = json!(["name"]);
+        let d = run(&old, &new);
+        let c = only(&d);
+        assert_eq!(c.severity, Severity::Breaking);
+        assert_eq!(c.detail, "query field `description` removed");
+        // not declared on one side: nothing to compare
+        assert!(run(&old, &base()).is_empty());
     }
 
     #[test]

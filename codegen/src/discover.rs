@@ -205,6 +205,7 @@ pub fn discover_with(
         .insert("instance".into(), Value::String(name.clone()));
     let walked = w
         .run(&root_links)
+        .and_then(|()| w.probe_details())
         .and_then(|()| match known {
             Some(doc) => w.probe_known(doc),
             None => Ok(()),
@@ -365,6 +366,15 @@ struct Walker<'a> {
     missed: BTreeMap<String, String>,
     /// Set while trying known endpoints: their parents are not walked.
     probing_known: bool,
+    /// Paths visited only because they are parents of paths reached: not
+    /// reported when they do not exist.
+    speculative: BTreeSet<String>,
+    /// Keys of the scratch instance (an API key, a user key), never shown.
+    scratch_api_key: Option<String>,
+    scratch_user_key: Option<String>,
+    user_creds: Option<(String, String)>,
+    /// Paths refused before the scratch user existed.
+    as_user_later: BTreeSet<String>,
     requests: usize,
 }
 
@@ -384,6 +394,11 @@ impl<'a> Walker<'a> {
             last_create_error: BTreeMap::new(),
             missed: BTreeMap::new(),
             probing_known: false,
+            speculative: BTreeSet::new(),
+            scratch_api_key: None,
+            scratch_user_key: None,
+            user_creds: None,
+            as_user_later: BTreeSet::new(),
             requests: 0,
         }
     }
@@ -434,6 +449,45 @@ impl<'a> Walker<'a> {
         true
     }
 
+    /// A link of a record whose path embeds that record's own field values
+    /// (`p/{public_link}/{name}/`): those segments become parameters named
+    /// after the fields (string values of 8 characters or more only, so that
+    /// literal segments are not mistaken for values).
+    fn template_by_values(&mut self, link: &str, record: &Map<String, Value>) {
+        if self.tmpl.contains_key(link) {
+            return;
+        }
+        let Some((prefix, base)) = self
+            .tmpl
+            .iter()
+            .filter(|(k, _)| link.starts_with(k.as_str()))
+            .max_by_key(|(k, _)| k.len())
+            .map(|(k, t)| (k.clone(), t.clone()))
+        else {
+            return;
+        };
+        let mut out = base;
+        let mut changed = false;
+        for seg in segments(&link[prefix.len()..]) {
+            let field = record
+                .iter()
+                .find(|(_, v)| v.as_str().is_some_and(|s| s.len() >= 8 && s == seg));
+            match field {
+                Some((name, _)) => {
+                    out.push_str(&format!("{{{name}}}/"));
+                    changed = true;
+                }
+                None => {
+                    out.push_str(seg);
+                    out.push('/');
+                }
+            }
+        }
+        if changed {
+            self.tmpl.insert(link.to_owned(), out);
+        }
+    }
+
     fn in_scope(&self, p: &str) -> bool {
         if !p.starts_with("/v1.1/") || p == crate::fetch::SCHEMA_PATH {
             return false;
@@ -449,17 +503,6 @@ impl<'a> Walker<'a> {
     fn enqueue(&mut self, p: String) {
         if self.in_scope(&p) && !self.visited.contains(&p) && !self.queue.contains(&p) {
             self.queue.push_back(p);
-        }
-    }
-
-    /// Link roots are not always linked (`/snippets/`): also try the parent of
-    /// every path reached.
-    fn enqueue_parent(&mut self, p: &str) {
-        if self.probing_known {
-            return;
-        }
-        if let Some(parent) = parent_of(p) {
-            self.enqueue(parent);
         }
     }
 
@@ -514,6 +557,51 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
+    /// Reads the paths refused before the scratch user existed as that user.
+    fn read_as_user(&mut self) -> Result<(), DiscoverError> {
+        let Some((api_key, user_key)) = self.user_creds.clone() else {
+            return Ok(());
+        };
+        let paths: Vec<String> = std::mem::take(&mut self.as_user_later)
+            .into_iter()
+            .collect();
+        for p in paths {
+            self.requests += 1;
+            let a = self.http.get_as_user(&p, &api_key, &user_key)?;
+            // (the answer may be another path's record: `/user/` is the user)
+            if !a.ok() || !a.body.is_object() {
+                continue;
+            }
+            let t = self.template_of(&p);
+            if let (Some(o), Some(m)) = (self.obs.get_mut(&t), a.body.as_object()) {
+                o.kind = Kind::Record;
+                o.get_ok = true;
+                o.probed.insert("get".into(), true);
+                o.problems
+                    .retain(|x| !x.starts_with("GET answered HTTP 403"));
+                o.samples.push(m.clone());
+            }
+            for l in links_of(&a.body) {
+                self.enqueue(l);
+            }
+        }
+        self.drain()
+    }
+
+    /// Keeps the scratch instance's API key and user key from the records
+    /// created there, to read what only a user may read (`/user/`).
+    fn remember_keys(&mut self, body: &Value) {
+        if let Some(k) = body.get("api_key").and_then(Value::as_str) {
+            self.scratch_api_key.get_or_insert_with(|| k.to_owned());
+        }
+        if let Some(k) = body.get("user_key").and_then(Value::as_str) {
+            self.scratch_user_key.get_or_insert_with(|| k.to_owned());
+        }
+        if let (Some(a), Some(u)) = (&self.scratch_api_key, &self.scratch_user_key) {
+            self.user_creds = Some((a.clone(), u.clone()));
+        }
+    }
+
     /// Fills an empty history or trace collection by publishing to its channel
     /// or running its script (scratch instance only); returns the page read
     /// again afterwards.
@@ -542,6 +630,41 @@ impl<'a> Walker<'a> {
             .cloned())
     }
 
+    /// Collections whose records could not be reached: asks `OPTIONS` of a
+    /// record that does not exist (`<collection>/0/`), which tells whether the
+    /// detail endpoint exists and what it takes, without touching anything.
+    fn probe_details(&mut self) -> Result<(), DiscoverError> {
+        let lists: Vec<(String, String)> = self
+            .obs
+            .iter()
+            .filter(|(_, o)| o.kind == Kind::Collection)
+            .map(|(t, o)| (t.clone(), o.concrete.clone()))
+            .collect();
+        for (t, concrete) in lists {
+            let has_detail = self.obs.keys().any(|d| {
+                parent_of(d).as_deref() == Some(t.as_str())
+                    && segments(d).last().is_some_and(|x| is_param(x))
+            });
+            if has_detail || concrete.is_empty() {
+                continue;
+            }
+            let probe = format!("{concrete}0/");
+            if self.visited.contains(&probe) || !self.register_item(&concrete, &probe) {
+                continue;
+            }
+            self.visited.insert(probe.clone());
+            self.visit(&probe)?;
+            let dt = self.template_of(&probe);
+            let exists = self.obs.get(&dt).is_some_and(|o| o.options_ok);
+            if !exists {
+                // no such route: forget it
+                self.obs.remove(&dt);
+                self.tmpl.remove(&probe);
+            }
+        }
+        self.drain()
+    }
+
     /// Tries the endpoint paths of a known document that the walk missed.
     fn probe_known(&mut self, doc: &Value) -> Result<(), DiscoverError> {
         let mut templates: Vec<String> = doc
@@ -568,7 +691,7 @@ impl<'a> Walker<'a> {
             if have.contains(&crate::diff::normalize_path(&t)) {
                 continue;
             }
-            let c = self.instantiate(&t);
+            let (c, mine) = self.instantiate(&t);
             if !self.in_scope(&c) || self.visited.contains(&c) {
                 self.missed
                     .insert(t.clone(), "not reachable from the scratch instance".into());
@@ -576,7 +699,7 @@ impl<'a> Walker<'a> {
             }
             let mapped = self.template_of(&c);
             if crate::diff::normalize_path(&mapped) != crate::diff::normalize_path(&t) {
-                self.tmpl.insert(c.clone(), t.clone());
+                self.tmpl.insert(c.clone(), mine);
             }
             self.visited.insert(c.clone());
             self.visit(&c)?;
@@ -595,14 +718,18 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    /// A concrete path for a template of a known document.
-    fn instantiate(&self, t: &str) -> String {
+    /// A concrete path for a template of a known document, and its template
+    /// in this discovery's own parameter names.
+    fn instantiate(&self, t: &str) -> (String, String) {
         let mut cur = String::from("/");
+        let mut mine = String::from("/");
         let mut last_record: Option<Map<String, Value>> = None;
         for seg in segments(t) {
             if !is_param(seg) {
                 cur.push_str(seg);
                 cur.push('/');
+                mine.push_str(seg);
+                mine.push('/');
                 continue;
             }
             let name = &seg[1..seg.len() - 1];
@@ -618,6 +745,7 @@ impl<'a> Walker<'a> {
                     .obs
                     .get(&self.template_of(&k))
                     .and_then(|o| o.samples.first().cloned());
+                mine = self.template_of(&k);
                 cur = k;
                 continue;
             }
@@ -638,8 +766,10 @@ impl<'a> Walker<'a> {
             };
             cur.push_str(&value);
             cur.push('/');
+            mine.push_str(seg);
+            mine.push('/');
         }
-        cur
+        (cur, mine)
     }
 
     fn drain(&mut self) -> Result<(), DiscoverError> {
@@ -666,6 +796,7 @@ impl<'a> Walker<'a> {
         let mut rounds = 0;
         loop {
             self.drain()?;
+            self.read_as_user()?;
             // retry creations that may have needed records made later
             rounds += 1;
             if self.pending.is_empty() || rounds > 4 {
@@ -686,6 +817,43 @@ impl<'a> Walker<'a> {
     }
 
     fn visit(&mut self, p: &str) -> Result<(), DiscoverError> {
+        // parents first: link roots are not always linked (`/snippets/`), and a
+        // record's collection must be known before its record (a reference)
+        if let Some(parent) = parent_of(p) {
+            if !self.probing_known && self.in_scope(&parent) && self.visited.insert(parent.clone())
+            {
+                self.speculative.insert(parent.clone());
+                self.visit(&parent)?;
+            }
+        }
+        // a path one segment below a collection, linked from somewhere else
+        // (a reference): if it is a record (or a missing one), it is that
+        // collection's detail endpoint
+        let mut pre_get: Option<Answer> = None;
+        if let Some(parent) = parent_of(p) {
+            let pt = self.template_of(&parent);
+            let below_collection = self
+                .obs
+                .get(&pt)
+                .is_some_and(|o| o.kind == Kind::Collection);
+            let t0 = self.template_of(p);
+            let last = segments(&t0).last().copied().unwrap_or_default();
+            if below_collection && !is_param(last) && !NO_GET.contains(&last) {
+                let a = self.send(Method::GET, p, None)?;
+                let record = a.ok() && self_link(&a.body).as_deref() == Some(p);
+                if (record || a.status == 404) && self.register_item(&parent, p) {
+                    let dt = self.template_of(p);
+                    let known = self.obs.get(&dt).is_some_and(|o| o.kind != Kind::Unknown);
+                    if let (true, Some(m)) = (record, a.body.as_object()) {
+                        self.obs.entry(dt).or_default().samples.push(m.clone());
+                    }
+                    if known || !record {
+                        return Ok(());
+                    }
+                }
+                pre_get = Some(a);
+            }
+        }
         let t = self.template_of(p);
         if self
             .obs
@@ -753,8 +921,25 @@ impl<'a> Walker<'a> {
                     return Ok(());
                 }
             }
+        } else if let Some(a) = pre_get {
+            a
         } else {
             self.send(Method::GET, p, None)?
+        };
+        // refused inside the scratch instance: try again as its user
+        let got = match (got.status, inside, &self.user_creds) {
+            (403, true, Some((api_key, user_key))) => {
+                self.requests += 1;
+                let (a, u) = (api_key.clone(), user_key.clone());
+                let again = self.http.get_as_user(p, &a, &u)?;
+                if again.ok() { again } else { got }
+            }
+            (403, true, None) => {
+                // no user yet: again once the walk has made one
+                self.as_user_later.insert(p.to_owned());
+                got
+            }
+            _ => got,
         };
         if !got.ok() {
             if let Some(o) = self.obs.get_mut(&t) {
@@ -778,10 +963,8 @@ impl<'a> Walker<'a> {
                     _ => Kind::Unknown,
                 };
             }
-            self.enqueue_parent(p);
             return Ok(());
         }
-        self.enqueue_parent(p);
         if let Some(o) = self.obs.get_mut(&t) {
             o.get_ok = true;
             o.probed.insert("get".into(), true);
@@ -813,6 +996,9 @@ impl<'a> Walker<'a> {
                 o.samples.push(m.clone());
             }
             for l in links_of(&body) {
+                if let Some(m) = obj {
+                    self.template_by_values(&l, m);
+                }
                 self.enqueue(l);
             }
             return Ok(());
@@ -930,6 +1116,7 @@ impl<'a> Walker<'a> {
         let made = if ans.ok() { self_link(&ans.body) } else { None };
         match made {
             Some(s) if self.register_item(list, &s) => {
+                self.remember_keys(&ans.body);
                 let key = segments(&s).last().map(|k| match k.parse::<i64>() {
                     Ok(n) => json!(n),
                     Err(_) => json!(k),
@@ -1044,7 +1231,13 @@ impl<'a> Walker<'a> {
     }
 
     fn build(&self) -> (Value, Vec<Unreachable>) {
+        let speculative: BTreeSet<String> = self
+            .speculative
+            .iter()
+            .map(|p| self.template_of(p))
+            .collect();
         let (doc, mut unreachable) = build_document(&self.obs, &self.last_create_error);
+        unreachable.retain(|u| !speculative.contains(&u.path));
         if self.requests >= MAX_REQUESTS {
             unreachable.push(Unreachable {
                 path: "(the rest of the API)".to_owned(),

@@ -165,6 +165,33 @@ impl Http {
         read_answer(resp, &method, &url)
     }
 
+    /// A `GET` as a user of an instance: that instance's API key and the
+    /// user's key instead of the account key.
+    pub(crate) fn get_as_user(
+        &self,
+        path: &str,
+        api_key: &str,
+        user_key: &str,
+    ) -> Result<Answer, FetchError> {
+        let url = self.url(path);
+        let mut k = HeaderValue::from_str(api_key).map_err(|_| FetchError::ApiKey)?;
+        k.set_sensitive(true);
+        let mut u = HeaderValue::from_str(user_key).map_err(|_| FetchError::ApiKey)?;
+        u.set_sensitive(true);
+        let resp = self
+            .client
+            .get(&url)
+            .header("X-API-KEY", k)
+            .header("X-USER-KEY", u)
+            .send()
+            .map_err(|e| FetchError::Transport {
+                method: "GET".into(),
+                url: url.clone(),
+                error: e.to_string(),
+            })?;
+        read_answer(resp, &reqwest::Method::GET, &url)
+    }
+
     /// Like [`Http::send`] with a shorter time limit; `Ok(None)` when the
     /// server did not answer in time (a long poll).
     pub(crate) fn send_within(
