@@ -112,31 +112,16 @@ pub enum Command {
 }
 
 /// Validates a schema document given as text exactly as the build validates a
-/// file (it goes through the same [`crate::generate_from_path`], from a
-/// temporary file); `source` names it in messages.
+/// file ([`crate::schema::parse`], which validates, then [`crate::generate`]);
+/// `source` names it in messages.
 ///
 /// # Errors
-/// The build's error message, or a failure writing the temporary file.
+/// The build's error message.
 pub fn check_str(text: &str, source: &str) -> Result<(), String> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!(
-        "syncano-schema-check-{}-{nanos}",
-        std::process::id()
-    ));
-    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let file = dir.join("syncano-v1.1.json");
-    let result = fs::write(&file, text)
-        .map_err(|e| format!("{}: {e}", file.display()))
-        .and_then(|()| {
-            crate::generate_from_path(&file)
-                .map(|_| ())
-                .map_err(|e| e.to_string().replace(&file.display().to_string(), source))
-        });
-    let _ = fs::remove_dir_all(&dir);
-    result
+    let schema = crate::schema::parse(text, source).map_err(|e| e.to_string())?;
+    crate::generate(&schema)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Validates a schema document file exactly as the build does (the build's
