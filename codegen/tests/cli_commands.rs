@@ -17,7 +17,11 @@ fn vendored() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    match Command::new(BIN).args(args).env_remove("SYNCANO_API_KEY").output() {
+    match Command::new(BIN)
+        .args(args)
+        .env_remove("SYNCANO_API_KEY")
+        .output()
+    {
         Ok(o) => o,
         Err(e) => panic!("cannot run {BIN}: {e}"),
     }
@@ -102,7 +106,10 @@ fn diff_with_breaking_changes_exits_1_in_text_and_json() {
         "{text}"
     );
     assert!(text.contains("Group\n  additive  resource"), "{text}");
-    assert!(text.ends_with("2 breaking, 1 additive change(s).\n"), "{text}");
+    assert!(
+        text.ends_with("2 breaking, 1 additive change(s).\n"),
+        "{text}"
+    );
 
     let o = run(&["diff", "--json", &a, &b]);
     assert_eq!(code(&o), 1);
@@ -140,7 +147,11 @@ fn diff_with_additive_changes_only_exits_0() {
     let b = write(d.path(), "new.json", &new);
     let o = run(&["diff", &a, &b]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
-    assert!(stdout(&o).ends_with("0 breaking, 2 additive change(s).\n"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).ends_with("0 breaking, 2 additive change(s).\n"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -179,7 +190,10 @@ fn check_rejects_an_invalid_document_with_the_builds_message() {
     let d = tmp();
     for (name, doc) in [
         ("not-a-list.json", json!({"name": "Class"})),
-        ("no-path.json", json!([{"name": "Class", "endpoints": {"list": {"methods": ["get"]}}}])),
+        (
+            "no-path.json",
+            json!([{"name": "Class", "endpoints": {"list": {"methods": ["get"]}}}]),
+        ),
     ] {
         let p = write(d.path(), name, &doc);
         let o = run(&["check", &p]);
@@ -188,7 +202,11 @@ fn check_rejects_an_invalid_document_with_the_builds_message() {
             Ok(_) => panic!("{name} should not load"),
             Err(e) => e.to_string(),
         };
-        assert!(stderr(&o).contains(&expected), "{name}: {} vs {expected}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&expected),
+            "{name}: {} vs {expected}",
+            stderr(&o)
+        );
     }
 }
 
@@ -196,7 +214,12 @@ fn check_rejects_an_invalid_document_with_the_builds_message() {
 fn generate_writes_exactly_what_the_build_generates() {
     let d = tmp();
     let out = d.path().join("gen");
-    let o = run(&["generate", &vendored().display().to_string(), "--out", &out.display().to_string()]);
+    let o = run(&[
+        "generate",
+        &vendored().display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let written = match std::fs::read_to_string(out.join("syncano_generated.rs")) {
         Ok(s) => s,
@@ -207,7 +230,10 @@ fn generate_writes_exactly_what_the_build_generates() {
         Err(e) => panic!("generate_from_path: {e}"),
     };
     assert!(!written.is_empty());
-    assert!(written == expected, "generated code differs from generate_from_path");
+    assert!(
+        written == expected,
+        "generated code differs from generate_from_path"
+    );
     // an invalid document: exit 1, nothing written
     let bad = write(d.path(), "bad.json", &json!({"x": 1}));
     let out2 = d.path().join("gen2");
@@ -228,7 +254,9 @@ fn serve_once(status: u16, body: String) -> (String, mpsc::Receiver<String>) {
     };
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        let Ok((mut s, _)) = listener.accept() else { return };
+        let Ok((mut s, _)) = listener.accept() else {
+            return;
+        };
         let mut head = Vec::new();
         let mut buf = [0u8; 1024];
         while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -270,11 +298,23 @@ fn fetch_sends_the_key_and_writes_the_normal_form() {
     let d = tmp();
     let out = d.path().join("fetched.json");
     let key = "0123456789abcdef0123456789abcdef01234567";
-    let o = run(&["fetch", "--api-root", &root, "--api-key", key, "--out", &out.display().to_string()]);
+    let o = run(&[
+        "fetch",
+        "--api-root",
+        &root,
+        "--api-key",
+        key,
+        "--out",
+        &out.display().to_string(),
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let head = rx.recv().unwrap_or_default();
     assert!(head.starts_with("GET /v1.1/schema/ HTTP/1.1\r\n"), "{head}");
-    assert!(head.to_ascii_lowercase().contains(&format!("x-api-key: {key}")), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("x-api-key: {key}")),
+        "{head}"
+    );
     assert!(!stderr(&o).contains(key), "the key leaked: {}", stderr(&o));
     let written = std::fs::read_to_string(&out).unwrap_or_default();
     assert_eq!(written, syncano_codegen::normalize::normalize(&doc));
