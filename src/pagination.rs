@@ -347,11 +347,14 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     }
 }
 
+/// A path and the query parameters to send with it.
+type Target = (String, Vec<(String, String)>);
+
 /// Where a stream is: the first request still to send, the next page's path, the
 /// items of the current page not yet produced, and how many items may still be.
 struct StreamState<T> {
     client: Client,
-    start: Option<Result<(String, Vec<(String, String)>)>>,
+    start: Option<Result<Target>>,
     next: Option<String>,
     last_path: Option<String>,
     buffer: VecDeque<T>,
