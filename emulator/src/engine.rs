@@ -139,7 +139,15 @@ fn route(ctx: &mut Ctx<'_>, req: &Req) -> HResult<Resp> {
         kind,
     };
     if req.method == Method::OPTIONS {
-        return Ok(crate::options::metadata(ctx.spec, route));
+        let mut meta = crate::options::metadata(ctx.spec, route);
+        if target
+            .rel
+            .as_deref()
+            .is_some_and(|r| r.starts_with("classes/{}/objects/"))
+        {
+            crate::objects::add_class_metadata(ctx, &target, &mut meta);
+        }
+        return Ok(meta);
     }
     let Some(hm) = method_of(&req.method) else {
         return Err(method_not_allowed(&req.method));

@@ -920,3 +920,37 @@ pub fn data_endpoint(
     }
     Ok(resp)
 }
+
+/// Adds the class's own fields to the OPTIONS metadata of its objects.
+pub fn add_class_metadata(ctx: &Ctx<'_>, t: &Target, meta: &mut Resp) {
+    let (Some(base), Some(class)) = (t.instance_path(), t.m.segs.get(4)) else {
+        return;
+    };
+    let Some(rec) = class_record(ctx.store, &base, class) else {
+        return;
+    };
+    let fields = class_fields(&rec);
+    let Some(actions) = meta
+        .body
+        .as_mut()
+        .and_then(|b| b.get_mut("actions"))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for action in actions.values_mut() {
+        if let Some(m) = action.as_object_mut() {
+            for f in &fields {
+                m.insert(
+                    f.name.clone(),
+                    json!({
+                        "type": f.ty.as_str(),
+                        "required": false,
+                        "read_only": false,
+                        "label": f.name,
+                    }),
+                );
+            }
+        }
+    }
+}

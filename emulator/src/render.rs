@@ -171,6 +171,21 @@ fn declared_link(
             ])));
         }
     }
+    // references without a value have no link
+    if matches!(
+        under.as_str(),
+        "script"
+            | "class"
+            | "group"
+            | "owner"
+            | "user"
+            | "channel"
+            | "profile"
+            | "instance"
+            | "public_link"
+    ) {
+        return None;
+    }
     // walk up: a literal child of the path or of one of its ancestors
     for k in (2..=detail.len()).rev() {
         for cand in [under.clone(), format!("{under}s")] {
@@ -178,6 +193,7 @@ fn declared_link(
             prefix.push(cand.clone());
             let known = spec.routes.iter().any(|r| {
                 r.segs.len() >= prefix.len()
+                    && matches!(r.segs.get(k), Some(Seg::Lit(l)) if *l == cand)
                     && r.segs.iter().zip(&prefix).all(|(t, s)| match t {
                         Seg::Lit(l) => l == s,
                         Seg::Param(_) => true,

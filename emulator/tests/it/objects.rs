@@ -113,7 +113,22 @@ async fn classes_define_and_validate_objects() {
         )
         .await;
     assert_eq!(r.body["profile"]["id"], 3);
+    let r = api.patch(&format!("{objs}1/"), json!({"owner": 1})).await;
+    assert_eq!(r.body["links"]["owner"], format!("{inst}users/1/").as_str());
 
+    // links: references only when set
+    let r = api.get(&format!("{objs}1/")).await;
+    assert!(r.body["links"].get("group").is_none());
+    let r = api.get(&format!("{inst}classes/book/")).await;
+    assert!(
+        r.body["links"].get("group").is_none(),
+        "{:?}",
+        r.body["links"]
+    );
+    assert_eq!(r.body["links"]["objects"], objs.as_str());
+    // OPTIONS on objects lists the class's own fields
+    let r = api.call(Method::OPTIONS, &objs, Some(&api.key), None).await;
+    assert_eq!(r.body["actions"]["POST"]["pages"]["type"], "integer");
     // fields / excluded_fields
     let r = api.get(&format!("{objs}1/?fields=id,title")).await;
     let keys: Vec<&String> = r.body.as_object().expect("object").keys().collect();
