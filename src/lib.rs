@@ -30,8 +30,6 @@
 //! Requests are logged with `tracing` at DEBUG level under the target `syncano`
 //! (method, path, status, duration); keys and bodies never are.
 
-#![cfg_attr(docsrs, feature(doc_cfg))]
-
 pub mod auth;
 pub mod client;
 pub mod decimal;

@@ -316,6 +316,17 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
         Ok(page)
     }
 
+    /// The first item, or `None` for an empty list. Asks for a page of one item unless
+    /// a page size was set.
+    pub async fn first(self) -> Result<Option<T>> {
+        let request = if self.params.iter().any(|(n, _)| n == "page_size") {
+            self
+        } else {
+            self.page_size(1)
+        };
+        Ok(request.page().await?.objects.into_iter().next())
+    }
+
     /// Every item across pages, as a lazy stream: a page is fetched only when the
     /// items of the previous one are used up, and only one page is held at a time.
     /// The stream ends after the [`limit`](ListRequest::limit), at the last page, or

@@ -464,3 +464,46 @@ async fn a_bad_envelope_is_a_decode_error() {
     assert!(text.contains(BOOKS), "{text}");
     assert!(text.contains(r#"{"objects":[{"id":"x"}]}"#), "{text}");
 }
+
+#[tokio::test]
+async fn first_asks_for_one_item() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(BOOKS))
+        .and(query_param("page_size", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "objects": books(1..=1), "next": format!("{BOOKS}?page_size=1&direction=1&last_pk=1"), "prev": null
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.1/instances/lib/classes/empty/objects/"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"objects": [], "next": null, "prev": null})),
+        )
+        .mount(&server)
+        .await;
+    let first = ListRequest::<Book>::new(client(&server), BOOKS.to_string())
+        .first()
+        .await
+        .expect("first");
+    assert_eq!(
+        first,
+        Some(Book {
+            id: 1,
+            title: "Book 1".into()
+        })
+    );
+    let none = ListRequest::<Book>::new(
+        client(&server),
+        "/v1.1/instances/lib/classes/empty/objects/".into(),
+    )
+    .first()
+    .await
+    .expect("empty");
+    assert_eq!(none, None);
+    let requests = received(&server).await;
+    assert_eq!(requests.len(), 2);
+    assert_eq!(query(&requests[0]), pairs(&[("page_size", "1")]));
+}
