@@ -633,6 +633,14 @@ fn fill_generated(t: &Target, rec: &mut Record) {
                 .unwrap_or(Value::Null);
             rec.insert("scheduled_next".into(), next);
         }
+        "hosting/" => {
+            rec.insert("is_default".into(), Value::Bool(false));
+            rec.insert("ssl_status".into(), Value::String("off".into()));
+        }
+        r if r.ends_with("/messages/") => {
+            rec.insert("status".into(), Value::String("scheduled".into()));
+            rec.insert("result".into(), Value::Null);
+        }
         "invitations/" => {
             rec.insert("key".into(), Value::String(auth::new_key()));
             rec.entry("state").or_insert(Value::String("new".into()));
@@ -774,6 +782,23 @@ fn custom(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HResult<R
         .map(|e| e.name.clone())
         .unwrap_or_default();
     let status = ctx.spec.endpoint(t.route).and_then(|e| e.status);
+    let returns = ctx.spec.endpoint(t.route).and_then(|e| e.returns.clone());
+    // the request body of endpoints that declare one
+    let declared = ctx
+        .spec
+        .endpoint(t.route)
+        .is_some_and(|e| e.fields.is_some());
+    let clean = if declared && name != "rename" && hm != HttpMethod::Get {
+        validate::validate(
+            ctx.spec.write_fields(t.route),
+            &req.body_or_empty(),
+            Mode::Create,
+            &[],
+        )
+        .map_err(Resp::bad)?
+    } else {
+        Map::new()
+    };
     let Some(tl) = ctx.spec.routes[t.route].target_len else {
         // no record to act on
         if t.norm.contains("/auth/") {
@@ -803,12 +828,72 @@ fn custom(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HResult<R
         let key = Key::from_segment(&dsegs[tl - 1], ks.auto).ok_or_else(Resp::not_found)?;
         (join(&dsegs[..tl - 1]), key)
     };
-    let mut rec = ctx
-        .store
-        .get(&coll, &key)
-        .cloned()
-        .ok_or_else(Resp::not_found)?;
+    let mut rec = match ctx.store.get(&coll, &key) {
+        Some(r) => r.clone(),
+        None if ks.param.is_none() => Record::new(),
+        None => return Err(Resp::not_found()),
+    };
     match name.as_str() {
+        "send_message" if dsegs.len() >= 3 => {
+            let mut msegs = dsegs[..dsegs.len() - 2].to_vec();
+            msegs.push("messages".into());
+            let mcoll = join(&msegs);
+            let id = ctx.store.next_id(&format!("{mcoll}#seq"))?;
+            let now = crate::time::now();
+            let mut m = Record::new();
+            m.insert("id".into(), json!(id));
+            m.insert(
+                "content".into(),
+                clean.get("content").cloned().unwrap_or(json!({})),
+            );
+            m.insert("registration_ids".into(), json!([key.to_string()]));
+            m.insert("status".into(), json!("scheduled"));
+            m.insert("result".into(), Value::Null);
+            m.insert("created_at".into(), json!(now));
+            m.insert("updated_at".into(), json!(now));
+            ctx.store.put(&mcoll, Key::Int(id), m.clone())?;
+            let mres = returns
+                .as_deref()
+                .and_then(|r| ctx.spec.resources.iter().position(|x| x.name == r))
+                .unwrap_or(t.res);
+            msegs.push(id.to_string());
+            return Ok(Resp::ok(render::render(ctx.spec, mres, Some(&msegs), &m)));
+        }
+        "set_default" => {
+            let others: Vec<(Key, Record)> = ctx
+                .store
+                .collection(&coll)
+                .map(|c| {
+                    c.iter()
+                        .filter(|(k, r)| {
+                            **k != key && r.get("is_default") == Some(&Value::Bool(true))
+                        })
+                        .map(|(k, r)| (k.clone(), r.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for (k, mut r) in others {
+                r.insert("is_default".into(), Value::Bool(false));
+                ctx.store.put(&coll, k, r)?;
+            }
+            rec.insert("is_default".into(), Value::Bool(true));
+            rec.insert("updated_at".into(), json!(crate::time::now()));
+            ctx.store.put(&coll, key.clone(), rec.clone())?;
+        }
+        "enable_ssl" => {
+            rec.insert("ssl_status".into(), json!("checking"));
+            ctx.store.put(&coll, key.clone(), rec.clone())?;
+        }
+        "remove_certificate" => {
+            for f in ["development_certificate", "production_certificate"] {
+                if clean.get(f) == Some(&Value::Bool(true)) {
+                    rec.insert(f.into(), Value::Null);
+                    rec.insert(format!("{f}_name"), Value::Null);
+                    rec.insert(f.replace("certificate", "expiration_date"), Value::Null);
+                }
+            }
+            ctx.store.put(&coll, key.clone(), rec.clone())?;
+        }
         "reset_key" | "reset_link" => {
             for f in ["api_key", "user_key", "public_link", "account_key"] {
                 if rec.contains_key(f) {

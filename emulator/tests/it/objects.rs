@@ -430,3 +430,52 @@ async fn data_endpoints_channels_on_objects_and_singletons() {
     let r = api.get(&format!("{inst}snippets/config/")).await;
     assert_eq!(r.body["config"], json!({"k": "v"}));
 }
+
+#[tokio::test]
+async fn push_messages_and_hosting_defaults() {
+    let api = start().await;
+    let inst = api.instance("pushing").await;
+    let dev = format!("{inst}push_notifications/gcm/devices/");
+    let r = api
+        .post(&dev, json!({"registration_id": "reg-1", "label": "phone"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = api
+        .post(&format!("{dev}reg-1/send_message/"), json!({}))
+        .await;
+    assert_eq!(r.body, json!({"content": ["This field is required."]}));
+    let r = api
+        .post(
+            &format!("{dev}reg-1/send_message/"),
+            json!({"content": {"data": {"a": 1}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["status"], "scheduled");
+    let r = api
+        .get(&format!("{inst}push_notifications/gcm/messages/"))
+        .await;
+    assert_eq!(r.body["objects"][0]["content"], json!({"data": {"a": 1}}));
+
+    let hosting = format!("{inst}hosting/");
+    let a = api.post(&hosting, json!({"name": "a"})).await.body["id"]
+        .as_i64()
+        .expect("id");
+    let b = api.post(&hosting, json!({"name": "b"})).await.body["id"]
+        .as_i64()
+        .expect("id");
+    let r = api
+        .post(&format!("{hosting}{a}/set_default/"), json!({}))
+        .await;
+    assert_eq!(r.body["is_default"], true);
+    api.post(&format!("{hosting}{b}/set_default/"), json!({}))
+        .await;
+    assert_eq!(
+        api.get(&format!("{hosting}{a}/")).await.body["is_default"],
+        false
+    );
+    assert_eq!(
+        api.get(&format!("{hosting}{b}/")).await.body["is_default"],
+        true
+    );
+}
