@@ -342,15 +342,37 @@ impl Client {
     /// * `SYNCANO_INSTANCE` — the default instance name;
     /// * `SYNCANO_USER_KEY` — a user key sent as `X-USER-KEY`.
     ///
-    /// Without any key the client is anonymous (only public endpoints answer).
+    /// The Python library's `SYNCANO_APIROOT` and `SYNCANO_APIKEY` are read when the
+    /// names above are unset. Without any key the client is anonymous (only public
+    /// endpoints answer).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> syncano::Result<()> {
+    /// let vars = [("SYNCANO_API_KEY", "0123456789abcdef0123456789abcdef01234567"), ("SYNCANO_INSTANCE", "lib")];
+    /// let client = syncano::Client::from_lookup(|name| {
+    ///     vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+    /// })
+    /// .await?;
+    /// assert_eq!(client.instance_name(), Some("lib"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn from_lookup<F>(lookup: F) -> Result<Client>
     where
         F: Fn(&str) -> Option<String>,
     {
-        let get = |name: &str| {
+        let get_one = |name: &str| {
             lookup(name)
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
+        };
+        // The Python library's spellings are accepted as fallbacks.
+        let get = |name: &str| {
+            get_one(name).or_else(|| match name {
+                "SYNCANO_API_ROOT" => get_one("SYNCANO_APIROOT"),
+                "SYNCANO_API_KEY" => get_one("SYNCANO_APIKEY"),
+                _ => None,
+            })
         };
         let mut builder = Client::builder();
         if let Some(root) = get("SYNCANO_API_ROOT") {

@@ -402,3 +402,22 @@ async fn api_root_with_prefix_and_absolute_links() {
     );
     assert_eq!(received(&server).await.len(), 2);
 }
+
+#[tokio::test]
+async fn from_lookup_reads_the_python_spellings() {
+    let client = Client::from_lookup(lookup(&[
+        ("SYNCANO_APIROOT", "http://127.0.0.1:9/"),
+        ("SYNCANO_APIKEY", INSTANCE_KEY),
+    ]))
+    .await
+    .expect("client");
+    assert_eq!(client.api_root(), "http://127.0.0.1:9");
+    assert_eq!(client.api_key().map(|k| k.expose()), Some(INSTANCE_KEY));
+    let preferred = Client::from_lookup(lookup(&[
+        ("SYNCANO_APIKEY", INSTANCE_KEY),
+        ("SYNCANO_API_KEY", ACCOUNT_KEY),
+    ]))
+    .await
+    .expect("client");
+    assert_eq!(preferred.api_key().map(|k| k.expose()), Some(ACCOUNT_KEY));
+}

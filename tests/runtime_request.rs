@@ -352,3 +352,21 @@ async fn derived_clients_share_the_transport() {
     assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 2);
     assert_eq!(base.api_key().map(|k| k.expose()), Some("one"));
 }
+
+/// Calls can be spawned: the client, list requests and their futures and streams are
+/// `Send` (+ `Sync` where they are values).
+#[test]
+fn futures_and_streams_are_send() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let client = Client::builder().build().expect("client");
+    send_sync(&client);
+    let list = syncano::ListRequest::<Value>::new(client.clone(), "/v1.1/instances/".into());
+    send_sync(&list);
+    send(&list.clone().page());
+    send(&list.clone().collect());
+    send(&list.clone().stream());
+    send(&client.request::<Value, Value>(Method::POST, "/v1.1/instances/", Some(&json!({}))));
+    send(&client.login("a@b.c", "pw"));
+    send(&client.follow::<Value>("/v1.1/"));
+}
