@@ -139,7 +139,27 @@ pub fn handle(
             }
             let first = body.get("first_name").and_then(Value::as_str).unwrap_or("");
             let last = body.get("last_name").and_then(Value::as_str).unwrap_or("");
+            let invitation = body
+                .get("invitation_key")
+                .and_then(Value::as_str)
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned);
+            if let Some(k) = &invitation {
+                let valid = invitations(ctx).iter().any(|(_, _, r)| {
+                    r.get("key").and_then(Value::as_str) == Some(k.as_str())
+                        && r.get("state").and_then(Value::as_str) == Some("new")
+                });
+                if !valid {
+                    return Err(Resp::field_error(
+                        "invitation_key",
+                        "Invalid invitation key.",
+                    ));
+                }
+            }
             let (id, rec) = create_account(ctx.store, &email, &password, first, last, None)?;
+            if let Some(k) = invitation {
+                accept_invitation(ctx, id, &k)?;
+            }
             Ok(Resp::created(account_view(ctx, res, id, &rec)))
         }
         "/v1.1/account/auth/" => {
@@ -222,8 +242,152 @@ pub fn handle(
                     ctx.store.put(ACCOUNTS, Key::Int(account), rec.clone())?;
                     Ok(Resp::ok(account_view(ctx, res, account, &rec)))
                 }
+                "/v1.1/account/invitations/accept/" => {
+                    let key = req
+                        .body
+                        .as_ref()
+                        .and_then(|b| b.get("invitation_key"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    let Some(key) = key else {
+                        return Err(Resp::field_error(
+                            "invitation_key",
+                            "This field is required.",
+                        ));
+                    };
+                    accept_invitation(ctx, account, &key)?;
+                    Ok(Resp::no_content())
+                }
+                "/v1.1/account/invitations/" => {
+                    let email = account_email(ctx, account);
+                    let mut items: Vec<(Key, Record)> = invitations(ctx)
+                        .into_iter()
+                        .filter(|(_, _, r)| {
+                            r.get("email")
+                                .and_then(Value::as_str)
+                                .map(str::to_lowercase)
+                                == Some(email.clone())
+                                && r.get("state").and_then(Value::as_str) == Some("new")
+                        })
+                        .map(|(id, inst, r)| (Key::Int(id), invitation_view(&inst, r)))
+                        .collect();
+                    items.sort_by(|a, b| a.0.cmp(&b.0));
+                    engine::page_records(ctx, req, t, items)
+                }
+                "/v1.1/account/invitations/{}/" => {
+                    let id: i64 =
+                        t.m.segs
+                            .get(3)
+                            .and_then(|s| s.parse().ok())
+                            .ok_or_else(Resp::not_found)?;
+                    let email = account_email(ctx, account);
+                    let found = invitations(ctx).into_iter().find(|(i, _, r)| {
+                        *i == id
+                            && r.get("email")
+                                .and_then(Value::as_str)
+                                .map(str::to_lowercase)
+                                == Some(email.clone())
+                    });
+                    let Some((_, inst, rec)) = found else {
+                        return Err(Resp::not_found());
+                    };
+                    if hm == HttpMethod::Delete {
+                        let coll = invitations_coll(&inst);
+                        ctx.store.remove(&coll, &Key::Int(id))?;
+                        return Ok(Resp::no_content());
+                    }
+                    let view = invitation_view(&inst, rec);
+                    Ok(Resp::ok(render::select(
+                        req,
+                        render::render(ctx.spec, t.res, Some(&t.m.segs), &view),
+                    )))
+                }
                 _ => engine::generic(ctx, req, t, hm),
             }
         }
     }
+}
+
+fn account_email(ctx: &Ctx<'_>, account: i64) -> String {
+    ctx.store
+        .get(ACCOUNTS, &Key::Int(account))
+        .and_then(|r| r.get("email"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_lowercase()
+}
+
+fn invitations_coll(instance: &str) -> String {
+    format!(
+        "/v1.1/instances/{}/invitations/",
+        crate::spec::encode_segment(instance)
+    )
+}
+
+/// Every instance invitation: (id, instance name, record).
+fn invitations(ctx: &Ctx<'_>) -> Vec<(i64, String, Record)> {
+    let names: Vec<String> = ctx
+        .store
+        .collection("/v1.1/instances/")
+        .map(|c| c.keys().map(|k| k.to_string()).collect())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for inst in names {
+        if let Some(c) = ctx.store.collection(&invitations_coll(&inst)) {
+            for (k, r) in c {
+                if let Key::Int(id) = k {
+                    out.push((*id, inst.clone(), r.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn invitation_view(instance: &str, mut rec: Record) -> Record {
+    rec.insert("instance".into(), json!(instance));
+    rec
+}
+
+/// Makes the account an admin of the invitation's instance, with its role.
+fn accept_invitation(ctx: &mut Ctx<'_>, account: i64, key: &str) -> HResult<()> {
+    let found = invitations(ctx).into_iter().find(|(_, _, r)| {
+        r.get("key").and_then(Value::as_str) == Some(key)
+            && r.get("state").and_then(Value::as_str) == Some("new")
+    });
+    let Some((id, inst, mut inv)) = found else {
+        return Err(Resp::field_error(
+            "invitation_key",
+            "Invalid invitation key.",
+        ));
+    };
+    let role = inv
+        .get("role")
+        .and_then(Value::as_str)
+        .unwrap_or("full")
+        .to_owned();
+    let acc = ctx
+        .store
+        .get(ACCOUNTS, &Key::Int(account))
+        .cloned()
+        .unwrap_or_default();
+    let now = crate::time::now();
+    let mut admin = Record::new();
+    admin.insert("id".into(), json!(account));
+    for k in ["email", "first_name", "last_name"] {
+        admin.insert(k.into(), acc.get(k).cloned().unwrap_or(Value::Null));
+    }
+    admin.insert("role".into(), json!(role));
+    admin.insert("created_at".into(), json!(now));
+    let admins = format!(
+        "/v1.1/instances/{}/admins/",
+        crate::spec::encode_segment(&inst)
+    );
+    if ctx.store.get(&admins, &Key::Int(account)).is_none() {
+        ctx.store.put(&admins, Key::Int(account), admin)?;
+    }
+    inv.insert("state".into(), json!("accepted"));
+    inv.insert("updated_at".into(), json!(now));
+    ctx.store.put(&invitations_coll(&inst), Key::Int(id), inv)?;
+    Ok(())
 }

@@ -202,16 +202,32 @@ fn authorize(ctx: &Ctx<'_>, req: &Req, t: &Target, caller: &Caller) -> HResult<(
         Caller::Anonymous => Err(Resp::forbidden()),
         Caller::Admin { account } => {
             if let Some(inst) = &t.instance {
-                let owner = ctx
+                let exists = ctx
                     .store
                     .get("/v1.1/instances/", &Key::Str(inst.clone()))
-                    .and_then(|r| r.get("__owner_account"))
-                    .and_then(Value::as_i64);
-                if owner.is_some_and(|o| o != *account) {
+                    .is_some();
+                if !exists {
+                    return Ok(()); // the ancestor check answers 404
+                }
+                let Some(role) = crate::instances::admin_role(ctx.store, inst, *account) else {
                     return Err(Resp::detail(
                         StatusCode::NOT_FOUND,
                         "Instance was not found.",
                     ));
+                };
+                let read = matches!(req.method, Method::GET | Method::HEAD);
+                let rel = t.rel.as_deref().unwrap_or("");
+                let owner_only = (rel.is_empty() && req.method == Method::DELETE)
+                    || rel == "rename/"
+                    || rel.starts_with("admins/")
+                    || rel.starts_with("invitations/");
+                let allowed = match role.as_str() {
+                    "full" => true,
+                    "write" => read || !owner_only,
+                    _ => read,
+                };
+                if !allowed {
+                    return Err(Resp::forbidden());
                 }
             }
             Ok(())
@@ -272,24 +288,11 @@ fn link_root(ctx: &mut Ctx<'_>, req: &Req, segs: &[String]) -> HResult<Resp> {
         match caller {
             Caller::Anonymous => return Err(Resp::forbidden()),
             Caller::Admin { account } => {
-                let owner = ctx
-                    .store
-                    .get("/v1.1/instances/", &Key::Str(inst.clone()))
-                    .map(|r| r.get("__owner_account").and_then(Value::as_i64));
-                match owner {
-                    None => {
-                        return Err(Resp::detail(
-                            StatusCode::NOT_FOUND,
-                            "Instance was not found.",
-                        ));
-                    }
-                    Some(Some(o)) if o != account => {
-                        return Err(Resp::detail(
-                            StatusCode::NOT_FOUND,
-                            "Instance was not found.",
-                        ));
-                    }
-                    _ => {}
+                if crate::instances::admin_role(ctx.store, &inst, account).is_none() {
+                    return Err(Resp::detail(
+                        StatusCode::NOT_FOUND,
+                        "Instance was not found.",
+                    ));
                 }
             }
             Caller::Key { .. } => {}
@@ -470,7 +473,13 @@ pub fn create_record(
         .ok_or_else(Resp::not_found)?;
     let coll = join(&t.m.segs);
     let key = if ks.auto {
-        Key::Int(ctx.store.next_id(&format!("{coll}#seq"))?)
+        // invitation ids are global: accounts see them across instances
+        let counter = if t.rel.as_deref() == Some("invitations/") {
+            "@invitations#seq".to_owned()
+        } else {
+            format!("{coll}#seq")
+        };
+        Key::Int(ctx.store.next_id(&counter)?)
     } else {
         // the key field is settable on create even when the schema marks it
         // read-only (it is read-only on the detail endpoint)

@@ -37,6 +37,22 @@ pub fn name_error(name: &str) -> Option<&'static str> {
     None
 }
 
+/// The role of an account in an instance: `full` for the owner, else the
+/// role of its admin record (`full`, `write`, `read`); `None` without access.
+pub fn admin_role(store: &crate::store::Store, instance: &str, account: i64) -> Option<String> {
+    let rec = store.get(INSTANCES, &Key::Str(instance.to_owned()))?;
+    if rec.get("__owner_account").and_then(Value::as_i64) == Some(account) {
+        return Some("full".into());
+    }
+    let admins = format!("{INSTANCES}{}/admins/", encode_segment(instance));
+    store.get(&admins, &Key::Int(account)).map(|a| {
+        a.get("role")
+            .and_then(Value::as_str)
+            .unwrap_or("read")
+            .to_owned()
+    })
+}
+
 /// Names are lowercased before validation, as on the platform.
 fn lowercase(body: &mut Value, field: &str) {
     if let Some(Value::String(s)) = body.get_mut(field) {
@@ -64,7 +80,7 @@ fn view(ctx: &Ctx<'_>, res: usize, rec: &Record, caller: &Caller) -> Value {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_owned();
-    let segs = vec!["v1.1".to_owned(), "instances".to_owned(), name];
+    let segs = vec!["v1.1".to_owned(), "instances".to_owned(), name.clone()];
     let mut v = render::render(ctx.spec, res, Some(&segs), rec);
     if let Some(o) = v.as_object_mut() {
         let owner = rec.get("__owner_account").and_then(Value::as_i64);
@@ -72,8 +88,10 @@ fn view(ctx: &Ctx<'_>, res: usize, rec: &Record, caller: &Caller) -> Value {
             o.insert("owner".into(), owner_view(ctx, a));
         }
         let role = match caller {
-            Caller::Admin { .. } => "full",
-            _ => "api_key",
+            Caller::Admin { account } => {
+                admin_role(ctx.store, &name, *account).unwrap_or_else(|| "full".into())
+            }
+            _ => "api_key".into(),
         };
         o.insert("role".into(), json!(role));
     }
@@ -160,9 +178,7 @@ pub fn handle(
                 .collection(INSTANCES)
                 .map(|c| {
                     c.iter()
-                        .filter(|(_, r)| {
-                            r.get("__owner_account").and_then(Value::as_i64) == Some(acc)
-                        })
+                        .filter(|(k, _)| admin_role(ctx.store, &k.to_string(), acc).is_some())
                         .map(|(k, r)| (k.clone(), r.clone()))
                         .collect()
                 })

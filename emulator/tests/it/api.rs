@@ -805,3 +805,80 @@ async fn another_schema_document_can_be_served() {
     .await;
     assert!(matches!(bad, Err(syncano_emulator::Error::Schema(_))));
 }
+
+#[tokio::test]
+async fn invitations_make_admins_with_roles() {
+    let api = start().await;
+    let inst = api.instance("shared-one").await;
+    let r = api
+        .post(
+            &format!("{inst}invitations/"),
+            json!({"email": "Jane@Example.com", "role": "read"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let key = r.body["key"].as_str().expect("key").to_owned();
+    assert_eq!(r.body["state"], "new");
+    let r = api
+        .call(
+            Method::POST,
+            "/v1.1/account/register/",
+            None,
+            Some(json!({"email": "jane@example.com", "password": "pw"})),
+        )
+        .await;
+    let jane = r.body["account_key"].as_str().expect("key").to_owned();
+    // not an admin yet
+    let r = api
+        .call(Method::GET, &format!("{inst}classes/"), Some(&jane), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = api
+        .call(Method::GET, "/v1.1/account/invitations/", Some(&jane), None)
+        .await;
+    assert_eq!(
+        r.body["objects"][0]["instance"], "shared-one",
+        "{:?}",
+        r.body
+    );
+    let r = api
+        .call(
+            Method::POST,
+            "/v1.1/account/invitations/accept/",
+            Some(&jane),
+            Some(json!({"invitation_key": "0".repeat(40)})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = api
+        .call(
+            Method::POST,
+            "/v1.1/account/invitations/accept/",
+            Some(&jane),
+            Some(json!({"invitation_key": key})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = api
+        .call(Method::GET, "/v1.1/instances/", Some(&jane), None)
+        .await;
+    assert_eq!(r.body["objects"][0]["name"], "shared-one");
+    assert_eq!(r.body["objects"][0]["role"], "read");
+    let r = api
+        .call(Method::GET, &format!("{inst}classes/"), Some(&jane), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = api
+        .call(
+            Method::POST,
+            &format!("{inst}classes/"),
+            Some(&jane),
+            Some(json!({"name": "x", "schema": []})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = api.get(&format!("{inst}admins/")).await;
+    assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(2));
+    let r = api.get(&format!("{inst}invitations/")).await;
+    assert_eq!(r.body["objects"][0]["state"], "accepted");
+}
