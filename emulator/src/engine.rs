@@ -299,6 +299,9 @@ fn link_root(ctx: &mut Ctx<'_>, req: &Req, segs: &[String]) -> HResult<Resp> {
         }
     }
     let mut links = Map::new();
+    if segs.len() == 1 {
+        links.insert("schema".into(), Value::String("/v1.1/schema/".into()));
+    }
     for c in children {
         let mut p = segs.to_vec();
         p.push(c.clone());

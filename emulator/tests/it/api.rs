@@ -12,6 +12,9 @@ async fn root_links_schema_and_unknown_paths() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["links"]["instances"], "/v1.1/instances/");
     assert_eq!(r.body["links"]["account"], "/v1.1/account/");
+    assert_eq!(r.body["links"]["schema"], "/v1.1/schema/");
+    let r = api.get("/v1.1/instances/nope-nope/snippets/").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.headers["content-type"], "application/json");
 
     let r = api.call(Method::GET, "/v1.1/schema/", None, None).await;
