@@ -138,6 +138,33 @@ fn route(ctx: &mut Ctx<'_>, req: &Req) -> HResult<Resp> {
         instance,
         kind,
     };
+    // every answer of a known endpoint says which methods it takes, as DRF does
+    let allow = ctx
+        .spec
+        .endpoint(route)
+        .map(|e| {
+            let mut names: Vec<&str> = e.methods.iter().map(|m| m.as_http()).collect();
+            if e.methods.contains(&HttpMethod::Get) {
+                names.push("HEAD");
+            }
+            names.push("OPTIONS");
+            names.join(", ")
+        })
+        .unwrap_or_default();
+    match matched_route(ctx, req, target) {
+        Ok(mut r) => {
+            r.headers.push(("allow", allow));
+            Ok(r)
+        }
+        Err(mut r) => {
+            r.headers.push(("allow", allow));
+            Err(r)
+        }
+    }
+}
+
+fn matched_route(ctx: &mut Ctx<'_>, req: &Req, target: Target) -> HResult<Resp> {
+    let route = target.route;
     if req.method == Method::OPTIONS {
         let mut meta = crate::options::metadata(ctx.spec, route);
         if target

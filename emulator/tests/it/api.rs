@@ -47,6 +47,10 @@ async fn method_not_allowed_and_options() {
         .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.body, json!({"detail": "Method \"PUT\" not allowed."}));
+    assert_eq!(
+        r.headers["allow"],
+        "GET, POST, PATCH, DELETE, HEAD, OPTIONS"
+    );
     let r = api.delete("/v1.1/account/").await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.body, json!({"detail": "Method \"DELETE\" not allowed."}));
@@ -62,6 +66,7 @@ async fn method_not_allowed_and_options() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body["name"].is_string());
     assert_eq!(r.body["renders"], json!(["application/json"]));
+    assert_eq!(r.headers["allow"], "GET, POST, HEAD, OPTIONS");
     let name = &r.body["actions"]["POST"]["name"];
     assert_eq!(name["required"], json!(true));
     assert_eq!(name["read_only"], json!(false));
