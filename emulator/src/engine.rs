@@ -394,6 +394,20 @@ fn handle(
     if ep_name == "render" {
         return Err(crate::scripts::rendering_disabled());
     }
+    if rel == "admins/{}/" && hm != HttpMethod::Get {
+        // the owner stays a full admin
+        let owner = ctx
+            .store
+            .get(
+                "/v1.1/instances/",
+                &Key::Str(t.instance.clone().unwrap_or_default()),
+            )
+            .and_then(|r| r.get("__owner_account"))
+            .and_then(Value::as_i64);
+        if owner.is_some() && t.m.segs.get(4).and_then(|s| s.parse::<i64>().ok()) == owner {
+            return Err(Resp::forbidden());
+        }
+    }
     generic(ctx, req, t, hm)
 }
 

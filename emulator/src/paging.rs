@@ -141,7 +141,11 @@ pub fn link(req: &Req, forward: bool, cursor: &[(String, String)]) -> String {
     let mut ser = form_urlencoded::Serializer::new(String::new());
     let mut has_size = false;
     for (k, v) in &req.query {
-        if matches!(k.as_str(), "direction" | "last_pk" | "last_value") {
+        // the cursor is replaced; keys never travel in links
+        if matches!(
+            k.as_str(),
+            "direction" | "last_pk" | "last_value" | "api_key" | "apikey" | "user_key" | "userkey"
+        ) {
             continue;
         }
         if k == "page_size" {
@@ -276,6 +280,7 @@ mod tests {
         assert!(parse(&req(&[("direction", "2")])).is_err());
         let r = req(&[
             ("page_size", "10"),
+            ("api_key", "secret"),
             ("query", "{\"a\":1}"),
             ("last_pk", "3"),
         ]);

@@ -887,6 +887,23 @@ async fn invitations_make_admins_with_roles() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = api.get(&format!("{inst}admins/")).await;
     assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(2));
+    let owner_id = r.body["objects"][0]["id"].as_i64().expect("owner id");
+    let jane_id = r.body["objects"][1]["id"].as_i64().expect("jane id");
+    let r = api.delete(&format!("{inst}admins/{owner_id}/")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = api
+        .patch(
+            &format!("{inst}admins/{jane_id}/"),
+            json!({"role": "write"}),
+        )
+        .await;
+    assert_eq!(r.body["role"], "write");
+    let r = api.delete(&format!("{inst}admins/{jane_id}/")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = api
+        .call(Method::GET, &format!("{inst}classes/"), Some(&jane), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = api.get(&format!("{inst}invitations/")).await;
     assert_eq!(r.body["objects"][0]["state"], "accepted");
 }
