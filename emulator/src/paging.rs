@@ -37,13 +37,20 @@ fn bad_page() -> Resp {
 pub fn parse(req: &Req) -> HResult<PageParams> {
     let size = match req.q("page_size") {
         None | Some("") => MAX_PAGE_SIZE,
-        Some(s) => match s.trim().parse::<i64>() {
-            Ok(n) if n > 0 => usize::try_from(n)
-                .unwrap_or(MAX_PAGE_SIZE)
-                .min(MAX_PAGE_SIZE),
-            Ok(0) => MAX_PAGE_SIZE,
-            _ => return Err(bad_page()),
-        },
+        Some(s) => {
+            let t = s.trim();
+            let digits = t.strip_prefix('+').unwrap_or(t);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad_page());
+            }
+            // any non-negative integer, however large, is capped; 0 gives an empty page
+            match digits.parse::<u64>() {
+                Ok(n) => usize::try_from(n)
+                    .unwrap_or(MAX_PAGE_SIZE)
+                    .min(MAX_PAGE_SIZE),
+                Err(_) => MAX_PAGE_SIZE,
+            }
+        }
     };
     let forward = match req.q("direction") {
         None | Some("") | Some("1") => true,
@@ -273,6 +280,16 @@ mod tests {
         assert_eq!(
             parse(&req(&[("page_size", "7")])).map(|p| p.size).ok(),
             Some(7)
+        );
+        assert_eq!(
+            parse(&req(&[("page_size", "123456789012345678901234567890")]))
+                .map(|p| p.size)
+                .ok(),
+            Some(100)
+        );
+        assert_eq!(
+            parse(&req(&[("page_size", "0")])).map(|p| p.size).ok(),
+            Some(0)
         );
         for bad in ["-1", "x", "1.5"] {
             assert!(parse(&req(&[("page_size", bad)])).is_err());

@@ -48,6 +48,13 @@ async fn pages_forward_and_back_with_relative_links() {
     assert_eq!(ids(&r.body).len(), 100, "default page size");
     let r = api.get(&format!("{objs}?page_size=1000")).await;
     assert_eq!(ids(&r.body).len(), 100, "capped at 100");
+    let r = api.get(&format!("{objs}?page_size=0")).await;
+    assert_eq!(r.body["objects"], json!([]));
+    assert_eq!(r.body["next"], Value::Null);
+    let r = api
+        .get(&format!("{objs}?page_size=99999999999999999999999"))
+        .await;
+    assert_eq!(ids(&r.body).len(), 100);
     for bad in ["-1", "abc", "1.5"] {
         let r = api.get(&format!("{objs}?page_size={bad}")).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
