@@ -63,8 +63,12 @@ pub fn links(spec: &Spec, res: usize, detail: &[String], rec: &Record) -> Map<St
         };
         let mut segs = detail.to_vec();
         segs.extend(tail);
-        out.entry(name)
-            .or_insert_with(|| Value::String(join(&segs)));
+        let path = Value::String(join(&segs));
+        let alt = name.replace('-', "_");
+        if alt != name {
+            out.entry(alt).or_insert_with(|| path.clone());
+        }
+        out.entry(name).or_insert(path);
     }
     // own custom endpoints also under their last path segment (`get`, `post`)
     for r in &spec.routes {
