@@ -17,4 +17,38 @@ pub mod normalize;
 pub mod schema;
 pub mod validate;
 
+pub use emit::{GenerateError, generate};
 pub use validate::SchemaError;
+
+use std::path::Path;
+
+/// Any error of [`generate_from_path`]: `Display` is the one-line message the build
+/// prints.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The document cannot be read, parsed or validated.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// The schema is valid but its generated names collide.
+    #[error("{file}: {source}")]
+    Generate {
+        /// The document.
+        file: String,
+        /// The problem.
+        source: GenerateError,
+    },
+}
+
+/// Loads, validates and generates code for the schema document at `path` — exactly
+/// what the `syncano` build script runs.
+///
+/// # Errors
+/// [`Error::Schema`] for unreadable or invalid documents, [`Error::Generate`] when
+/// generated names collide.
+pub fn generate_from_path(path: &Path) -> Result<String, Error> {
+    let schema = schema::load(path)?;
+    generate(&schema).map_err(|source| Error::Generate {
+        file: path.display().to_string(),
+        source,
+    })
+}

@@ -56,16 +56,23 @@ pub fn snake(name: &str) -> Result<String, String> {
         .chars()
         .map(|c| if matches!(c, '-' | '.' | ' ') { '_' } else { c })
         .collect();
-    let mut s = if mapped.chars().any(|c| c.is_ascii_uppercase()) {
+    let s = if mapped.chars().any(|c| c.is_ascii_uppercase()) {
         mapped.to_snake_case()
     } else {
-        // already lower case: keep underscores exactly (heck would drop leading ones)
+        // already lower case (heck would drop a leading `_`)
         mapped
     };
     if s.is_empty() || !s.chars().any(|c| c.is_ascii_alphanumeric()) {
         return Err("the name has no letter or digit".to_string());
     }
-    if s.starts_with(|c: char| c.is_ascii_digit()) {
+    // runs of `_` inside a name are not snake case: keep one
+    let leading = s.starts_with('_');
+    let mut s = s
+        .split('_')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    if leading || s.starts_with(|c: char| c.is_ascii_digit()) {
         s.insert(0, '_');
     }
     Ok(escape_keyword(s))
@@ -78,7 +85,8 @@ pub fn snake(name: &str) -> Result<String, String> {
 pub fn camel(name: &str) -> Result<String, String> {
     check_chars(name)?;
     let already = name.starts_with(|c: char| c.is_ascii_uppercase())
-        && name.chars().all(|c| c.is_ascii_alphanumeric());
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+        && name.chars().any(|c| c.is_ascii_lowercase());
     let mut s = if already {
         name.to_string()
     } else {
@@ -169,8 +177,10 @@ mod tests {
         assert_eq!(snake("firstName").as_deref(), Ok("first_name"));
         assert_eq!(
             snake("codebox_schedule__codebox_id").as_deref(),
-            Ok("codebox_schedule__codebox_id")
+            Ok("codebox_schedule_codebox_id")
         );
+        assert_eq!(snake("trailing_").as_deref(), Ok("trailing"));
+        assert_eq!(camel("GCM").as_deref(), Ok("Gcm"));
         assert_eq!(snake("_private").as_deref(), Ok("_private"));
         assert_eq!(camel("CodeBoxTrace").as_deref(), Ok("CodeBoxTrace"));
         assert_eq!(camel("api_key").as_deref(), Ok("ApiKey"));
