@@ -96,6 +96,25 @@ fn change_view(ctx: &Ctx<'_>, history_segs: &[String], id: i64, rec: &Record) ->
     v
 }
 
+/// A key's permission on a channel: 0 none, 1 subscribe, 2 publish.
+fn level(ctx: &Ctx<'_>, base: &str, caller: &Caller, ch: &Record) -> u8 {
+    if caller.is_privileged() {
+        return 2;
+    }
+    let lv = |p: Option<&str>| match p {
+        Some("subscribe") => 1,
+        Some("publish") => 2,
+        _ => 0,
+    };
+    let mut l = lv(ch.get("other_permissions").and_then(Value::as_str));
+    if let (Some(u), Some(g)) = (caller.user(), ch.get("group").and_then(Value::as_i64)) {
+        if crate::users::is_member(ctx, base, u, g) {
+            l = l.max(lv(ch.get("group_permissions").and_then(Value::as_str)));
+        }
+    }
+    l
+}
+
 /// Handles publish, history and poll; `Ok(None)` for the generic engine.
 pub fn handle(
     ctx: &mut Ctx<'_>,
@@ -106,6 +125,25 @@ pub fn handle(
 ) -> HResult<Option<Resp>> {
     let base = t.instance_path().unwrap_or_default();
     let rel = t.rel.clone().unwrap_or_default();
+    if rel == "channels/" && hm == HttpMethod::Get && !caller.is_privileged() {
+        // keys see the channels they may subscribe to
+        let visible: Vec<String> = ctx
+            .store
+            .collection(&format!("{base}channels/"))
+            .map(|c| {
+                c.iter()
+                    .filter(|(_, r)| level(ctx, &base, caller, r) >= 1)
+                    .map(|(k, _)| k.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        return engine::list(ctx, req, t, |r| {
+            r.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| visible.iter().any(|v| v == n))
+        })
+        .map(Some);
+    }
     let Some(channel) = t.m.segs.get(4).cloned() else {
         return Ok(None);
     };
@@ -114,6 +152,13 @@ pub fn handle(
             .get(&format!("{base}channels/"), &Key::Str(channel.clone()))
             .cloned()
     };
+    if !caller.is_privileged() && hm == HttpMethod::Get {
+        if let Some(ch) = chan() {
+            if level(ctx, &base, caller, &ch) < 1 {
+                return Err(Resp::not_found());
+            }
+        }
+    }
     match rel.as_str() {
         "channels/{}/publish/" => {
             let ch = chan().ok_or_else(Resp::not_found)?;
@@ -122,8 +167,7 @@ pub fn handle(
                     .get("custom_publish")
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
-                let other = ch.get("other_permissions").and_then(Value::as_str) == Some("publish");
-                if !(custom || other) {
+                if !custom || level(ctx, &base, caller, &ch) < 2 {
                     return Err(Resp::forbidden());
                 }
             }

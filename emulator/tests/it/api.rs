@@ -495,6 +495,56 @@ async fn channels_publish_and_history() {
         .filter_map(|o| o["id"].as_i64())
         .collect();
     assert_eq!(ids, vec![1, 2]);
+    // keys: subscribe to see, custom_publish plus publish to publish
+    let (_, key) = api.api_key(&inst, json!({})).await;
+    let chans = format!("{inst}channels/");
+    api.post(
+        &chans,
+        json!({"name": "open", "other_permissions": "subscribe"}),
+    )
+    .await;
+    api.post(
+        &chans,
+        json!({"name": "talk", "other_permissions": "publish", "custom_publish": true}),
+    )
+    .await;
+    let r = api.call(Method::GET, &chans, Some(&key), None).await;
+    let mut names: Vec<&str> = r.body["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["open", "talk"]);
+    let r = api
+        .call(
+            Method::GET,
+            &format!("{chans}news/history/"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let body = Some(json!({"payload": {}}));
+    let r = api
+        .call(
+            Method::POST,
+            &format!("{chans}open/publish/"),
+            Some(&key),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = api
+        .call(
+            Method::POST,
+            &format!("{chans}talk/publish/"),
+            Some(&key),
+            body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
     let r = api
         .get(&format!("{inst}channels/news/history/?last_id=1"))
         .await;
