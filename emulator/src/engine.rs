@@ -176,6 +176,21 @@ fn matched_route(ctx: &mut Ctx<'_>, req: &Req, target: Target) -> HResult<Resp> 
         }
         return Ok(meta);
     }
+    // public endpoints
+    let public = target.norm == "/v1.1/schema/"
+        || target.norm == "/v1.1/account/register/"
+        || target.norm.starts_with("/v1.1/account/auth/")
+        || target.norm.starts_with("/v1.1/account/password/")
+        || target
+            .rel
+            .as_deref()
+            .is_some_and(|r| r.starts_with("endpoints/scripts/p/"));
+    // as in DRF, authentication comes before the method check: an unknown key
+    // or no key at all is refused whatever the method
+    let caller = auth::resolve(ctx.store, req, target.instance.as_deref())?;
+    if !public && caller == Caller::Anonymous {
+        return Err(Resp::forbidden());
+    }
     let Some(hm) = method_of(&req.method) else {
         return Err(method_not_allowed(&req.method));
     };
@@ -186,19 +201,9 @@ fn matched_route(ctx: &mut Ctx<'_>, req: &Req, target: Target) -> HResult<Resp> 
     if !allowed {
         return Err(method_not_allowed(&req.method));
     }
-    // public endpoints
-    let public = target.norm == "/v1.1/schema/"
-        || target.norm == "/v1.1/account/register/"
-        || target.norm.starts_with("/v1.1/account/auth/")
-        || target.norm.starts_with("/v1.1/account/password/")
-        || target
-            .rel
-            .as_deref()
-            .is_some_and(|r| r.starts_with("endpoints/scripts/p/"));
     if target.norm == "/v1.1/schema/" && hm == HttpMethod::Get {
         return Ok(Resp::ok(ctx.spec.document.clone()));
     }
-    let caller = auth::resolve(ctx.store, req, target.instance.as_deref())?;
     if !public {
         authorize(ctx, req, &target, &caller)?;
     }

@@ -51,6 +51,25 @@ async fn method_not_allowed_and_options() {
         r.headers["allow"],
         "GET, POST, PATCH, DELETE, HEAD, OPTIONS"
     );
+    // authentication comes first, as in DRF
+    let r = api
+        .call(
+            Method::PUT,
+            &format!("{inst}classes/book/objects/1/"),
+            None,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = api
+        .call(
+            Method::PUT,
+            &format!("{inst}classes/book/objects/1/"),
+            Some(&"a".repeat(40)),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.body, json!({"detail": "No such API Key."}));
     let r = api.delete("/v1.1/account/").await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.body, json!({"detail": "Method \"DELETE\" not allowed."}));
