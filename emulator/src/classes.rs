@@ -227,6 +227,14 @@ pub fn handle(
                     }
                     ctx.store.remove(&coll, &key)?;
                     ctx.store.remove_prefix(&join(&t.m.segs))?;
+                    // triggers and data endpoints of the class go with it
+                    engine::cascade(
+                        ctx,
+                        &base,
+                        &["triggers/", "endpoints/data/"],
+                        "class",
+                        &key.to_json(),
+                    )?;
                     Ok(Resp::no_content())
                 }
                 _ => {

@@ -466,6 +466,18 @@ pub fn generic(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HRes
                         return Err(Resp::not_found());
                     }
                     ctx.store.remove_prefix(&join(&t.m.segs))?;
+                    if t.rel.as_deref() == Some("snippets/scripts/{}/") {
+                        if let Some(base) = t.instance_path() {
+                            // what runs a script goes with it
+                            cascade(
+                                ctx,
+                                &base,
+                                &["triggers/", "schedules/", "endpoints/scripts/"],
+                                "script",
+                                &key.to_json(),
+                            )?;
+                        }
+                    }
                     Ok(Resp::no_content())
                 }
             }
@@ -501,6 +513,39 @@ fn get_or_singleton(ctx: &Ctx<'_>, t: &Target, coll: &str, key: &Key) -> HResult
         }
         None => Err(Resp::not_found()),
     }
+}
+
+/// Deletes the records of the given instance collections whose `field`
+/// equals `value` (with everything under them).
+pub fn cascade(
+    ctx: &mut Ctx<'_>,
+    base: &str,
+    colls: &[&str],
+    field: &str,
+    value: &Value,
+) -> HResult<()> {
+    for c in colls {
+        let coll = format!("{base}{c}");
+        let doomed: Vec<Key> = ctx
+            .store
+            .collection(&coll)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter(|(_, r)| r.get(field) == Some(value))
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for k in doomed {
+            ctx.store.remove(&coll, &k)?;
+            ctx.store.remove_prefix(&format!(
+                "{coll}{}/",
+                crate::spec::encode_segment(&k.to_string())
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 /// Validates a create body and builds the record (not yet stored).

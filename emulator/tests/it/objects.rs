@@ -479,3 +479,68 @@ async fn push_messages_and_hosting_defaults() {
         true
     );
 }
+
+#[tokio::test]
+async fn deleting_scripts_and_classes_cascades() {
+    let api = start().await;
+    let inst = api.instance("cascade").await;
+    api.class(&inst, "thing", json!([])).await;
+    let r = api
+        .post(
+            &format!("{inst}snippets/scripts/"),
+            json!({"runtime_name": "python3"}),
+        )
+        .await;
+    let script = r.body["id"].as_i64().expect("script id");
+    let trig = api
+        .post(
+            &format!("{inst}triggers/"),
+            json!({"signal": "post_create", "class": "thing", "script": script}),
+        )
+        .await;
+    assert_eq!(trig.status, StatusCode::CREATED, "{:?}", trig.body);
+    let sched = api
+        .post(
+            &format!("{inst}schedules/"),
+            json!({"script": script, "interval_sec": 60}),
+        )
+        .await;
+    let ep = api
+        .post(
+            &format!("{inst}endpoints/scripts/"),
+            json!({"name": "ep", "script": script}),
+        )
+        .await;
+    let data = api
+        .post(
+            &format!("{inst}endpoints/data/"),
+            json!({"name": "d", "class": "thing"}),
+        )
+        .await;
+    assert_eq!(data.status, StatusCode::CREATED, "{:?}", data.body);
+    let link = |v: &Value| v["links"]["self"].as_str().expect("self").to_owned();
+    assert_eq!(
+        api.delete(&format!("{inst}classes/thing/")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api.get(&link(&trig.body)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.get(&link(&data.body)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(api.get(&link(&sched.body)).await.status, StatusCode::OK);
+    assert_eq!(
+        api.delete(&format!("{inst}snippets/scripts/{script}/"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api.get(&link(&sched.body)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(api.get(&link(&ep.body)).await.status, StatusCode::NOT_FOUND);
+}
