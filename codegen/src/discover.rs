@@ -19,9 +19,8 @@
 //!    script and a class) are retried until nothing more can be made. An empty
 //!    channel history or trace list is filled by publishing to the channel or
 //!    running the script;
-//! 4. with a known document
-//!    ([`discover_with`](crate::discover::discover_with)), tries each of its
-//!    endpoint paths that the walk did not reach;
+//! 4. with a known document ([`discover_with`]), tries each of its endpoint
+//!    paths that the walk did not reach;
 //! 5. without an `Allow` header, sends the scratch instance's records an empty
 //!    `PATCH` and finally, children first, a `DELETE`, to learn whether they
 //!    take them;

@@ -119,9 +119,14 @@ pub enum Command {
 /// The build's error message.
 pub fn check_str(text: &str, source: &str) -> Result<(), String> {
     let schema = crate::schema::parse(text, source).map_err(|e| e.to_string())?;
-    crate::generate(&schema)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    // as `generate_from_path` reports it
+    crate::generate(&schema).map(|_| ()).map_err(|e| {
+        crate::Error::Generate {
+            file: source.to_owned(),
+            source: e,
+        }
+        .to_string()
+    })
 }
 
 /// Validates a schema document file exactly as the build does (the build's
