@@ -38,6 +38,7 @@ struct Args {
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
     let config = EmulatorConfig {
@@ -61,9 +62,8 @@ async fn main() -> std::process::ExitCode {
     println!("SYNCANO_API_ROOT={}", running.base_url());
     println!("SYNCANO_API_KEY={}", running.account_key());
     println!(
-        "account: {} / {}",
-        running.account_email(),
-        running.account_password()
+        "account: {} (password: the default, see the README)",
+        running.account_email()
     );
     let _ = tokio::signal::ctrl_c().await;
     running.shutdown().await;

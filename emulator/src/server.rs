@@ -221,6 +221,12 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             break resp;
         }
     };
+    tracing::debug!(
+        method = %req.method,
+        path = %req.path,
+        status = resp.status.as_u16(),
+        "request"
+    );
     let mut out = to_response(resp);
     if head {
         *out.body_mut() = Body::empty();
