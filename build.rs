@@ -5,9 +5,10 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo:rerun-if-env-changed=SYNCANO_SCHEMA");
     let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let schema = dir.join(
-        std::env::var_os("SYNCANO_SCHEMA").unwrap_or_else(|| "schema/syncano-v1.1.json".into()),
-    );
+    let schema = match std::env::var_os("SYNCANO_SCHEMA") {
+        Some(path) if !path.is_empty() => dir.join(path),
+        _ => dir.join("schema/syncano-v1.1.json"),
+    };
     println!("cargo:rerun-if-changed={}", schema.display());
     let out =
         PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("syncano_generated.rs");

@@ -28,7 +28,19 @@ pub fn md(text: &str) -> String {
 
 /// Text for inline code: backticks cannot appear inside a one-backtick span.
 pub fn code(text: &str) -> String {
+    if text.is_empty() {
+        return "`\"\"`".to_string();
+    }
     format!("`{}`", text.replace('`', "'"))
+}
+
+/// The text with its first letter in upper case.
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// `#[doc = "..."]` attributes, one per line (each line gets a leading space).
@@ -46,7 +58,7 @@ pub fn attrs(text: &str) -> TokenStream {
 /// The doc text of a field: its label, then its type and constraints.
 pub fn field(f: &Field) -> String {
     let mut first = match &f.label {
-        Some(l) if !md(l).is_empty() => md(l),
+        Some(l) if !md(l).is_empty() => capitalized(&md(l)),
         _ => format!("The {} field", code(&f.name)),
     };
     if !first.ends_with('.') {

@@ -109,37 +109,41 @@ fn example_chain(plans: &[ResPlan<'_>], i: usize) -> String {
 }
 
 /// The path expression of endpoint `e` inside a manager method: scope parameters
-/// come from `self`, the others from the method's arguments.
+/// come from `self`, the others from the method's arguments, each percent-encoded.
 fn path_expr(e: &Endpoint, scope_len: usize) -> TokenStream {
     let params = template_params(&e.path).unwrap_or_default();
     if params.is_empty() {
         let p = &e.path;
         return quote!(String::from(#p));
     }
-    let mut fmt = String::new();
+    let mut parts = Vec::new();
     let mut rest = e.path.as_str();
-    let mut args = Vec::new();
     for name in &params {
         let marker = format!("{{{name}}}");
-        if let Some(pos) = rest.find(&marker) {
-            fmt.push_str(&rest[..pos]);
-            fmt.push_str("{}");
-            rest = &rest[pos + marker.len()..];
+        let Some(pos) = rest.find(&marker) else {
+            continue;
+        };
+        let literal = &rest[..pos];
+        if !literal.is_empty() {
+            parts.push(quote!(#literal));
         }
+        rest = &rest[pos + marker.len()..];
         let id = ident(&snake_ok(name));
         let in_scope = e
             .path_params
             .iter()
             .position(|p| p == name)
             .is_some_and(|i| i < scope_len);
-        args.push(if in_scope {
-            quote!(crate::path::segment(&self.#id))
+        parts.push(if in_scope {
+            quote!(crate::path::segment(&self.#id).as_str())
         } else {
-            quote!(crate::path::segment(&#id))
+            quote!(crate::path::segment(&#id).as_str())
         });
     }
-    fmt.push_str(rest);
-    quote!(format!(#fmt, #(#args),*))
+    if !rest.is_empty() {
+        parts.push(quote!(#rest));
+    }
+    quote!([#(#parts),*].concat())
 }
 
 /// The id arguments of an endpoint (its parameters beyond the scope).
@@ -704,6 +708,7 @@ fn model_conveniences(
         }
     };
     let n = detail.path_params.len();
+    let n_lit = proc_macro2::Literal::usize_unsuffixed(n);
     let template = &detail.path;
     let generic = p.generic();
     let (impl_g, ty_g) = if generic {
@@ -715,11 +720,11 @@ fn model_conveniences(
     if n > 0 {
         plain.push(quote! {
             /// The path parameters of this object, from its `self` link.
-            fn self_params(&self) -> crate::Result<[String; #n]> {
+            fn self_params(&self) -> crate::Result<[String; #n_lit]> {
                 const TEMPLATE: &str = #template;
                 let link = #link;
                 crate::path::match_template(TEMPLATE, link)
-                    .and_then(|params| <[String; #n]>::try_from(params).ok())
+                    .and_then(|params| <[String; #n_lit]>::try_from(params).ok())
                     .ok_or_else(|| crate::Error::link_mismatch(link, TEMPLATE))
             }
         });
