@@ -118,7 +118,7 @@ fn seed(ctx: &mut Ctx<'_>, name: &str, account: i64) -> HResult<()> {
             "description": "Class that holds profiles for users.",
             "schema": [],
             "group_permissions": "none",
-            "other_permissions": "none",
+            "other_permissions": "read",
             "metadata": {},
         }),
     )?;

@@ -244,6 +244,23 @@ async fn object_acl_for_keys_and_users() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // a user reads their own profile (and only theirs) through the objects endpoint
+    api.post(
+        &format!("{inst}users/"),
+        json!({"username": "b", "password": "p"}),
+    )
+    .await;
+    let r = api
+        .call_h(
+            Method::GET,
+            &format!("{inst}classes/user_profile/objects/"),
+            Some(&plain),
+            Some(&ukey),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(1));
     // profiles are made with users, never by hand; the profile class stays
     let r = api
         .post(&format!("{inst}classes/user_profile/objects/"), json!({}))
