@@ -50,8 +50,11 @@
 //! - every other path is a **custom endpoint** of the resource with the longest
 //!   `detail` or `list` path that is a prefix of it (preferring prefixes after
 //!   which only literal segments follow), named after those literal segments
-//!   joined with `_` (`rename`, `reset_key`, `send_message`); a path with no such
-//!   prefix becomes a resource of its own;
+//!   joined with `_` (`rename`, `reset_key`, `send_message`), or after its
+//!   `OPTIONS` view name when that is the resource's name followed by words
+//!   (`DataEndpoint Get objects` → `get_objects`); `_endpoint` is appended to
+//!   names the generated managers already use (`get`, `create` ...); a path with
+//!   no such prefix becomes a resource of its own;
 //! - a resource is named after the view name its `OPTIONS` answer gives (`Class
 //!   List` → `Class`, `Data Object Detail` → `DataObject`); without one, after its
 //!   collection's last segment in the singular, in CamelCase (`api_keys` →
@@ -64,7 +67,8 @@
 //! Field metadata comes from the `OPTIONS` actions. Records seen while walking
 //! add what metadata does not say: a writable field that never appears in a
 //! record is `write_only`; the field whose value is a record's last path
-//! segment is `primary_key`; the names of a `links` field's links; records that
+//! segment is `primary_key`; the names of a `links` field's links (the field is
+//! marked `"inferred": true`: a record shows only the links its data has); records that
 //! carry the scratch class's own field (`discover_title`) make the resource
 //! `extensible`; other record keys the metadata does not list become read-only
 //! fields marked `"inferred": true` (types guessed from the values;
@@ -1577,10 +1581,11 @@ fn resource_json(r: &ResBuild, obs: &BTreeMap<String, Obs>) -> Value {
         }
         eps.insert(name.to_owned(), e);
     }
-    for (base, t) in &r.customs {
+    for (path_name, t) in &r.customs {
         let Some(o) = obs.get(t.as_str()) else {
             continue;
         };
+        let base = custom_name(&r.name, path_name, o.view_name.as_deref());
         let mut name = base.clone();
         let mut n = 2;
         while eps.contains_key(&name) {
@@ -1633,6 +1638,38 @@ fn resource_json(r: &ResBuild, obs: &BTreeMap<String, Obs>) -> Value {
 /// `"methods_incomplete": true`, and so does any endpoint whose `GET` got no
 /// telling answer (404, or not tried); lists and custom endpoints are taken to
 /// allow nothing beyond `GET` and their actions.
+/// Method names the generated managers already have: custom endpoints never
+/// take them.
+const RESERVED_ENDPOINT_NAMES: &[&str] = &[
+    "list", "detail", "get", "get_raw", "create", "replace", "update", "delete", "new", "using",
+    "save", "reload", "manager",
+];
+
+/// A custom endpoint's name: from its view name when that is the resource's
+/// name followed by words (`DataEndpoint Get objects` → `get_objects`), else
+/// from its path (`rename`); `_endpoint` is appended to a name the generated
+/// managers already use.
+fn custom_name(resource: &str, from_path: &str, view: Option<&str>) -> String {
+    let from_view = view
+        .and_then(|v| v.strip_prefix(resource))
+        .and_then(|rest| rest.strip_prefix(' '))
+        .map(|rest| {
+            rest.trim()
+                .to_ascii_lowercase()
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join("_")
+        })
+        .filter(|n| !n.is_empty() && n != "list" && n != "detail");
+    let name = from_view.unwrap_or_else(|| from_path.to_owned());
+    if RESERVED_ENDPOINT_NAMES.contains(&name.as_str()) {
+        format!("{name}_endpoint")
+    } else {
+        name
+    }
+}
+
 fn endpoint_json(t: &str, o: &Obs) -> Value {
     let mut incomplete = false;
     let methods: BTreeSet<String> = match &o.allow {
@@ -1702,14 +1739,19 @@ fn fields_json(
                     .collect();
                 f.insert("links".into(), Value::Array(links));
             }
-        } else if f.get("type").and_then(Value::as_str) == Some("links") {
+        }
+        // the links a record shows depend on its data (a reference that is not
+        // set has no link): the list is never complete
+        if f.get("type").and_then(Value::as_str) == Some("links") {
             f.insert("inferred".into(), json!(true));
         }
         out.insert(name.clone(), Value::Object(f));
     }
-    // records carrying the scratch class's own field are data objects:
-    // extensible; other keys the metadata does not list are read-only fields
-    let extensible = samples.iter().any(|s| s.contains_key(USER_FIELD));
+    // the scratch class's own field is not part of the API: records (or
+    // metadata) carrying it are data objects, so the resource is extensible;
+    // other keys the metadata does not list are read-only fields
+    let extensible =
+        out.remove(USER_FIELD).is_some() || samples.iter().any(|s| s.contains_key(USER_FIELD));
     for s in samples {
         for (k, v) in s.iter() {
             if k == USER_FIELD || out.contains_key(k) {
@@ -1972,6 +2014,20 @@ mod tests {
                 .path
                 .starts_with("/v1.1/instances/{instance}/groups/")
         );
+    }
+
+    #[test]
+    fn custom_endpoints_are_named_from_views_or_paths() {
+        assert_eq!(
+            custom_name("DataEndpoint", "get", Some("DataEndpoint Get objects")),
+            "get_objects"
+        );
+        assert_eq!(
+            custom_name("DataEndpoint", "get", Some("Data Endpoint Get")),
+            "get_endpoint"
+        );
+        assert_eq!(custom_name("Instance", "rename", None), "rename");
+        assert_eq!(custom_name("Script", "run", Some("Script List")), "run");
     }
 
     #[test]
