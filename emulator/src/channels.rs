@@ -293,9 +293,6 @@ pub fn handle(
                 change_view(ctx, &hsegs, id, &r),
             ))))
         }
-        _ => {
-            let _ = hm;
-            Ok(None)
-        }
+        _ => Ok(None),
     }
 }

@@ -207,7 +207,7 @@ fn matched_route(ctx: &mut Ctx<'_>, req: &Req, target: Target) -> HResult<Resp> 
     if !public {
         authorize(ctx, req, &target, &caller)?;
     }
-    check_ancestors(ctx, &target, &caller)?;
+    check_ancestors(ctx, &target)?;
     if let (Some(name), Some(base)) = (&req.template, target.instance_path()) {
         let known = ctx
             .store
@@ -278,7 +278,7 @@ fn authorize(ctx: &Ctx<'_>, req: &Req, t: &Target, caller: &Caller) -> HResult<(
 }
 
 /// Every parent in the path must exist: 404 `<Resource> was not found.`
-fn check_ancestors(ctx: &Ctx<'_>, t: &Target, _caller: &Caller) -> HResult<()> {
+fn check_ancestors(ctx: &Ctx<'_>, t: &Target) -> HResult<()> {
     let route = &ctx.spec.routes[t.route];
     for (ar, k) in &route.ancestors {
         let ares = ctx.spec.routes[*ar].res;
@@ -424,7 +424,7 @@ pub fn generic(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HRes
             let body = req.body_or_empty();
             let coll = join(&t.m.segs);
             let (key, rec) = create_record(ctx, t, &body, Record::new())?;
-            let rec = finish_create(ctx, t, &coll, key.clone(), rec)?;
+            ctx.store.put(&coll, key.clone(), rec.clone())?;
             let mut segs = t.m.segs.clone();
             segs.push(key.to_string());
             Ok(Resp::created(render::render(
@@ -616,18 +616,6 @@ pub fn create_record(
     base.insert("updated_at".into(), Value::String(now));
     fill_generated(t, &mut base);
     Ok((key, base))
-}
-
-/// Stores a new record (after hooks had their say).
-pub fn finish_create(
-    ctx: &mut Ctx<'_>,
-    _t: &Target,
-    coll: &str,
-    key: Key,
-    rec: Record,
-) -> HResult<Record> {
-    ctx.store.put(coll, key, rec.clone())?;
-    Ok(rec)
 }
 
 /// References by well-known field names inside an instance must point to

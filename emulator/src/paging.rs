@@ -146,7 +146,6 @@ pub fn cut<T>(mut items: Vec<T>, p: &PageParams, cmp: Option<&dyn Fn(&T) -> Orde
 /// Builds a relative link reproducing the request's other query parameters.
 pub fn link(req: &Req, forward: bool, cursor: &[(String, String)]) -> String {
     let mut ser = form_urlencoded::Serializer::new(String::new());
-    let mut has_size = false;
     for (k, v) in &req.query {
         // the cursor is replaced; keys never travel in links
         if matches!(
@@ -155,12 +154,8 @@ pub fn link(req: &Req, forward: bool, cursor: &[(String, String)]) -> String {
         ) {
             continue;
         }
-        if k == "page_size" {
-            has_size = true;
-        }
         ser.append_pair(k, v);
     }
-    let _ = has_size;
     ser.append_pair("direction", if forward { "1" } else { "0" });
     for (k, v) in cursor {
         ser.append_pair(k, v);

@@ -27,7 +27,7 @@ fn memberships_coll(base: &str) -> String {
 
 fn resource_by_list(ctx: &Ctx<'_>, rel: &str) -> Option<usize> {
     let want = format!("/v1.1/instances/{{}}/{rel}");
-    ctx.spec.routes.iter().enumerate().find_map(|(i, r)| {
+    ctx.spec.routes.iter().find_map(|r| {
         let mut s = String::from("/");
         for seg in &r.segs {
             match seg {
@@ -36,7 +36,6 @@ fn resource_by_list(ctx: &Ctx<'_>, rel: &str) -> Option<usize> {
             }
             s.push('/');
         }
-        let _ = i;
         (s == want).then_some(r.res)
     })
 }
