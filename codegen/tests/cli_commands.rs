@@ -308,7 +308,9 @@ fn fetch_sends_the_key_and_writes_the_normal_form() {
         &out.display().to_string(),
     ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let head = rx.recv().unwrap_or_default();
+    let head = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap_or_default();
     assert!(head.starts_with("GET /v1.1/schema/ HTTP/1.1\r\n"), "{head}");
     assert!(
         head.to_ascii_lowercase()
