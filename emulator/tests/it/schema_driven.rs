@@ -93,6 +93,20 @@ async fn every_declared_endpoint_routes_and_others_are_405() {
                 };
                 path = path.replace(&format!("{{{p}}}"), &v);
             }
+            // OPTIONS: metadata with the writable fields of the endpoint
+            let o = api.call(Method::OPTIONS, &path, Some(&key), None).await;
+            assert_eq!(o.status, StatusCode::OK, "OPTIONS {path}");
+            assert!(o.body["name"].is_string(), "OPTIONS {path}: {:?}", o.body);
+            if e.methods.contains(&HttpMethod::Post) {
+                let declared = e.fields.clone().unwrap_or_else(|| r.fields.clone());
+                for f in declared.iter().filter(|f| !f.read_only) {
+                    assert!(
+                        o.body["actions"]["POST"].get(&f.name).is_some(),
+                        "OPTIONS {path}: {} missing",
+                        f.name
+                    );
+                }
+            }
             for m in all {
                 if m == HttpMethod::Delete
                     && e.path.starts_with("/v1.1/instances/{")
