@@ -337,3 +337,33 @@ fn fetch_fails_on_http_errors_and_invalid_documents() {
     let o = run(&["fetch", "--api-root", "not-a-url"]);
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn diff_of_the_recorded_2015_documents_finds_the_known_changes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/schema");
+    let old = dir
+        .join("syncano-v1-schema-2015-03.json")
+        .display()
+        .to_string();
+    let new = dir
+        .join("syncano-v1-schema-2015-07.json")
+        .display()
+        .to_string();
+    let o = run(&["diff", &old, &new]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let text = stdout(&o);
+    // between March and July 2015 instance names became read-only on update,
+    // detail updates moved from POST to PUT, codebox schedules became a
+    // top-level resource, and a runtime was added
+    for line in [
+        "Instance\n",
+        "  BREAKING  field `name`: writable → read-only: writes setting it fail\n",
+        "  BREAKING  endpoint `detail` (/v1/instances/{name}/) method POST: method removed\n",
+        "  additive  endpoint `detail` (/v1/instances/{name}/) method PUT: method added\n",
+        "CodeBoxSchedule\n  BREAKING  resource (/v1/instances/{}/codeboxes/{}/schedules/): resource removed\n",
+        "Schedule\n  additive  resource (/v1/instances/{}/schedules/): resource added",
+        "  additive  field `runtime_name`: choices widened: \"golang\" added\n",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+}
