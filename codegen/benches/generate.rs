@@ -10,7 +10,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 fn bench(c: &mut Criterion) {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let documents = [
-        ("v1.1 snapshot", manifest.join("../schema/syncano-v1.1.json")),
+        (
+            "v1.1 snapshot",
+            manifest.join("../schema/syncano-v1.1.json"),
+        ),
         (
             "2015-07 fixture",
             manifest.join("../../shared/fixtures/schema/syncano-v1-schema-2015-07.json"),
