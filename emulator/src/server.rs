@@ -152,6 +152,13 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         None
     } else {
         let ct = header_str(&parts.headers, "content-type").unwrap_or_default();
+        if ct.starts_with("multipart/") {
+            let media = ct.split(';').next().unwrap_or_default().trim().to_owned();
+            return to_response(Resp::detail(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("Unsupported media type \"{media}\" in request."),
+            ));
+        }
         if ct.starts_with("application/x-www-form-urlencoded") {
             Some(parse_form(&bytes))
         } else {

@@ -47,6 +47,33 @@ async fn oversized_malformed_and_wrong_shapes() {
         "{b}"
     );
 
+    let r = api
+        .http
+        .post(format!("{}{objs}", api.base))
+        .header("X-API-KEY", &api.key)
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x--")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let b: Value = r.json().await.expect("json");
+    assert_eq!(
+        b,
+        json!({"detail": "Unsupported media type \"multipart/form-data\" in request."})
+    );
+    // form bodies are accepted
+    let r = api
+        .http
+        .post(format!("{}{objs}", api.base))
+        .header("X-API-KEY", &api.key)
+        .form(&[("s", "from a form")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let b: Value = r.json().await.expect("json");
+    assert_eq!(b["s"], "from a form");
     let r = api.post(&objs, json!([1, 2])).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
