@@ -97,6 +97,8 @@ const NO_CREATE: &[&str] = &[
 /// The one field of the scratch class: records showing it are data objects
 /// (the resource is extensible).
 const USER_FIELD: &str = "discover_title";
+/// The most segments of a path discover follows.
+const MAX_DEPTH: usize = 16;
 /// The most requests one discovery sends before it stops walking.
 const MAX_REQUESTS: usize = 2_000;
 
@@ -496,6 +498,10 @@ impl<'a> Walker<'a> {
             return false;
         }
         let s = segments(p);
+        // no API path is this deep; a server linking deeper is not followed
+        if s.len() > MAX_DEPTH {
+            return false;
+        }
         // inside /v1.1/instances/<name>/...: only the scratch instance
         if s.len() >= 3 && s[1] == "instances" {
             return p.starts_with(&self.scratch);
