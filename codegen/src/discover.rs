@@ -2036,6 +2036,79 @@ mod tests {
         assert_eq!(custom_name("Script", "run", Some("Script List")), "run");
     }
 
+    /// A loopback server whose every GET but `/v1.1/` answers broken JSON;
+    /// reports each request line.
+    fn broken_server() -> (String, std::sync::mpsc::Receiver<String>) {
+        use std::io::{Read, Write};
+        let Ok(listener) = std::net::TcpListener::bind("127.0.0.1:0") else {
+            panic!("bind")
+        };
+        let Ok(addr) = listener.local_addr() else {
+            panic!("addr")
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { return };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf).into_owned();
+                let line = head.lines().next().unwrap_or_default().to_owned();
+                let _ = tx.send(line.clone());
+                let (status, body) = if line.starts_with("GET /v1.1/ ") {
+                    (
+                        "200 OK",
+                        r#"{"links":{"instances":"/v1.1/instances/"}}"#.to_owned(),
+                    )
+                } else if line.starts_with("POST /v1.1/instances/ ") {
+                    (
+                        "201 Created",
+                        r#"{"name":"x","links":{"self":"/v1.1/instances/x/"}}"#.to_owned(),
+                    )
+                } else if line.starts_with("DELETE ") {
+                    ("204 No Content", String::new())
+                } else if line.starts_with("OPTIONS ") {
+                    ("200 OK", "{}".to_owned())
+                } else {
+                    ("200 OK", "{not json".to_owned())
+                };
+                let resp = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(resp.as_bytes());
+            }
+        });
+        (format!("http://{addr}"), rx)
+    }
+
+    #[test]
+    fn the_scratch_instance_is_deleted_when_the_walk_fails() {
+        let (root, rx) = broken_server();
+        let result = discover(&root, "0123456789abcdef0123456789abcdef01234567");
+        let Err(DiscoverError::Http(FetchError::Json { .. })) = result else {
+            panic!("expected the broken JSON to stop the walk, got {result:?}")
+        };
+        let lines: Vec<String> = rx.try_iter().collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("POST /v1.1/instances/ ")),
+            "{lines:?}"
+        );
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("DELETE /v1.1/instances/x/ HTTP/1.1"),
+            "{lines:?}"
+        );
+    }
+
     #[test]
     fn types_are_guessed_from_values() {
         assert_eq!(
