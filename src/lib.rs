@@ -27,6 +27,9 @@
 //! # }
 //! ```
 //!
+//! Names: the generated model of the API keys resource is [`ApiKey`]; the credential a
+//! client sends is [`auth::ApiKey`].
+//!
 //! Requests are logged with `tracing` at DEBUG level under the target `syncano`
 //! (method, path, status, duration); keys and bodies never are.
 
@@ -42,11 +45,14 @@ pub mod transport;
 
 mod generated;
 
-pub use auth::{ApiKey, AuthMode, UserKey};
+// `auth::ApiKey` (the credential) stays in its module: at the crate root, `ApiKey` is
+// the generated model of the API keys resource.
+pub use auth::{AuthMode, UserKey};
 pub use client::{API_VERSION, Client, ClientBuilder};
 pub use decimal::Decimal;
 pub use error::{ApiError, Error, Result};
 pub use generated::*;
+pub use object::Object;
 pub use pagination::{Direction, ListRequest, Ordering, Page};
 pub use reqwest::Method;
 pub use transport::RetryPolicy;

@@ -37,8 +37,14 @@
 //! (Later operations on the same field replace earlier ones, as in the example.)
 
 use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
+
+/// A data object of a class: the system fields (`id`, `revision`, `owner`,
+/// `created_at`, permissions, `channel` ...) beside the class's own fields as `T` —
+/// your `#[derive(Serialize, Deserialize)]` struct, or the default JSON map. The
+/// generated [`DataObject`](crate::DataObject) under its short name.
+pub type Object<T = Map<String, Value>> = crate::DataObject<T>;
 
 /// `{"_increment": n}`: adds `n` (negative to subtract) to a number field.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,7 +100,10 @@ impl<E: Serialize> Serialize for Remove<E> {
 /// A data-object update body built field by field. Serializes as a JSON object; use it
 /// as the body of a `PATCH` on an object, or convert it into a `serde_json::Map` for
 /// the `data` of a generated update struct.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+///
+/// It also deserializes (from any JSON object), so a
+/// `DataObjectManager<ObjectPatch>` can send a patch and read the answer as a map.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ObjectPatch(Map<String, Value>);
 

@@ -1039,3 +1039,112 @@ async fn through_a_second_connection() {
     )
     .await;
 }
+
+// --- Data objects (the Python library's `Object` model) -------------------------------
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Book {
+    title: String,
+    pages: i64,
+}
+
+fn book_json(id: i64, revision: i64, pages: i64) -> Value {
+    json!({
+        "id": id, "revision": revision, "title": "Dune", "pages": pages, "owner": null,
+        "created_at": "2026-11-22T17:37:25.474230Z", "updated_at": "2026-11-22T17:37:25.474230Z",
+        "owner_permissions": "full", "group": null, "group_permissions": "none", "other_permissions": "none",
+        "channel": null, "channel_room": null,
+        "links": {"self": format!("/v1.1/instances/test-one/classes/book/objects/{id}/")}
+    })
+}
+
+/// `Object.please.create(instance_name, class_name, title=..., pages=...)`, then a
+/// typed list and an optimistic update with a write operator; `serde_json::Value`
+/// (the default map) works as the data type too.
+#[tokio::test]
+async fn data_objects_typed_and_raw() {
+    use syncano::object::{Object, ObjectPatch};
+    use syncano::{DataObjectCreate, DataObjectUpdate};
+
+    let server = MockServer::start().await;
+    let objects = "/v1.1/instances/test-one/classes/book/objects/";
+    mount(&server, "POST", objects, 201, Some(book_json(12, 1, 412))).await;
+    mount(
+        &server,
+        "GET",
+        objects,
+        200,
+        Some(page(vec![book_json(12, 1, 412)], None)),
+    )
+    .await;
+    mount(
+        &server,
+        "PATCH",
+        "/v1.1/instances/test-one/classes/book/objects/12/",
+        200,
+        Some(book_json(12, 2, 413)),
+    )
+    .await;
+    let connection = client(&server);
+    let books = connection
+        .instances()
+        .classes("test-one")
+        .objects::<Book>("book");
+
+    let created: Object<Book> = books
+        .create(&DataObjectCreate::new(Book {
+            title: "Dune".into(),
+            pages: 412,
+        }))
+        .await
+        .expect("created");
+    assert_eq!((created.id, created.revision), (12, Some(1)));
+    assert_eq!(
+        created.data,
+        Book {
+            title: "Dune".into(),
+            pages: 412
+        }
+    );
+
+    let listed = books.list().collect().await.expect("listed");
+    assert_eq!(listed, vec![created.clone()]);
+
+    let patch = ObjectPatch::new().increment("pages", 1);
+    let update = DataObjectUpdate {
+        expected_revision: created.revision,
+        data: patch,
+        ..DataObjectUpdate::default()
+    };
+    let updated = connection
+        .instances()
+        .classes("test-one")
+        .objects::<ObjectPatch>("book")
+        .update(12, &update)
+        .await
+        .expect("updated");
+    assert_eq!(updated.revision, Some(2));
+    assert_eq!(updated.data.as_map().get("pages"), Some(&json!(413)));
+
+    let untyped: Vec<Object> = connection
+        .instances()
+        .classes("test-one")
+        .objects("book")
+        .list()
+        .collect()
+        .await
+        .expect("maps");
+    assert_eq!(untyped[0].data.get("title"), Some(&json!("Dune")));
+
+    assert_requests(
+        &server,
+        &[
+            Expected::new("POST", objects).body(json!({"title": "Dune", "pages": 412})),
+            Expected::new("GET", objects),
+            Expected::new("PATCH", "/v1.1/instances/test-one/classes/book/objects/12/")
+                .body(json!({"expected_revision": 1, "pages": {"_increment": 1}})),
+            Expected::new("GET", objects),
+        ],
+    )
+    .await;
+}
