@@ -217,3 +217,154 @@ fn colliding_generated_names_are_errors() {
         ),
     }
 }
+
+/// The methods of every inherent `impl Type` block: (type, method) → return type.
+fn methods(code: &str) -> std::collections::BTreeMap<(String, String), String> {
+    use quote::ToTokens;
+    let file = match syn::parse_file(code) {
+        Ok(f) => f,
+        Err(e) => panic!("{e}"),
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for item in file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() {
+            continue;
+        }
+        let ty = match &*imp.self_ty {
+            syn::Type::Path(p) => p
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect::<Vec<_>>()
+                .join("::"),
+            _ => continue,
+        };
+        for it in imp.items {
+            if let syn::ImplItem::Fn(f) = it {
+                let ret = match &f.sig.output {
+                    syn::ReturnType::Default => "()".to_string(),
+                    syn::ReturnType::Type(_, t) => t.to_token_stream().to_string().replace(' ', ""),
+                };
+                out.insert((ty.clone(), f.sig.ident.to_string()), ret);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn v1_1_snapshot_api_shape() {
+    let code = generate_text(
+        &read(&manifest().join("../schema/syncano-v1.1.json")),
+        "v1.1",
+    );
+    let m = methods(&code);
+    let ret = |ty: &str, f: &str| m.get(&(ty.to_string(), f.to_string())).cloned();
+    // Client accessors of root resources
+    assert_eq!(
+        ret("crate::Client", "instances").as_deref(),
+        Some("InstanceManager")
+    );
+    assert_eq!(
+        ret("crate::Client", "account").as_deref(),
+        Some("AccountManager")
+    );
+    // children, named after the last path segment; colliding siblings by resource
+    assert_eq!(
+        ret("InstanceManager", "classes").as_deref(),
+        Some("ClassManager")
+    );
+    assert_eq!(
+        ret("InstanceManager", "scripts").as_deref(),
+        Some("ScriptManager")
+    );
+    assert_eq!(
+        ret("InstanceManager", "script_endpoints").as_deref(),
+        Some("ScriptEndpointManager")
+    );
+    assert_eq!(
+        ret("InstanceManager", "gcm_devices").as_deref(),
+        Some("GcmDeviceManager")
+    );
+    assert_eq!(
+        ret("InstanceManager", "snippet_config").as_deref(),
+        Some("SnippetConfigManager")
+    );
+    assert_eq!(
+        ret("ClassManager", "objects").as_deref(),
+        Some("DataObjectManager<U>")
+    );
+    assert_eq!(
+        ret("ScriptManager", "traces").as_deref(),
+        Some("ScriptTraceManager")
+    );
+    assert_eq!(
+        ret("Class", "objects").as_deref(),
+        Some("crate::Result<DataObjectManager<U>>")
+    );
+    // standard methods
+    assert_eq!(
+        ret("ClassManager", "list").as_deref(),
+        Some("crate::ListRequest<Class>")
+    );
+    assert_eq!(
+        ret("ClassManager", "get").as_deref(),
+        Some("crate::Result<Class>")
+    );
+    assert_eq!(
+        ret("ClassManager", "get_raw").as_deref(),
+        Some("crate::Result<::serde_json::Value>")
+    );
+    assert_eq!(
+        ret("DataObjectManager", "list").as_deref(),
+        Some("crate::ListRequest<DataObject<T>>")
+    );
+    assert_eq!(
+        ret("DataObjectManager", "replace").as_deref(),
+        Some("crate::Result<DataObject<T>>")
+    );
+    assert_eq!(
+        ret("RuntimeManager", "list").as_deref(),
+        Some("crate::Result<::serde_json::Value>")
+    );
+    assert_eq!(
+        ret("AccountManager", "get").as_deref(),
+        Some("crate::Result<Account>")
+    );
+    // custom endpoints
+    assert_eq!(
+        ret("ScriptManager", "run").as_deref(),
+        Some("crate::Result<ScriptTrace>")
+    );
+    assert_eq!(
+        ret("InstanceManager", "rename").as_deref(),
+        Some("crate::Result<Instance>")
+    );
+    assert_eq!(
+        ret("InvitationManager", "resend").as_deref(),
+        Some("crate::Result<()>")
+    );
+    assert!(
+        ret("ScriptEndpointManager", "run_get").is_some()
+            && ret("ScriptEndpointManager", "run_post").is_some()
+    );
+    // model conveniences
+    assert_eq!(
+        ret("Class", "manager").as_deref(),
+        Some("crate::Result<ClassManager>")
+    );
+    assert_eq!(ret("Class", "save").as_deref(), Some("crate::Result<Self>"));
+    // no PUT on data objects: `replace` is the POST; no DELETE on account
+    assert!(code.contains("crate::Method::POST"));
+    assert!(ret("AccountManager", "delete").is_none());
+    for needed in [
+        "pub struct ScriptRunRequest",
+        "pub struct InstanceRenameRequest",
+        "pub struct ClassCreate",
+        "pub struct ClassUpdate",
+    ] {
+        assert!(code.contains(needed), "missing {needed}");
+    }
+}

@@ -246,11 +246,11 @@ pub(crate) fn emit(
             )));
         }
         let path = path_expr(e, scope_len);
-        let where_ = docs::endpoint(e);
         let id_params = quote!(#(#ids: impl ::std::fmt::Display),*);
         let comma = if ids.is_empty() { quote!() } else { quote!(,) };
         for &m in &e.methods {
             let verb = format_ident!("{}", m.as_http());
+            let where_ = format!("`{} {}`", m.as_http(), e.path.replace('`', "'"));
             let standard = match (e.name.as_str(), m) {
                 ("list", HttpMethod::Get) => Some("list"),
                 ("list", HttpMethod::Post) if payloads.create.is_some() => Some("create"),
@@ -350,10 +350,7 @@ pub(crate) fn emit(
                     } else {
                         quote!(#body_id)
                     };
-                    let doc = docs::attrs(&format!(
-                        "{text} one [`{ty}`] ({where_}, sending `{}`).",
-                        m.as_http()
-                    ));
+                    let doc = docs::attrs(&format!("{text} one [`{ty}`] ({where_})."));
                     let name = format_ident!("{}", kind);
                     methods.push(Method {
                         name: kind.into(),
@@ -401,11 +398,7 @@ pub(crate) fn emit(
                         .as_deref()
                         .map(docs::md)
                         .filter(|d| !d.is_empty());
-                    let mut text = format!("Calls the {} endpoint ({where_}", docs::code(&e.name));
-                    if m != e.methods[0] || e.methods.len() > 1 {
-                        text.push_str(&format!(", sending `{}`", m.as_http()));
-                    }
-                    text.push_str(").");
+                    let mut text = format!("Calls the {} endpoint ({where_}).", docs::code(&e.name));
                     if let Some(d) = desc {
                         text.push_str(&format!("\n\n{d}"));
                     }

@@ -102,24 +102,24 @@ impl AccountManager {
     }
 }
 impl AccountManager {
-    /// Fetches one [`Account`] (GET, PATCH `/v1.1/account/`).
+    /// Fetches one [`Account`] (`GET /v1.1/account/`).
     pub async fn get(&self) -> crate::Result<Account> {
         let path = String::from("/v1.1/account/");
         self.client.request::<(), Account>(crate::Method::GET, &path, None).await
     }
-    /// Fetches one `Account` as raw JSON (GET, PATCH `/v1.1/account/`).
+    /// Fetches one `Account` as raw JSON (`GET /v1.1/account/`).
     pub async fn get_raw(&self) -> crate::Result<::serde_json::Value> {
         let path = String::from("/v1.1/account/");
         self.client
             .request::<(), ::serde_json::Value>(crate::Method::GET, &path, None)
             .await
     }
-    /// Updates (only the fields set) one [`Account`] (GET, PATCH `/v1.1/account/`, sending `PATCH`).
+    /// Updates (only the fields set) one [`Account`] (`PATCH /v1.1/account/`).
     pub async fn update(&self, body: &AccountUpdate) -> crate::Result<Account> {
         let path = String::from("/v1.1/account/");
         self.client.request(crate::Method::PATCH, &path, Some(body)).await
     }
-    /// Calls the `reset_key` endpoint (POST `/v1.1/account/reset_key/`).
+    /// Calls the `reset_key` endpoint (`POST /v1.1/account/reset_key/`).
     ///
     /// `body` is any serializable value (the schema does not describe it).
     pub async fn reset_key<B: ::serde::Serialize + ?Sized>(
@@ -285,7 +285,7 @@ impl<T> BookManager<T> {
     }
 }
 impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
-    /// Fetches one [`Book`] (GET, POST, PATCH, DELETE `/v1.1/shelves/{shelf}/books/{id}/`).
+    /// Fetches one [`Book`] (`GET /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn get(&self, id: impl ::std::fmt::Display) -> crate::Result<Book<T>> {
         let path = [
             "/v1.1/shelves/",
@@ -297,7 +297,7 @@ impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
             .concat();
         self.client.request::<(), Book<T>>(crate::Method::GET, &path, None).await
     }
-    /// Fetches one `Book` as raw JSON (GET, POST, PATCH, DELETE `/v1.1/shelves/{shelf}/books/{id}/`).
+    /// Fetches one `Book` as raw JSON (`GET /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn get_raw(
         &self,
         id: impl ::std::fmt::Display,
@@ -314,7 +314,7 @@ impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
             .request::<(), ::serde_json::Value>(crate::Method::GET, &path, None)
             .await
     }
-    /// Replaces (every writable field) one [`Book`] (GET, POST, PATCH, DELETE `/v1.1/shelves/{shelf}/books/{id}/`, sending `POST`).
+    /// Replaces (every writable field) one [`Book`] (`POST /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn replace(
         &self,
         id: impl ::std::fmt::Display,
@@ -330,7 +330,7 @@ impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
             .concat();
         self.client.request(crate::Method::POST, &path, Some(body)).await
     }
-    /// Updates (only the fields set) one [`Book`] (GET, POST, PATCH, DELETE `/v1.1/shelves/{shelf}/books/{id}/`, sending `PATCH`).
+    /// Updates (only the fields set) one [`Book`] (`PATCH /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn update(
         &self,
         id: impl ::std::fmt::Display,
@@ -346,7 +346,7 @@ impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
             .concat();
         self.client.request(crate::Method::PATCH, &path, Some(body)).await
     }
-    /// Deletes one `Book` (GET, POST, PATCH, DELETE `/v1.1/shelves/{shelf}/books/{id}/`).
+    /// Deletes one `Book` (`DELETE /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn delete(&self, id: impl ::std::fmt::Display) -> crate::Result<()> {
         let path = [
             "/v1.1/shelves/",
@@ -358,7 +358,7 @@ impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
             .concat();
         self.client.request::<(), ()>(crate::Method::DELETE, &path, None).await
     }
-    /// Lists the `Book` objects (GET, POST `/v1.1/shelves/{shelf}/books/`); a lazy, paged request: tune it, then `page`, `stream` or `collect` it.
+    /// Lists the `Book` objects (`GET /v1.1/shelves/{shelf}/books/`); a lazy, paged request: tune it, then `page`, `stream` or `collect` it.
     pub fn list(&self) -> crate::ListRequest<Book<T>> {
         crate::ListRequest::new(
             self.client.clone(),
@@ -366,7 +366,7 @@ impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
                 .concat(),
         )
     }
-    /// Creates one [`Book`] (GET, POST `/v1.1/shelves/{shelf}/books/`, sending `POST`).
+    /// Creates one [`Book`] (`POST /v1.1/shelves/{shelf}/books/`).
     pub async fn create(&self, body: &BookCreate<T>) -> crate::Result<Book<T>> {
         let path = [
             "/v1.1/shelves/",
@@ -499,7 +499,7 @@ impl RuntimeManager {
     }
 }
 impl RuntimeManager {
-    /// Fetches the `Runtime` listing (GET `/v1.1/shelves/{shelf}/runtimes/`), a plain JSON object.
+    /// Fetches the `Runtime` listing (`GET /v1.1/shelves/{shelf}/runtimes/`), a plain JSON object.
     pub async fn list(&self) -> crate::Result<::serde_json::Value> {
         let path = [
             "/v1.1/shelves/",
@@ -1037,13 +1037,13 @@ impl ShelfManager {
     }
 }
 impl ShelfManager {
-    /// Fetches one [`Shelf`] (GET, PUT, PATCH, DELETE `/v1.1/shelves/{name}/`).
+    /// Fetches one [`Shelf`] (`GET /v1.1/shelves/{name}/`).
     pub async fn get(&self, name: impl ::std::fmt::Display) -> crate::Result<Shelf> {
         let path = ["/v1.1/shelves/", crate::path::segment(&name).as_str(), "/"]
             .concat();
         self.client.request::<(), Shelf>(crate::Method::GET, &path, None).await
     }
-    /// Fetches one `Shelf` as raw JSON (GET, PUT, PATCH, DELETE `/v1.1/shelves/{name}/`).
+    /// Fetches one `Shelf` as raw JSON (`GET /v1.1/shelves/{name}/`).
     pub async fn get_raw(
         &self,
         name: impl ::std::fmt::Display,
@@ -1054,7 +1054,7 @@ impl ShelfManager {
             .request::<(), ::serde_json::Value>(crate::Method::GET, &path, None)
             .await
     }
-    /// Replaces (every writable field) one [`Shelf`] (GET, PUT, PATCH, DELETE `/v1.1/shelves/{name}/`, sending `PUT`).
+    /// Replaces (every writable field) one [`Shelf`] (`PUT /v1.1/shelves/{name}/`).
     pub async fn replace(
         &self,
         name: impl ::std::fmt::Display,
@@ -1064,7 +1064,7 @@ impl ShelfManager {
             .concat();
         self.client.request(crate::Method::PUT, &path, Some(body)).await
     }
-    /// Updates (only the fields set) one [`Shelf`] (GET, PUT, PATCH, DELETE `/v1.1/shelves/{name}/`, sending `PATCH`).
+    /// Updates (only the fields set) one [`Shelf`] (`PATCH /v1.1/shelves/{name}/`).
     pub async fn update(
         &self,
         name: impl ::std::fmt::Display,
@@ -1074,22 +1074,22 @@ impl ShelfManager {
             .concat();
         self.client.request(crate::Method::PATCH, &path, Some(body)).await
     }
-    /// Deletes one `Shelf` (GET, PUT, PATCH, DELETE `/v1.1/shelves/{name}/`).
+    /// Deletes one `Shelf` (`DELETE /v1.1/shelves/{name}/`).
     pub async fn delete(&self, name: impl ::std::fmt::Display) -> crate::Result<()> {
         let path = ["/v1.1/shelves/", crate::path::segment(&name).as_str(), "/"]
             .concat();
         self.client.request::<(), ()>(crate::Method::DELETE, &path, None).await
     }
-    /// Lists the `Shelf` objects (GET, POST `/v1.1/shelves/`); a lazy, paged request: tune it, then `page`, `stream` or `collect` it.
+    /// Lists the `Shelf` objects (`GET /v1.1/shelves/`); a lazy, paged request: tune it, then `page`, `stream` or `collect` it.
     pub fn list(&self) -> crate::ListRequest<Shelf> {
         crate::ListRequest::new(self.client.clone(), String::from("/v1.1/shelves/"))
     }
-    /// Creates one [`Shelf`] (GET, POST `/v1.1/shelves/`, sending `POST`).
+    /// Creates one [`Shelf`] (`POST /v1.1/shelves/`).
     pub async fn create(&self, body: &ShelfCreate) -> crate::Result<Shelf> {
         let path = String::from("/v1.1/shelves/");
         self.client.request(crate::Method::POST, &path, Some(body)).await
     }
-    /// Calls the `dust` endpoint (POST `/v1.1/shelves/{name}/dust/`).
+    /// Calls the `dust` endpoint (`POST /v1.1/shelves/{name}/dust/`).
     ///
     /// `body` is any serializable value (the schema does not describe it).
     pub async fn dust<B: ::serde::Serialize + ?Sized>(
@@ -1101,7 +1101,7 @@ impl ShelfManager {
             .concat();
         self.client.request(crate::Method::POST, &path, Some(body)).await
     }
-    /// Calls the `peek` endpoint (GET, POST `/v1.1/shelves/{name}/peek/`, sending `GET`).
+    /// Calls the `peek` endpoint (`GET /v1.1/shelves/{name}/peek/`).
     ///
     /// Looks at the shelf.
     pub async fn peek_get(
@@ -1114,7 +1114,7 @@ impl ShelfManager {
             .request::<(), ::serde_json::Value>(crate::Method::GET, &path, None)
             .await
     }
-    /// Calls the `peek` endpoint (GET, POST `/v1.1/shelves/{name}/peek/`, sending `POST`).
+    /// Calls the `peek` endpoint (`POST /v1.1/shelves/{name}/peek/`).
     ///
     /// Looks at the shelf.
     ///
@@ -1128,7 +1128,7 @@ impl ShelfManager {
             .concat();
         self.client.request(crate::Method::POST, &path, Some(body)).await
     }
-    /// Calls the `rename` endpoint (POST `/v1.1/shelves/{name}/rename/`).
+    /// Calls the `rename` endpoint (`POST /v1.1/shelves/{name}/rename/`).
     pub async fn rename(
         &self,
         name: impl ::std::fmt::Display,
