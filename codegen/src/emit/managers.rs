@@ -60,10 +60,12 @@ fn map_type() -> TokenStream {
     }
 }
 
-/// An example value for a path parameter in docs.
-fn example_arg(param: &str) -> String {
+/// An example value for a path parameter of `resource` in docs.
+fn example_arg(param: &str, resource: &str) -> String {
     if param == "id" || param.ends_with("_id") {
         "1".to_string()
+    } else if param == "name" {
+        format!("\"my-{}\"", bare(&snake_ok(resource)).replace('_', "-"))
     } else {
         format!("\"my-{}\"", param.replace('_', "-"))
     }
@@ -85,7 +87,7 @@ fn example_chain(plans: &[ResPlan<'_>], i: usize) -> String {
         if let Some(d) = parent.res.detail() {
             let args: Vec<String> = d.path_params[parent.scope.len()..]
                 .iter()
-                .map(|a| example_arg(a))
+                .map(|a| example_arg(a, &parent.res.name))
                 .collect();
             return format!(
                 "{}.{acc}{turbofish}({})",
@@ -95,7 +97,7 @@ fn example_chain(plans: &[ResPlan<'_>], i: usize) -> String {
         }
     }
     let mut args = vec!["&client".to_string()];
-    args.extend(p.scope.iter().map(|s| example_arg(s)));
+    args.extend(p.scope.iter().map(|s| example_arg(s, "")));
     let generic = if p.generic() {
         "::<serde_json::Map<String, serde_json::Value>>"
     } else {
@@ -648,7 +650,7 @@ fn example_doc(plans: &[ResPlan<'_>], i: usize) -> String {
             .map(|l| {
                 l.path_params[p.scope.len()..]
                     .iter()
-                    .map(|a| example_arg(a))
+                    .map(|a| example_arg(a, &p.res.name))
                     .collect()
             })
             .unwrap_or_default();
@@ -659,7 +661,7 @@ fn example_doc(plans: &[ResPlan<'_>], i: usize) -> String {
     } else if let Some(d) = p.res.detail().filter(|d| d.allows(HttpMethod::Get)) {
         let args: Vec<String> = d.path_params[p.scope.len()..]
             .iter()
-            .map(|a| example_arg(a))
+            .map(|a| example_arg(a, &p.res.name))
             .collect();
         body.push_str(&format!(
             "let item = manager.get({}).await?;\nprintln!(\"{{item:?}}\");\n",

@@ -233,7 +233,7 @@ pub struct BookUpdate<T = ::serde_json::Map<String, ::serde_json::Value>> {
 ///
 /// ```no_run
 /// # async fn example(client: syncano::Client) -> syncano::Result<()> {
-/// let manager = client.shelves().books::<serde_json::Map<String, serde_json::Value>>("my-name");
+/// let manager = client.shelves().books::<serde_json::Map<String, serde_json::Value>>("my-shelf");
 /// let items = manager.list().limit(10).collect().await?;
 /// println!("{} objects", items.len());
 /// # Ok(())
@@ -452,7 +452,7 @@ pub struct Runtime {}
 ///
 /// ```no_run
 /// # async fn example(client: syncano::Client) -> syncano::Result<()> {
-/// let manager = client.shelves().runtimes("my-name");
+/// let manager = client.shelves().runtimes("my-shelf");
 /// println!("{manager:?}");
 /// # Ok(())
 /// # }
