@@ -1148,3 +1148,162 @@ async fn data_objects_typed_and_raw() {
     )
     .await;
 }
+
+// --- The guide end to end against the local emulator ---------------------------------
+
+/// The same examples against the schema-driven emulator: connect by email and
+/// password, create (accessor and manager), list / all / limit / raw, get, update,
+/// save, api keys and admins through links, a second connection, delete.
+#[tokio::test]
+async fn guide_against_the_emulator() {
+    use syncano::{ScriptCreate, ScriptRuntimeName};
+    use syncano_emulator::{Emulator, EmulatorConfig};
+
+    let emu = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emulator");
+    let anonymous = Client::builder()
+        .api_root(emu.base_url())
+        .no_proxy()
+        .build()
+        .expect("client");
+    let connection = anonymous
+        .login(emu.account_email(), emu.account_password())
+        .await
+        .expect("login");
+
+    let mut first = InstanceCreate::new("guide-one");
+    first.description = Some("first".into());
+    let one = connection
+        .instances()
+        .create(&first)
+        .await
+        .expect("create via accessor");
+    assert_eq!(one.description.as_deref(), Some("first"));
+    for name in ["guide-two", "guide-three"] {
+        InstanceManager::new(&connection)
+            .create(&InstanceCreate::new(name))
+            .await
+            .expect("create via manager");
+    }
+
+    let all = connection
+        .instances()
+        .list()
+        .page_size(2)
+        .collect()
+        .await
+        .expect("all");
+    let mut all_names: Vec<&str> = names(&all);
+    all_names.sort();
+    assert_eq!(all_names, vec!["guide-one", "guide-three", "guide-two"]);
+    assert_eq!(
+        connection
+            .instances()
+            .list()
+            .limit(2)
+            .collect()
+            .await
+            .expect("limit")
+            .len(),
+        2
+    );
+    let raw = connection
+        .instances()
+        .list()
+        .raw()
+        .collect()
+        .await
+        .expect("raw");
+    assert!(raw.iter().any(|i| i["name"] == "guide-one"));
+
+    let got = connection.instances().get("guide-one").await.expect("get");
+    assert_eq!(got.name, "guide-one");
+    let update = InstanceUpdate {
+        description: Some("updated".into()),
+        ..InstanceUpdate::default()
+    };
+    let updated = connection
+        .instances()
+        .update("guide-one", &update)
+        .await
+        .expect("update");
+    assert_eq!(updated.description.as_deref(), Some("updated"));
+    let mut model = updated.clone();
+    model.description = Some("saved".into());
+    let saved = model.save(&connection).await.expect("save");
+    assert_eq!(saved.description.as_deref(), Some("saved"));
+    assert_eq!(
+        saved
+            .reload(&connection)
+            .await
+            .expect("reload")
+            .description
+            .as_deref(),
+        Some("saved")
+    );
+
+    let keys = saved.api_keys(&connection).expect("api keys");
+    let key = keys
+        .create(&ApiKeyCreate::default())
+        .await
+        .expect("api key");
+    assert_eq!(key.api_key.as_ref().map(String::len), Some(40));
+    assert_eq!(keys.list().collect().await.expect("keys").len(), 1);
+    let admins = saved
+        .admins(&connection)
+        .expect("admins")
+        .list()
+        .collect()
+        .await
+        .expect("admins");
+    assert_eq!(
+        admins
+            .iter()
+            .filter_map(|a| a.email.as_deref())
+            .collect::<Vec<_>>(),
+        vec![emu.account_email()]
+    );
+
+    let scripts = saved.scripts(&connection).expect("scripts");
+    let script = scripts
+        .create(&ScriptCreate::new(ScriptRuntimeName::Python3))
+        .await
+        .expect("script");
+    let refused = scripts
+        .run(script.id, &ScriptRunRequest { payload: None })
+        .await
+        .expect_err("no execution");
+    assert_eq!(
+        refused.api().and_then(|e| e.detail.as_deref()),
+        Some(syncano_emulator::EXECUTION_DISABLED)
+    );
+
+    let second = anonymous.with_api_key(emu.account_key());
+    let through_second = connection
+        .instances()
+        .using(&second)
+        .get("guide-two")
+        .await
+        .expect("second connection");
+    assert_eq!(through_second.name, "guide-two");
+
+    through_second
+        .delete(&connection)
+        .await
+        .expect("delete model");
+    connection
+        .instances()
+        .delete("guide-three")
+        .await
+        .expect("delete via manager");
+    let missing = connection
+        .instances()
+        .get("guide-two")
+        .await
+        .expect_err("gone");
+    assert!(missing.is_not_found());
+    let left = connection.instances().list().collect().await.expect("left");
+    assert_eq!(names(&left), vec!["guide-one"]);
+    emu.shutdown().await;
+}
