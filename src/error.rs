@@ -399,18 +399,81 @@ fn collect_field(name: &str, v: &Value, out: &mut BTreeMap<String, Vec<String>>)
     }
 }
 
+/// JSON member names whose string values are secrets, never kept in excerpts.
+const SECRET_MEMBERS: &[&str] = &[
+    "account_key",
+    "api_key",
+    "user_key",
+    "password",
+    "key",
+    "access_token",
+];
+
 /// The start of a body for an error message: at most [`EXCERPT_LIMIT`] bytes, cut on
-/// a character boundary, lossily decoded, with `…` appended when cut.
+/// a character boundary, lossily decoded, with `…` appended when cut. The string
+/// values of secret members (`"account_key"`, `"api_key"`, `"user_key"`, `"password"`,
+/// `"key"`, `"access_token"`) read `REDACTED`.
 pub fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+    let text = redact_secrets(&String::from_utf8_lossy(body));
     if text.len() <= EXCERPT_LIMIT {
-        return text.into_owned();
+        return text;
     }
     let mut end = EXCERPT_LIMIT;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+/// Replaces the string value of each secret member (`"api_key": "..."`) with `REDACTED`.
+/// Works on any text, JSON or not; the positions it cuts at are ASCII quotes, so they
+/// are always character boundaries.
+fn redact_secrets(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let Some(name) = SECRET_MEMBERS.iter().find(|name| {
+            let end = i + 1 + name.len();
+            end < bytes.len() && &bytes[i + 1..end] == name.as_bytes() && bytes[end] == b'"'
+        }) else {
+            i += 1;
+            continue;
+        };
+        let mut j = i + name.len() + 2;
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j >= bytes.len() || bytes[j] != b':' {
+            i += 1;
+            continue;
+        }
+        j += 1;
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j >= bytes.len() || bytes[j] != b'"' {
+            i += 1;
+            continue;
+        }
+        let start = j + 1;
+        let mut end = start;
+        while end < bytes.len() && bytes[end] != b'"' {
+            end += if bytes[end] == b'\\' { 2 } else { 1 };
+        }
+        let end = end.min(bytes.len());
+        out.push_str(&text[copied..start]);
+        out.push_str("REDACTED");
+        copied = end;
+        i = end + 1;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// Replaces the value of every `api_key` query parameter of `path` with `REDACTED`.
@@ -496,6 +559,28 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon"), None);
         assert_eq!(parse_retry_after("-1"), None);
+    }
+
+    #[test]
+    fn excerpts_hide_secret_members() {
+        let body = br#"{"id": 1, "account_key" : "abc\"def", "api_key":"k2", "key": "k3", "email": "a@b.c", "password":"#;
+        let text = excerpt(body);
+        assert_eq!(
+            text,
+            r#"{"id": 1, "account_key" : "REDACTED", "api_key":"REDACTED", "key": "REDACTED", "email": "a@b.c", "password":"#
+        );
+        assert_eq!(
+            excerpt(r#"{"user_key": "ż\u0000ż"}"#.as_bytes()),
+            r#"{"user_key": "REDACTED"}"#
+        );
+        assert_eq!(
+            excerpt(br#"{"user_key": "unterminated"#),
+            r#"{"user_key": "REDACTED"#
+        );
+        assert_eq!(
+            excerpt(br#"{"key": 5, "monkey": "x"}"#),
+            r#"{"key": 5, "monkey": "x"}"#
+        );
     }
 
     #[test]

@@ -374,3 +374,36 @@ proptest! {
         let _ = e.to_string();
     }
 }
+
+#[tokio::test]
+async fn excerpts_never_carry_keys() {
+    let key = "9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f";
+    let (client, _) = canned(
+        200,
+        format!(r#"{{"id": 1, "account_key": "{key}", "email": "a@b.c"}}"#).into_bytes(),
+    );
+    let e = client
+        .request::<(), Instance>(Method::GET, "/v1.1/account/", None)
+        .await
+        .expect_err("no name field");
+    assert!(e.is_decode());
+    for text in [e.to_string(), format!("{e:?}")] {
+        assert!(!text.contains(key), "{text}");
+        assert!(text.contains("REDACTED"), "{text}");
+    }
+    assert!(e.to_string().contains(r#""account_key": "REDACTED""#), "{e}");
+    let (client, _) = canned(
+        400,
+        format!(r#"{{"api_key": "{key}", "detail": "Bad."}}"#).into_bytes(),
+    );
+    let e = client
+        .request_raw::<()>(Method::GET, "/v1.1/account/", None)
+        .await
+        .expect_err("400");
+    assert!(
+        !e.api()
+            .map(|a| a.excerpt.clone())
+            .unwrap_or_default()
+            .contains(key)
+    );
+}
