@@ -368,3 +368,18 @@ fn v1_1_snapshot_api_shape() {
         assert!(code.contains(needed), "missing {needed}");
     }
 }
+
+#[test]
+fn prelude_names_are_refused() {
+    let schema = match schema::parse(r#"[{"name": "Option"}]"#, "x.json") {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    match syncano_codegen::generate(&schema) {
+        Ok(_) => panic!("a resource named Option was accepted"),
+        Err(e) => assert_eq!(
+            e.to_string(),
+            "cannot generate code: the generated type `Option` (the model of resource \"Option\") would shadow a name the generated code uses; rename it"
+        ),
+    }
+}

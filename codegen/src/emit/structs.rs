@@ -11,6 +11,38 @@ use super::types::{aux_name, is_secret, rust_type};
 use super::{GenerateError, docs, enums, links};
 use crate::schema::{Field, FieldType};
 
+/// Type names the generated code refers to unqualified (prelude items, derive names,
+/// generic parameters): no generated type may take them.
+const RESERVED: &[&str] = &[
+    "String",
+    "Option",
+    "Some",
+    "None",
+    "Vec",
+    "Box",
+    "Ok",
+    "Err",
+    "Result",
+    "Default",
+    "Clone",
+    "Debug",
+    "PartialEq",
+    "Eq",
+    "Hash",
+    "Copy",
+    "Send",
+    "Sync",
+    "Sized",
+    "From",
+    "Into",
+    "Self",
+    "T",
+    "U",
+    "B",
+    "D",
+    "S",
+];
+
 /// Every generated item, in emission order, with a check that no two generated
 /// types share a name.
 #[derive(Default)]
@@ -22,6 +54,11 @@ pub(crate) struct Registry {
 impl Registry {
     /// Claims a type name (for `what`, used in the error message).
     pub fn claim(&mut self, name: &str, what: &str) -> Result<(), GenerateError> {
+        if RESERVED.contains(&name) {
+            return Err(GenerateError::new(format!(
+                "the generated type `{name}` ({what}) would shadow a name the generated code uses; rename it"
+            )));
+        }
         if self.names.insert(name.to_string()) {
             Ok(())
         } else {
