@@ -27,8 +27,8 @@
 //! # }
 //! ```
 //!
-//! Names: the generated model of the API keys resource is [`ApiKey`]; the credential a
-//! client sends is [`auth::ApiKey`].
+//! Names: the generated model of the API keys resource is `syncano::ApiKey`; the
+//! credential a client sends is [`auth::ApiKey`].
 //!
 //! Requests are logged with `tracing` at DEBUG level under the target `syncano`
 //! (method, path, status, duration); keys and bodies never are.
@@ -52,6 +52,7 @@ pub use client::{API_VERSION, Client, ClientBuilder};
 pub use decimal::Decimal;
 pub use error::{ApiError, Error, Result};
 pub use generated::*;
+#[cfg(not(syncano_custom_schema))]
 pub use object::Object;
 pub use pagination::{Direction, ListRequest, Ordering, Page};
 pub use reqwest::Method;

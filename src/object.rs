@@ -43,7 +43,9 @@ use serde_json::{Map, Value};
 /// A data object of a class: the system fields (`id`, `revision`, `owner`,
 /// `created_at`, permissions, `channel` ...) beside the class's own fields as `T` —
 /// your `#[derive(Serialize, Deserialize)]` struct, or the default JSON map. The
-/// generated [`DataObject`](crate::DataObject) under its short name.
+/// generated [`DataObject`](crate::DataObject) under its short name. (Only with the
+/// v1.1 snapshot: documents given through `SYNCANO_SCHEMA` may name things otherwise.)
+#[cfg(not(syncano_custom_schema))]
 pub type Object<T = Map<String, Value>> = crate::DataObject<T>;
 
 /// `{"_increment": n}`: adds `n` (negative to subtract) to a number field.

@@ -391,7 +391,10 @@ async fn excerpts_never_carry_keys() {
         assert!(!text.contains(key), "{text}");
         assert!(text.contains("REDACTED"), "{text}");
     }
-    assert!(e.to_string().contains(r#""account_key": "REDACTED""#), "{e}");
+    assert!(
+        e.to_string().contains(r#""account_key": "REDACTED""#),
+        "{e}"
+    );
     let (client, _) = canned(
         400,
         format!(r#"{{"api_key": "{key}", "detail": "Bad."}}"#).into_bytes(),
