@@ -993,6 +993,136 @@ async fn trace_relation_ids() {
     .await;
 }
 
+/// Links lead to typed managers: an instance's classes, a class's objects, a script's
+/// traces; a link no model declares stays reachable by name as a raw path.
+#[tokio::test]
+async fn links_lead_to_managers() {
+    let server = MockServer::start().await;
+    let mut instance = instance_json("test-one", "");
+    instance["links"]["future-feature"] = json!("/v1.1/instances/test-one/future/");
+    mount(
+        &server,
+        "GET",
+        "/v1.1/instances/test-one/",
+        200,
+        Some(instance),
+    )
+    .await;
+    let class = json!({
+        "name": "book", "description": "", "schema": [{"name": "title", "type": "string"}], "status": "ready",
+        "objects_count": 1, "revision": 1, "metadata": {},
+        "links": {"self": "/v1.1/instances/test-one/classes/book/", "objects": "/v1.1/instances/test-one/classes/book/objects/"}
+    });
+    mount(
+        &server,
+        "GET",
+        "/v1.1/instances/test-one/classes/",
+        200,
+        Some(page(vec![class], None)),
+    )
+    .await;
+    mount(
+        &server,
+        "GET",
+        "/v1.1/instances/test-one/classes/book/objects/",
+        200,
+        Some(page(vec![book_json(12, 1, 412)], None)),
+    )
+    .await;
+    let script = json!({
+        "id": 4, "label": "hello", "runtime_name": "python3", "source": "print(1)", "config": {},
+        "links": {"self": "/v1.1/instances/test-one/snippets/scripts/4/", "traces": "/v1.1/instances/test-one/snippets/scripts/4/traces/"}
+    });
+    mount(
+        &server,
+        "GET",
+        "/v1.1/instances/test-one/snippets/scripts/4/",
+        200,
+        Some(script),
+    )
+    .await;
+    mount(
+        &server,
+        "GET",
+        "/v1.1/instances/test-one/snippets/scripts/4/traces/",
+        200,
+        Some(page(vec![json!({"id": 17, "status": "success", "links": {"self": "/v1.1/instances/test-one/snippets/scripts/4/traces/17/"}})], None)),
+    )
+    .await;
+    mount(
+        &server,
+        "GET",
+        "/v1.1/instances/test-one/future/",
+        200,
+        Some(json!({"new": true})),
+    )
+    .await;
+    let connection = client(&server);
+
+    let instance = connection
+        .instances()
+        .get("test-one")
+        .await
+        .expect("instance");
+    let classes = instance
+        .classes(&connection)
+        .expect("classes")
+        .list()
+        .collect()
+        .await
+        .expect("classes");
+    assert_eq!(classes[0].name, "book");
+    let books: Vec<syncano::DataObject<Book>> = classes[0]
+        .objects::<Book>(&connection)
+        .expect("objects")
+        .list()
+        .collect()
+        .await
+        .expect("objects");
+    assert_eq!(
+        books[0].data,
+        Book {
+            title: "Dune".into(),
+            pages: 412
+        }
+    );
+    let script = connection
+        .instances()
+        .scripts("test-one")
+        .get(4)
+        .await
+        .expect("script");
+    let traces = script
+        .traces(&connection)
+        .expect("traces")
+        .list()
+        .collect()
+        .await
+        .expect("traces");
+    assert_eq!(traces.iter().map(|t| t.id).collect::<Vec<_>>(), vec![17]);
+    let links = instance.links.as_ref().expect("links");
+    let future = links
+        .get("future-feature")
+        .expect("an undeclared link is kept");
+    assert_eq!(
+        connection.follow_raw(future).await.expect("raw"),
+        json!({"new": true})
+    );
+
+    assert_requests(
+        &server,
+        &[
+            Expected::new("GET", "/v1.1/instances/test-one/"),
+            Expected::new("GET", "/v1.1/instances/test-one/classes/"),
+            Expected::new("GET", "/v1.1/instances/test-one/classes/book/objects/"),
+            Expected::new("GET", "/v1.1/instances/test-one/snippets/scripts/4/"),
+            Expected::new("GET", "/v1.1/instances/test-one/snippets/scripts/4/traces/"),
+            Expected::new("GET", "/v1.1/instances/test-one/future/"),
+        ],
+    )
+    .await;
+}
+
 // --- Running calls through a second connection ---------------------------------------
 
 /// `Instance.please.using(other_connection)`: managers, list requests and model calls
