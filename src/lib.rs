@@ -10,19 +10,43 @@
 //! ```no_run
 //! # async fn demo() -> syncano::Result<()> {
 //! use futures::TryStreamExt;
-//! use serde::Deserialize;
-//! use syncano::{Client, ListRequest};
+//! use syncano::{Client, InstanceCreate, InstanceUpdate};
 //!
 //! // SYNCANO_API_KEY (or SYNCANO_EMAIL + SYNCANO_PASSWORD), SYNCANO_API_ROOT, ...
 //! let client = Client::from_env().await?;
 //!
-//! #[derive(Debug, Deserialize)]
-//! struct Instance { name: String, description: Option<String> }
-//!
-//! let mut instances = ListRequest::<Instance>::new(client.clone(), "/v1.1/instances/".into()).stream();
+//! // Every instance, fetched a page at a time as the stream is read.
+//! let mut instances = client.instances().list().stream();
 //! while let Some(instance) = instances.try_next().await? {
 //!     println!("{}: {:?}", instance.name, instance.description);
 //! }
+//!
+//! // Create, change and save, then follow a link to a child resource.
+//! let mut library = client.instances().create(&InstanceCreate::new("library")).await?;
+//! library.description = Some("books".into());
+//! let library = library.save(&client).await?;
+//! let keys = library.api_keys(&client)?.list().collect().await?;
+//! println!("{} keys", keys.len());
+//!
+//! // Or by name, without fetching first.
+//! let update = InstanceUpdate { description: Some("more books".into()), ..Default::default() };
+//! client.instances().update("library", &update).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Hand-written types work as well, through [`Client::request`] and [`ListRequest`]:
+//!
+//! ```no_run
+//! # async fn demo(client: syncano::Client) -> syncano::Result<()> {
+//! #[derive(Debug, serde::Deserialize)]
+//! struct Book { id: u64, title: String }
+//!
+//! let books = syncano::ListRequest::<Book>::new(client.clone(), "/v1.1/instances/library/classes/book/objects/".into())
+//!     .limit(10)
+//!     .collect()
+//!     .await?;
+//! println!("{books:?}");
 //! # Ok(())
 //! # }
 //! ```
