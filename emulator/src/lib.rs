@@ -52,7 +52,7 @@ pub use scripts::{EXECUTION_DISABLED, RENDERING_DISABLED};
 
 /// The schema snapshot compiled into the emulator (used unless
 /// [`EmulatorConfig::schema_path`] names another document).
-pub const EMBEDDED_SCHEMA: &str = include_str!("../../schema/syncano-v1.1.json");
+pub const EMBEDDED_SCHEMA: &str = include_str!("../schema/syncano-v1.1.json");
 
 /// Default e-mail of the pre-registered admin account.
 pub const DEFAULT_EMAIL: &str = "admin@example.com";
