@@ -92,7 +92,9 @@ impl fmt::Debug for Client {
 /// Defaults: API root [`DEFAULT_API_ROOT`], no key, [`AuthMode::Header`], connect
 /// timeout [`DEFAULT_CONNECT_TIMEOUT`], request timeout [`DEFAULT_TIMEOUT`], no retries,
 /// the proxies named by the usual environment variables (`HTTPS_PROXY`, `ALL_PROXY`,
-/// `NO_PROXY`, ...).
+/// `NO_PROXY`, ...), redirects followed only within the API root's origin (so keys are
+/// never sent to another host; a redirect elsewhere is returned as an
+/// [`Error::Api`] with its 3xx status).
 #[must_use]
 pub struct ClientBuilder {
     api_root: String,
@@ -254,7 +256,9 @@ impl ClientBuilder {
             (Some(transport), _) => transport,
             (None, Some(client)) => Arc::new(ReqwestTransport::new(client)),
             (None, None) => {
-                let mut builder = reqwest::Client::builder().connect_timeout(self.connect_timeout);
+                let mut builder = reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .redirect(same_origin_redirects());
                 if self.no_proxy {
                     builder = builder.no_proxy();
                 }
@@ -289,6 +293,22 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// Follows up to 10 redirects within the origin of the first request, and none
+/// elsewhere: keys travel in custom headers that `reqwest` would forward to any host.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same_origin && attempt.previous().len() <= 10 {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// Checks an API root and returns it without a trailing slash.

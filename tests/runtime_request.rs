@@ -370,3 +370,55 @@ fn futures_and_streams_are_send() {
     send(&client.login("a@b.c", "pw"));
     send(&client.follow::<Value>("/v1.1/"));
 }
+
+#[tokio::test]
+async fn redirects_stay_on_the_api_origin() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"stolen": true})))
+        .mount(&elsewhere)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.1/moved/"))
+        .respond_with(ResponseTemplate::new(301).insert_header("Location", "/v1.1/account/"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.1/account/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.1/away/"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/v1.1/account/", elsewhere.uri())),
+        )
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let followed = c
+        .request_raw::<()>(Method::GET, "/v1.1/moved/", None)
+        .await
+        .expect("same origin");
+    assert_eq!(followed["id"], 1);
+    let stopped = c
+        .request_raw::<()>(Method::GET, "/v1.1/away/", None)
+        .await
+        .expect_err("not followed");
+    assert_eq!(stopped.status(), Some(302));
+    assert!(
+        received(&elsewhere).await.is_empty(),
+        "the key never reaches another host"
+    );
+    let moved_and_followed: Vec<String> = received(&server)
+        .await
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert_eq!(
+        moved_and_followed,
+        vec!["/v1.1/moved/", "/v1.1/account/", "/v1.1/away/"]
+    );
+}
