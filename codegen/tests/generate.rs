@@ -18,6 +18,7 @@ fn documents() -> Vec<PathBuf> {
         fixtures.join("syncano-v1-schema-2015-03.json"),
         fixtures.join("syncano-v1-schema-2015-07.json"),
         manifest().join("tests/golden/small-schema.json"),
+        manifest().join("tests/golden/edge-schema.json"),
     ]
 }
 
@@ -382,4 +383,57 @@ fn prelude_names_are_refused() {
             "cannot generate code: the generated type `Option` (the model of resource \"Option\") would shadow a name the generated code uses; rename it"
         ),
     }
+}
+
+#[test]
+fn edge_cases_keep_standard_names_and_rename_colliding_customs() {
+    let code = generate_text(
+        &read(&manifest().join("tests/golden/edge-schema.json")),
+        "edge",
+    );
+    let m = methods(&code);
+    let has = |ty: &str, f: &str| m.contains_key(&(ty.to_string(), f.to_string()));
+    // custom endpoints named like standard / fixed methods or std trait methods
+    for (ty, f) in [
+        ("ApiThingManager", "get"),
+        ("ApiThingManager", "get_endpoint"),
+        ("ApiThingManager", "new"),
+        ("ApiThingManager", "new_endpoint"),
+        ("ApiThingManager", "add_endpoint"),
+        ("ApiThingManager", "list_put"),
+        ("ApiThingManager", "list_delete"),
+        ("ApiThingManager", "replace"),
+        ("ApiThingManager", "detail_post"),
+        ("crate::Client", "ping"),
+        ("crate::Client", "notes"),
+        ("SettingsManager", "notes"),
+        ("NoteManager", "search"),
+        ("NoteManager", "subs"),
+    ] {
+        assert!(has(ty, f), "missing {ty}::{f}");
+    }
+    assert!(!has("ApiThingManager", "add"));
+    // more than 7 required fields: no constructor
+    assert!(!has("ApiThingCreate", "new"));
+    assert!(has("ApiThingAddRequest", "new"));
+    // choice variants: keywords, digits, punctuation, empty and duplicate values
+    for variant in [
+        "UnknownValue,",
+        "SelfValue,",
+        "N1abc,",
+        "AB,",
+        "Empty,",
+        "AB2,",
+        "VMinus1,",
+        "X,",
+        "X2,",
+        "V7,",
+    ] {
+        assert!(code.contains(variant), "missing variant {variant}");
+    }
+    assert_eq!(
+        code.matches("Self::SelfValue => \"self\"").count(),
+        1,
+        "duplicate values are listed once"
+    );
 }

@@ -160,6 +160,8 @@ fn id_args(e: &Endpoint, scope_len: usize) -> Vec<syn::Ident> {
 struct Method {
     name: String,
     tokens: TokenStream,
+    /// One of the standard methods (list, create, get, ...), which keep their names.
+    standard: bool,
 }
 
 pub(crate) fn emit(
@@ -275,6 +277,7 @@ pub(crate) fn emit(
                     ));
                     methods.push(Method {
                         name: "list".into(),
+                        standard: true,
                         tokens: quote! {
                             #doc
                             pub fn list(&self, #id_params) -> crate::ListRequest<#model> {
@@ -291,6 +294,7 @@ pub(crate) fn emit(
                     let call = get_call(path.clone(), quote!(::serde_json::Value));
                     methods.push(Method {
                         name: "list".into(),
+                        standard: true,
                         tokens: quote! {
                             #doc
                             pub async fn list(&self, #id_params) -> crate::Result<::serde_json::Value> { #call }
@@ -307,6 +311,7 @@ pub(crate) fn emit(
                     let raw_call = get_call(path.clone(), quote!(::serde_json::Value));
                     methods.push(Method {
                         name: "get".into(),
+                        standard: true,
                         tokens: quote! {
                             #doc
                             pub async fn get(&self, #id_params) -> crate::Result<#model> { #call }
@@ -314,6 +319,7 @@ pub(crate) fn emit(
                     });
                     methods.push(Method {
                         name: "get_raw".into(),
+                        standard: true,
                         tokens: quote! {
                             #raw_doc
                             pub async fn get_raw(&self, #id_params) -> crate::Result<::serde_json::Value> { #raw_call }
@@ -327,6 +333,7 @@ pub(crate) fn emit(
                     ));
                     methods.push(Method {
                         name: "delete".into(),
+                        standard: true,
                         tokens: quote! {
                             #doc
                             pub async fn delete(&self, #id_params) -> crate::Result<()> {
@@ -356,6 +363,7 @@ pub(crate) fn emit(
                     let name = format_ident!("{}", kind);
                     methods.push(Method {
                         name: kind.into(),
+                        standard: true,
                         tokens: quote! {
                             #doc
                             pub async fn #name(&self, #id_params #comma body: &#body_ty) -> crate::Result<#model> {
@@ -400,7 +408,8 @@ pub(crate) fn emit(
                         .as_deref()
                         .map(docs::md)
                         .filter(|d| !d.is_empty());
-                    let mut text = format!("Calls the {} endpoint ({where_}).", docs::code(&e.name));
+                    let mut text =
+                        format!("Calls the {} endpoint ({where_}).", docs::code(&e.name));
                     if let Some(d) = desc {
                         text.push_str(&format!("\n\n{d}"));
                     }
@@ -451,21 +460,18 @@ pub(crate) fn emit(
                             }
                         }
                     };
-                    methods.push(Method { name, tokens });
+                    methods.push(Method {
+                        name,
+                        tokens,
+                        standard: false,
+                    });
                 }
             }
         }
     }
     // standard names first, so a custom endpoint that collides gets `_endpoint`
     let mut final_methods = Vec::new();
-    let standard: BTreeSet<&str> = [
-        "list", "create", "get", "get_raw", "replace", "update", "delete",
-    ]
-    .into();
-    for m in methods
-        .iter()
-        .filter(|m| standard.contains(m.name.as_str()))
-    {
+    for m in methods.iter().filter(|m| m.standard) {
         if !taken.insert(m.name.clone()) {
             return Err(GenerateError::new(format!(
                 "resource \"{}\": the method `{}` collides with a child accessor or path parameter",
@@ -474,10 +480,7 @@ pub(crate) fn emit(
         }
         final_methods.push(m.tokens.clone());
     }
-    for m in methods
-        .iter()
-        .filter(|m| !standard.contains(m.name.as_str()))
-    {
+    for m in methods.iter().filter(|m| !m.standard) {
         let mut name = m.name.clone();
         let mut tokens = m.tokens.clone();
         if !taken.insert(name.clone()) {

@@ -18,7 +18,7 @@ pub(crate) struct ResPlan<'a> {
     /// The endpoint whose path is "the collection" (list, or a detail/custom endpoint
     /// with no parameters beyond the scope); children hang below it.
     pub base: Option<&'a Endpoint>,
-    /// The accessor name on a parent manager / the client.
+    /// The accessor name on the client (root resources only).
     pub accessor: String,
     /// The children: (accessor name, child resource index).
     pub children: Vec<(String, usize)>,
@@ -163,12 +163,12 @@ pub(crate) fn plan(schema: &Schema) -> Result<Vec<ResPlan<'_>>, GenerateError> {
             }
         };
         if c.scope.is_empty() {
+            // root: an accessor on the client (and maybe also on a single-object parent)
             groups.entry(None).or_default().push((
                 ci,
                 preferred_from(&base.path),
                 fallback.clone(),
             ));
-            continue;
         }
         if base.path_params.len() != c.scope.len() {
             continue;
@@ -228,7 +228,9 @@ pub(crate) fn plan(schema: &Schema) -> Result<Vec<ResPlan<'_>>, GenerateError> {
         }
         for (ci, name) in chosen {
             let rust_name = names::snake_ok(&name);
-            plans[ci].accessor = rust_name.clone();
+            if parent.is_none() {
+                plans[ci].accessor = rust_name.clone();
+            }
             if let Some(pi) = parent {
                 parent_of[ci] = Some((pi, rust_name.clone()));
                 plans[pi].children.push((rust_name, ci));
