@@ -371,6 +371,18 @@ fn v1_1_snapshot_api_shape() {
 }
 
 #[test]
+fn runtime_root_names_are_refused() {
+    let schema = match schema::parse(r#"[{"name": "Page"}]"#, "x.json") {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    match syncano_codegen::generate(&schema) {
+        Ok(_) => panic!("a resource named Page was accepted"),
+        Err(e) => assert!(e.to_string().contains("`Page`"), "{e}"),
+    }
+}
+
+#[test]
 fn prelude_names_are_refused() {
     let schema = match schema::parse(r#"[{"name": "Option"}]"#, "x.json") {
         Ok(s) => s,
@@ -380,7 +392,7 @@ fn prelude_names_are_refused() {
         Ok(_) => panic!("a resource named Option was accepted"),
         Err(e) => assert_eq!(
             e.to_string(),
-            "cannot generate code: the generated type `Option` (the model of resource \"Option\") would shadow a name the generated code uses; rename it"
+            "cannot generate code: the generated type `Option` (the model of resource \"Option\") would clash with a name the generated code or the runtime uses; rename it"
         ),
     }
 }

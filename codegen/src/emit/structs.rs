@@ -12,7 +12,8 @@ use super::{GenerateError, docs, enums, links};
 use crate::schema::{Field, FieldType};
 
 /// Type names the generated code refers to unqualified (prelude items, derive names,
-/// generic parameters): no generated type may take them.
+/// generic parameters) and names the runtime puts at the crate root (which would
+/// shadow a generated item of the same name): no generated type may take them.
 const RESERVED: &[&str] = &[
     "String",
     "Option",
@@ -41,6 +42,20 @@ const RESERVED: &[&str] = &[
     "B",
     "D",
     "S",
+    // the runtime's crate-root names (docs/ARCHITECTURE.md §3)
+    "Client",
+    "ClientBuilder",
+    "Decimal",
+    "Error",
+    "ApiError",
+    "ListRequest",
+    "Page",
+    "Direction",
+    "Ordering",
+    "Method",
+    "RetryPolicy",
+    "AuthMode",
+    "UserKey",
 ];
 
 /// Every generated item, in emission order, with a check that no two generated
@@ -56,7 +71,7 @@ impl Registry {
     pub fn claim(&mut self, name: &str, what: &str) -> Result<(), GenerateError> {
         if RESERVED.contains(&name) {
             return Err(GenerateError::new(format!(
-                "the generated type `{name}` ({what}) would shadow a name the generated code uses; rename it"
+                "the generated type `{name}` ({what}) would clash with a name the generated code or the runtime uses; rename it"
             )));
         }
         if self.names.insert(name.to_string()) {
