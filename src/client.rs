@@ -34,7 +34,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::Method;
-use crate::auth::{ApiKey, AuthMode, UserKey};
+use crate::auth::{ApiKey, AuthMode, KeySlot, Session, UserKey};
 use crate::error::{ApiError, Error, Result, excerpt, redact_query};
 use crate::transport::{
     HttpRequest, HttpResponse, LoggingTransport, ReqwestTransport, RetryPolicy, RetryTransport,
@@ -62,12 +62,12 @@ pub struct Client {
 }
 
 #[derive(Clone)]
-struct Inner {
+pub(crate) struct Inner {
     /// Scheme, host and optional path prefix, without a trailing slash.
     api_root: String,
     transport: Arc<dyn Transport>,
-    api_key: Option<ApiKey>,
-    user_key: Option<UserKey>,
+    pub(crate) api_key: Option<KeySlot>,
+    pub(crate) user_key: Option<KeySlot>,
     auth_mode: AuthMode,
     instance: Option<String>,
     user_agent: HeaderValue,
@@ -78,11 +78,12 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("api_root", &self.inner.api_root)
-            .field("api_key", &self.inner.api_key)
-            .field("user_key", &self.inner.user_key)
+            .field("api_key", &self.api_key())
+            .field("user_key", &self.user_key())
             .field("auth_mode", &self.inner.auth_mode)
             .field("instance", &self.inner.instance)
             .field("timeout", &self.inner.timeout)
+            .field("relogin", &self.can_relogin())
             .finish_non_exhaustive()
     }
 }
@@ -284,8 +285,10 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 api_root,
                 transport,
-                api_key: self.api_key,
-                user_key: self.user_key,
+                api_key: self.api_key.map(|k| KeySlot::Fixed(k.expose().to_string())),
+                user_key: self
+                    .user_key
+                    .map(|k| KeySlot::Fixed(k.expose().to_string())),
                 auth_mode: self.auth_mode,
                 instance: self.instance,
                 user_agent,
@@ -434,14 +437,28 @@ impl Client {
         self.inner.instance.as_deref()
     }
 
-    /// The API key, if any.
-    pub fn api_key(&self) -> Option<&ApiKey> {
-        self.inner.api_key.as_ref()
+    /// The API key sent now, if any (after a [re-login](crate::auth#session-expiry),
+    /// the new one).
+    pub fn api_key(&self) -> Option<ApiKey> {
+        self.inner
+            .api_key
+            .as_ref()
+            .map(|k| ApiKey::new(k.current().0))
     }
 
-    /// The user key, if any.
-    pub fn user_key(&self) -> Option<&UserKey> {
-        self.inner.user_key.as_ref()
+    /// The user key sent now, if any.
+    pub fn user_key(&self) -> Option<UserKey> {
+        self.inner
+            .user_key
+            .as_ref()
+            .map(|k| UserKey::new(k.current().0))
+    }
+
+    /// The login sessions behind this client's keys (account first).
+    pub(crate) fn sessions(&self) -> impl Iterator<Item = &Arc<Session>> {
+        [&self.inner.api_key, &self.inner.user_key]
+            .into_iter()
+            .filter_map(|slot| slot.as_ref().and_then(KeySlot::session))
     }
 
     /// How the API key is sent.
@@ -449,7 +466,7 @@ impl Client {
         self.inner.auth_mode
     }
 
-    fn derive(&self, change: impl FnOnce(&mut Inner)) -> Client {
+    pub(crate) fn derive(&self, change: impl FnOnce(&mut Inner)) -> Client {
         let mut inner = (*self.inner).clone();
         change(&mut inner);
         Client {
@@ -457,15 +474,17 @@ impl Client {
         }
     }
 
-    /// A client sending `key` instead of this client's API key (same HTTP layer).
+    /// A client sending `key` instead of this client's API key (same HTTP layer; an
+    /// account login's credentials are dropped).
     pub fn with_api_key(&self, key: impl Into<ApiKey>) -> Client {
-        let key = key.into();
+        let key = KeySlot::Fixed(key.into().expose().to_string());
         self.derive(|inner| inner.api_key = Some(key))
     }
 
-    /// A client also sending `key` as `X-USER-KEY`.
+    /// A client also sending `key` as `X-USER-KEY` (a user login's credentials are
+    /// dropped).
     pub fn with_user_key(&self, key: impl Into<UserKey>) -> Client {
-        let key = key.into();
+        let key = KeySlot::Fixed(key.into().expose().to_string());
         self.derive(|inner| inner.user_key = Some(key))
     }
 
@@ -552,7 +571,8 @@ impl Client {
     }
 
     /// Sends one request and returns the success answer; non-success answers become
-    /// [`Error::Api`].
+    /// [`Error::Api`]. When a logged-in key is no longer accepted, logs in again and
+    /// sends the request once more (see [Session expiry](crate::auth#session-expiry)).
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -560,29 +580,81 @@ impl Client {
         query: &[(&str, &str)],
         body: Option<Bytes>,
     ) -> Result<HttpResponse> {
-        let url = self.url(path, query)?;
+        let keys = self.current_keys();
+        let result = self
+            .send_with(&keys, method.clone(), path, query, body.clone())
+            .await;
+        let Err(error) = &result else {
+            return result;
+        };
+        let Some((session, used)) = self.expired_session(error, &keys) else {
+            return result;
+        };
+        session.renew(self, used).await?;
+        self.send_with(&self.current_keys(), method, path, query, body)
+            .await
+    }
+
+    /// The keys to send now, each with its session generation.
+    fn current_keys(&self) -> SentKeys {
+        SentKeys {
+            api: self.inner.api_key.as_ref().map(KeySlot::current),
+            user: self.inner.user_key.as_ref().map(KeySlot::current),
+        }
+    }
+
+    /// The session to renew after `error`, with the generation of the key that failed:
+    /// the account's on `403 No such API Key.`, the user's (else the account's) on 401.
+    fn expired_session(&self, error: &Error, keys: &SentKeys) -> Option<(&Arc<Session>, u64)> {
+        if !error.is_session_expired() {
+            return None;
+        }
+        let api = (&self.inner.api_key, &keys.api);
+        let user = (&self.inner.user_key, &keys.user);
+        let order = if error.is_unauthorized() {
+            [Some(user), Some(api)]
+        } else {
+            [Some(api), None]
+        };
+        order.into_iter().flatten().find_map(|(slot, sent)| {
+            let session = slot.as_ref()?.session()?;
+            Some((session, sent.as_ref()?.1))
+        })
+    }
+
+    /// Sends one request with the given keys.
+    async fn send_with(
+        &self,
+        keys: &SentKeys,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Bytes>,
+    ) -> Result<HttpResponse> {
+        let api_key = keys.api.as_ref().map(|(key, _)| key.as_str());
+        let url = self.url(path, query, api_key)?;
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, self.inner.user_agent.clone());
         if body.is_some() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        if let Some(key) = &self.inner.api_key {
+        if let Some(key) = api_key {
             match self.inner.auth_mode {
                 AuthMode::Header => {
-                    headers.insert(X_API_KEY, header_value(key.expose(), "API key")?);
+                    headers.insert(X_API_KEY, header_value(key, "API key")?);
                 }
                 AuthMode::Authorization => {
                     headers.insert(
                         AUTHORIZATION,
-                        header_value(&format!("token {}", key.expose()), "API key")?,
+                        header_value(&format!("token {key}"), "API key")?,
                     );
                 }
                 AuthMode::Query => {}
             }
         }
-        if let Some(key) = &self.inner.user_key {
-            headers.insert(X_USER_KEY, header_value(key.expose(), "user key")?);
+        if let Some((key, _)) = &keys.user {
+            headers.insert(X_USER_KEY, header_value(key, "user key")?);
         }
         let mut request = HttpRequest::new(method.clone(), url);
         request.headers = headers;
@@ -600,9 +672,9 @@ impl Client {
         }
     }
 
-    /// The absolute URL of `path` with `query` appended (and the API key, in
+    /// The absolute URL of `path` with `query` appended (and `api_key`, in
     /// [`AuthMode::Query`]). An absolute `path` must be on the API root's origin.
-    pub(crate) fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<Url> {
+    fn url(&self, path: &str, query: &[(&str, &str)], api_key: Option<&str>) -> Result<Url> {
         let relative = self.relative_path(path)?;
         let mut url = Url::parse(&format!("{}{relative}", self.inner.api_root)).map_err(|e| {
             Error::Config(format!(
@@ -610,10 +682,7 @@ impl Client {
                 redact_query(path)
             ))
         })?;
-        let query_key = match (&self.inner.api_key, self.inner.auth_mode) {
-            (Some(key), AuthMode::Query) => Some(key.expose()),
-            _ => None,
-        };
+        let query_key = api_key.filter(|_| self.inner.auth_mode == AuthMode::Query);
         if !query.is_empty() || query_key.is_some() {
             let existing: Vec<(String, String)> = url
                 .query_pairs()
@@ -658,6 +727,12 @@ impl Client {
             redact_query(path)
         )))
     }
+}
+
+/// The keys of one request, each with its session generation (0 for a fixed key).
+struct SentKeys {
+    api: Option<(String, u64)>,
+    user: Option<(String, u64)>,
 }
 
 /// Decodes a success answer as `T`; an empty body reads as `null`.

@@ -36,6 +36,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// A boxed error from a transport layer.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// The `detail` of the 403 answer to an unknown (or reset) key.
+pub const NO_SUCH_API_KEY: &str = "No such API Key.";
+
 /// How many bytes of a response body an error keeps.
 pub const EXCERPT_LIMIT: usize = 512;
 
@@ -177,6 +180,15 @@ impl Error {
     /// Whether the API answered 401 Unauthorized (bad credentials at login).
     pub fn is_unauthorized(&self) -> bool {
         self.api_status() == Some(401)
+    }
+
+    /// Whether the API no longer accepts the key sent: 401 Unauthorized, or 403 with
+    /// `{"detail": "No such API Key."}` (an unknown or reset key). A logged-in client
+    /// logs in again on these (see [Session expiry](crate::auth#session-expiry)).
+    pub fn is_session_expired(&self) -> bool {
+        self.api().is_some_and(|e| {
+            e.status == 401 || (e.status == 403 && e.detail.as_deref() == Some(NO_SUCH_API_KEY))
+        })
     }
 
     /// Whether the API answered 429 Too Many Requests.

@@ -174,7 +174,10 @@ async fn account_login_yields_the_account_key() {
         .login("admin@example.com", "s3cret")
         .await
         .expect("login");
-    assert_eq!(admin.api_key().map(|k| k.expose()), Some(ACCOUNT_KEY));
+    assert_eq!(
+        admin.api_key().as_ref().map(syncano::auth::ApiKey::expose),
+        Some(ACCOUNT_KEY)
+    );
     admin
         .request_raw::<()>(Method::GET, "/v1.1/account/", None)
         .await
@@ -235,8 +238,14 @@ async fn user_login_adds_the_user_key() {
         .build()
         .expect("client");
     let user = app.user_login("my lib", "john", "pw").await.expect("login");
-    assert_eq!(user.user_key().map(|k| k.expose()), Some(USER_KEY));
-    assert_eq!(user.api_key().map(|k| k.expose()), Some(INSTANCE_KEY));
+    assert_eq!(
+        user.user_key().as_ref().map(syncano::UserKey::expose),
+        Some(USER_KEY)
+    );
+    assert_eq!(
+        user.api_key().as_ref().map(syncano::auth::ApiKey::expose),
+        Some(INSTANCE_KEY)
+    );
     assert!(app.user_key().is_none(), "the original client is unchanged");
     let requests = received(&server).await;
     assert_eq!(requests.len(), 1);
@@ -289,8 +298,14 @@ async fn from_lookup_with_api_key() {
     .expect("client");
     assert_eq!(client.api_root(), uri);
     assert_eq!(client.instance_name(), Some("lib"));
-    assert_eq!(client.api_key().map(|k| k.expose()), Some(INSTANCE_KEY));
-    assert_eq!(client.user_key().map(|k| k.expose()), Some(USER_KEY));
+    assert_eq!(
+        client.api_key().as_ref().map(syncano::auth::ApiKey::expose),
+        Some(INSTANCE_KEY)
+    );
+    assert_eq!(
+        client.user_key().as_ref().map(syncano::UserKey::expose),
+        Some(USER_KEY)
+    );
     assert!(
         received(&server).await.is_empty(),
         "an API key means no login"
@@ -309,7 +324,10 @@ async fn from_lookup_logs_in_with_email_and_password() {
     ]))
     .await
     .expect("client");
-    assert_eq!(client.api_key().map(|k| k.expose()), Some(ACCOUNT_KEY));
+    assert_eq!(
+        client.api_key().as_ref().map(syncano::auth::ApiKey::expose),
+        Some(ACCOUNT_KEY)
+    );
     let requests = received(&server).await;
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].url.path(), "/v1.1/account/auth/");
@@ -412,12 +430,21 @@ async fn from_lookup_reads_the_python_spellings() {
     .await
     .expect("client");
     assert_eq!(client.api_root(), "http://127.0.0.1:9");
-    assert_eq!(client.api_key().map(|k| k.expose()), Some(INSTANCE_KEY));
+    assert_eq!(
+        client.api_key().as_ref().map(syncano::auth::ApiKey::expose),
+        Some(INSTANCE_KEY)
+    );
     let preferred = Client::from_lookup(lookup(&[
         ("SYNCANO_APIKEY", INSTANCE_KEY),
         ("SYNCANO_API_KEY", ACCOUNT_KEY),
     ]))
     .await
     .expect("client");
-    assert_eq!(preferred.api_key().map(|k| k.expose()), Some(ACCOUNT_KEY));
+    assert_eq!(
+        preferred
+            .api_key()
+            .as_ref()
+            .map(syncano::auth::ApiKey::expose),
+        Some(ACCOUNT_KEY)
+    );
 }

@@ -47,7 +47,7 @@ async fn login_and_key_modes() {
     let emu = emulator().await;
     let client = admin(&emu).await;
     assert_eq!(
-        client.api_key().map(|k| k.expose()),
+        client.api_key().as_ref().map(syncano::auth::ApiKey::expose),
         Some(emu.account_key())
     );
     for mode in [AuthMode::Header, AuthMode::Authorization, AuthMode::Query] {

@@ -350,7 +350,10 @@ async fn derived_clients_share_the_transport() {
         (Some("one"), Some("two"))
     );
     assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 2);
-    assert_eq!(base.api_key().map(|k| k.expose()), Some("one"));
+    assert_eq!(
+        base.api_key().as_ref().map(syncano::auth::ApiKey::expose),
+        Some("one")
+    );
 }
 
 /// Calls can be spawned: the client, list requests and their futures and streams are
