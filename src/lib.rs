@@ -58,6 +58,7 @@
 //! (method, path, status, duration); keys and bodies never are.
 
 pub mod auth;
+pub mod batch;
 pub mod client;
 pub mod decimal;
 pub mod error;
@@ -65,6 +66,8 @@ pub mod links;
 pub mod object;
 pub mod pagination;
 pub mod path;
+#[cfg(not(syncano_custom_schema))]
+pub mod permissions;
 pub mod transport;
 
 mod generated;
