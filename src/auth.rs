@@ -331,8 +331,8 @@ impl Client {
     /// The returned client logs in again by itself when the key stops being accepted
     /// (see [Session expiry](crate::auth#session-expiry)).
     ///
-    /// Wrong credentials give a 401 [`Error::Api`](crate::Error::Api)
-    /// ([`Error::is_unauthorized`](crate::Error::is_unauthorized)).
+    /// Wrong credentials give a 401 [`Error::Api`]
+    /// ([`Error::is_unauthorized`]).
     pub async fn login(&self, email: &str, password: &str) -> Result<Client> {
         let key = account_key(&self.without_keys(), email, password).await?;
         let login = Login::Account {

@@ -107,6 +107,17 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A polled job was still pending when the polling timed out
+    /// ([`Client::poll_until_done`](crate::Client::poll_until_done)).
+    #[error("{path}: still {status} after {waited:?}")]
+    PollTimeout {
+        /// The path polled.
+        path: String,
+        /// The last status seen.
+        status: String,
+        /// How long the polling went on.
+        waited: Duration,
+    },
     /// The client is configured in a way that cannot work (a bad API root, a missing
     /// variable, a malformed header value or proxy URL).
     #[error("configuration error: {0}")]

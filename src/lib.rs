@@ -62,6 +62,7 @@ pub mod batch;
 pub mod client;
 pub mod decimal;
 pub mod error;
+pub mod jobs;
 pub mod links;
 pub mod object;
 pub mod pagination;
