@@ -172,8 +172,10 @@ mod tests {
             serde_json::to_value(&update).unwrap(),
             json!({"owner": 3, "owner_permissions": "write", "other_permissions": "read", "title": "x"})
         );
-        let mut update = DataObjectUpdate::<serde_json::Map<String, serde_json::Value>>::default();
-        update.group = Some(9);
+        let mut update = DataObjectUpdate::<serde_json::Map<String, serde_json::Value>> {
+            group: Some(9),
+            ..Default::default()
+        };
         ObjectPermissions::new()
             .others(DataObjectOtherPermissions::None)
             .apply(&mut update);

@@ -237,7 +237,10 @@ async fn permissions_set_read_and_enforced() {
         .collect();
     assert_eq!(visible, ["Open"]);
     let error = objects.get(books[1].id).await.expect_err("hidden");
-    assert!(error.is_not_found(), "unreadable objects are hidden: {error}");
+    assert!(
+        error.is_not_found(),
+        "unreadable objects are hidden: {error}"
+    );
 
     // Open the second one through a typed update, then close the first in a batch.
     let update = public.into_update();
