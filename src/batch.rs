@@ -47,7 +47,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{ApiError, Error, Result, excerpt};
+use crate::error::{ApiError, Error, Result, decode_value};
 use crate::path::segment;
 use crate::{API_VERSION, Client, Method};
 
@@ -234,17 +234,13 @@ impl BatchRequest {
                 .request(Method::POST, &path, Some(&body))
                 .await?;
             if answers.len() != chunk.len() {
-                return Err(Error::Decode {
-                    method: Method::POST,
-                    path,
-                    status: 200,
-                    excerpt: String::new(),
-                    source: serde::de::Error::custom(format!(
-                        "the batch answered {} results for {} requests",
-                        answers.len(),
-                        chunk.len()
-                    )),
-                });
+                let message = format!(
+                    "the batch answered {} results for {} requests",
+                    answers.len(),
+                    chunk.len()
+                );
+                let source = serde::de::Error::custom(message);
+                return Err(Error::decode(Method::POST, &path, 200, b"", source));
             }
             results.extend(chunk.iter().zip(answers).map(|(item, answer)| BatchResult {
                 method: item.method.clone(),
@@ -306,12 +302,6 @@ impl BatchResult {
         if let Some(error) = self.error() {
             return Err(error.into());
         }
-        serde_json::from_value(self.body.clone()).map_err(|source| Error::Decode {
-            excerpt: excerpt(self.body.to_string().as_bytes()),
-            method: self.method,
-            path: self.path,
-            status: self.status,
-            source,
-        })
+        decode_value(&self.body, &self.method, &self.path, self.status)
     }
 }

@@ -35,7 +35,7 @@ use url::Url;
 
 use crate::Method;
 use crate::auth::{ApiKey, AuthMode, KeySlot, Session, UserKey};
-use crate::error::{ApiError, Error, Result, excerpt, redact_query};
+use crate::error::{ApiError, Error, Result, redact_query};
 use crate::transport::{
     HttpRequest, HttpResponse, LoggingTransport, ReqwestTransport, RetryPolicy, RetryTransport,
     Transport,
@@ -746,11 +746,13 @@ pub(crate) fn decode<T: DeserializeOwned>(
     } else {
         &response.body
     };
-    serde_json::from_slice(body).map_err(|source| Error::Decode {
-        method: method.clone(),
-        path: redact_query(path),
-        status: response.status,
-        excerpt: excerpt(&response.body),
-        source,
+    serde_json::from_slice(body).map_err(|source| {
+        Error::decode(
+            method.clone(),
+            path,
+            response.status,
+            &response.body,
+            source,
+        )
     })
 }

@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::Method;
@@ -154,6 +155,24 @@ impl Error {
         }
     }
 
+    /// The error for a success answer (`body`, with `status`) to `method path` that does
+    /// not decode.
+    pub(crate) fn decode(
+        method: Method,
+        path: &str,
+        status: u16,
+        body: &[u8],
+        source: serde_json::Error,
+    ) -> Self {
+        Error::Decode {
+            method,
+            path: redact_query(path),
+            status,
+            excerpt: excerpt(body),
+            source,
+        }
+    }
+
     /// The API error, when the API answered with a non-success status.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
@@ -250,6 +269,24 @@ impl Error {
     fn api_status(&self) -> Option<u16> {
         self.api().map(|e| e.status)
     }
+}
+
+/// Decodes an answer already parsed as JSON (to `method path`, with `status`) as `T`.
+pub(crate) fn decode_value<T: DeserializeOwned>(
+    value: &Value,
+    method: &Method,
+    path: &str,
+    status: u16,
+) -> Result<T> {
+    T::deserialize(value).map_err(|source| {
+        Error::decode(
+            method.clone(),
+            path,
+            status,
+            value.to_string().as_bytes(),
+            source,
+        )
+    })
 }
 
 /// Whether a response status is worth retrying.

@@ -32,7 +32,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::error::{Error, Result, excerpt};
+use crate::error::{Error, Result, decode_value};
 use crate::{Client, Method};
 
 /// How often and how long to poll, and which statuses mean "not done yet".
@@ -90,27 +90,9 @@ impl PollOptions {
 
 /// The `status` of a raw resource, or a decode error naming `path`.
 fn status_of<'a>(value: &'a Value, path: &str) -> Result<&'a str> {
-    value
-        .get("status")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::Decode {
-            method: Method::GET,
-            path: path.to_string(),
-            status: 200,
-            excerpt: excerpt(value.to_string().as_bytes()),
-            source: serde::de::Error::custom("the resource has no string `status` field"),
-        })
-}
-
-/// Decodes a finished resource as `T`.
-fn decode_job<T: DeserializeOwned>(value: Value, path: &str) -> Result<T> {
-    let text = value.to_string();
-    serde_json::from_value(value).map_err(|source| Error::Decode {
-        method: Method::GET,
-        path: path.to_string(),
-        status: 200,
-        excerpt: excerpt(text.as_bytes()),
-        source,
+    value.get("status").and_then(Value::as_str).ok_or_else(|| {
+        let source = serde::de::Error::custom("the resource has no string `status` field");
+        Error::decode(Method::GET, path, 200, value.to_string().as_bytes(), source)
     })
 }
 
@@ -130,7 +112,7 @@ impl Client {
             let value: Value = self.request(Method::GET, path, None::<&()>).await?;
             let status = status_of(&value, path)?;
             if !options.is_pending(status) {
-                return decode_job(value, path);
+                return decode_value(&value, &Method::GET, path, 200);
             }
             if started.elapsed() + options.interval > options.timeout {
                 return Err(Error::PollTimeout {
@@ -160,7 +142,7 @@ impl Client {
         let path = crate::links::link(&value, "self").map(str::to_string);
         let shown = path.as_deref().unwrap_or_default();
         if !options.is_pending(status_of(&value, shown)?) {
-            return decode_job(value, shown);
+            return decode_value(&value, &Method::GET, shown, 200);
         }
         match path {
             Some(path) => self.poll_until_done(&path, options).await,
