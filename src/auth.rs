@@ -65,74 +65,61 @@ use crate::error::{Error, Result};
 use crate::path::segment;
 use crate::{Client, Method};
 
-/// An account key or an instance API key. `Debug` prints `ApiKey(REDACTED)`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
+/// Defines a key type wrapping a string: `new`, `expose`, `From<&str>` and
+/// `From<String>`, and a `Debug` that prints `Name(REDACTED)`.
+macro_rules! key_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
 
-impl ApiKey {
-    /// Wraps a key.
-    pub fn new(key: impl Into<String>) -> Self {
-        ApiKey(key.into())
-    }
+        impl $name {
+            /// Wraps a key.
+            pub fn new(key: impl Into<String>) -> Self {
+                $name(key.into())
+            }
 
-    /// The key itself, for the few places that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+            /// The key itself, for the few places that must send it.
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+
+            /// The key itself, owned.
+            pub(crate) fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(REDACTED)"))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(key: &str) -> Self {
+                $name::new(key)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(key: String) -> Self {
+                $name(key)
+            }
+        }
+    };
 }
 
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(REDACTED)")
-    }
-}
+key_type!(
+    /// An account key or an instance API key. `Debug` prints `ApiKey(REDACTED)`.
+    ApiKey
+);
 
-impl From<&str> for ApiKey {
-    fn from(key: &str) -> Self {
-        ApiKey::new(key)
-    }
-}
-
-impl From<String> for ApiKey {
-    fn from(key: String) -> Self {
-        ApiKey(key)
-    }
-}
-
-/// A user key of an instance's user, sent as `X-USER-KEY`. `Debug` prints
-/// `UserKey(REDACTED)`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct UserKey(String);
-
-impl UserKey {
-    /// Wraps a key.
-    pub fn new(key: impl Into<String>) -> Self {
-        UserKey(key.into())
-    }
-
-    /// The key itself, for the few places that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for UserKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("UserKey(REDACTED)")
-    }
-}
-
-impl From<&str> for UserKey {
-    fn from(key: &str) -> Self {
-        UserKey::new(key)
-    }
-}
-
-impl From<String> for UserKey {
-    fn from(key: String) -> Self {
-        UserKey(key)
-    }
-}
+key_type!(
+    /// A user key of an instance's user, sent as `X-USER-KEY`. `Debug` prints
+    /// `UserKey(REDACTED)`.
+    UserKey
+);
 
 /// How the [`ApiKey`] travels with each request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

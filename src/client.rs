@@ -285,10 +285,8 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 api_root,
                 transport,
-                api_key: self.api_key.map(|k| KeySlot::Fixed(k.expose().to_string())),
-                user_key: self
-                    .user_key
-                    .map(|k| KeySlot::Fixed(k.expose().to_string())),
+                api_key: self.api_key.map(|k| KeySlot::Fixed(k.into_string())),
+                user_key: self.user_key.map(|k| KeySlot::Fixed(k.into_string())),
                 auth_mode: self.auth_mode,
                 instance: self.instance,
                 user_agent,
@@ -477,14 +475,14 @@ impl Client {
     /// A client sending `key` instead of this client's API key (same HTTP layer; an
     /// account login's credentials are dropped).
     pub fn with_api_key(&self, key: impl Into<ApiKey>) -> Client {
-        let key = KeySlot::Fixed(key.into().expose().to_string());
+        let key = KeySlot::Fixed(key.into().into_string());
         self.derive(|inner| inner.api_key = Some(key))
     }
 
     /// A client also sending `key` as `X-USER-KEY` (a user login's credentials are
     /// dropped).
     pub fn with_user_key(&self, key: impl Into<UserKey>) -> Client {
-        let key = KeySlot::Fixed(key.into().expose().to_string());
+        let key = KeySlot::Fixed(key.into().into_string());
         self.derive(|inner| inner.user_key = Some(key))
     }
 
