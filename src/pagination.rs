@@ -197,8 +197,7 @@ impl<T> ListRequest<T> {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let joined = join(fields);
-        self.param("fields", joined)
+        self.param("fields", join(fields))
     }
 
     /// Leaves these fields out (`excluded_fields=a,b`).
@@ -207,8 +206,7 @@ impl<T> ListRequest<T> {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let joined = join(fields);
-        self.param("excluded_fields", joined)
+        self.param("excluded_fields", join(fields))
     }
 
     /// Asks for the total count in each page (`include_count=1`, read from
@@ -277,16 +275,20 @@ impl<T> ListRequest<T> {
     /// The first page as the raw JSON envelope.
     pub async fn page_raw(self) -> Result<Value> {
         let params = self.effective_params()?;
-        let query: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
         let response = self
             .client
-            .send(Method::GET, &self.path, &query, None)
+            .send(Method::GET, &self.path, &borrowed(&params), None)
             .await?;
         decode(&Method::GET, &self.path, &response)
     }
+}
+
+/// Query pairs in the borrowed form [`Client::send`] takes.
+fn borrowed(params: &[(String, String)]) -> Vec<(&str, &str)> {
+    params
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect()
 }
 
 fn join<I, S>(fields: I) -> String
@@ -305,11 +307,7 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     /// The first page (cut at the [`limit`](ListRequest::limit), if any).
     pub async fn page(self) -> Result<Page<T>> {
         let params = self.effective_params()?;
-        let query: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let mut page = fetch_page(&self.client, &self.path, &query).await?;
+        let mut page = fetch_page(&self.client, &self.path, &borrowed(&params)).await?;
         if let Some(limit) = self.limit {
             page.objects.truncate(limit);
         }
@@ -388,13 +386,7 @@ async fn next_item<T: DeserializeOwned + Send + 'static>(
             return None;
         }
         let fetched = match state.start.take() {
-            Some(Ok((path, params))) => {
-                let query: Vec<(&str, &str)> = params
-                    .iter()
-                    .map(|(n, v)| (n.as_str(), v.as_str()))
-                    .collect();
-                fetch_page(&state.client, &path, &query).await
-            }
+            Some(Ok((path, params))) => fetch_page(&state.client, &path, &borrowed(&params)).await,
             Some(Err(e)) => Err(e),
             None => match state.next.take() {
                 Some(path) => {
@@ -481,15 +473,17 @@ impl<T: DeserializeOwned> Page<T> {
     /// Fetches the next page (following `next` with the same client), or `None` on the
     /// last page.
     pub async fn next_page(&self) -> Result<Option<Page<T>>> {
-        match &self.next {
-            Some(path) => Ok(Some(fetch_page(&self.client, path, &[]).await?)),
-            None => Ok(None),
-        }
+        self.fetch(self.next.as_deref()).await
     }
 
     /// Fetches the previous page (following `prev`), or `None` on the first page.
     pub async fn prev_page(&self) -> Result<Option<Page<T>>> {
-        match &self.prev {
+        self.fetch(self.prev.as_deref()).await
+    }
+
+    /// The page at `path`, if any, through the same client.
+    async fn fetch(&self, path: Option<&str>) -> Result<Option<Page<T>>> {
+        match path {
             Some(path) => Ok(Some(fetch_page(&self.client, path, &[]).await?)),
             None => Ok(None),
         }
