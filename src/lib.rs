@@ -3,9 +3,10 @@
 //! The models and managers of every resource are generated at compile time from the
 //! API's schema (re-exported at the crate root); this hand-written runtime beneath them
 //! speaks the protocol: [`Client`] (connection, credentials, timeouts, proxies, retries),
-//! [`auth`] (key modes and logins), [`error`] (every error body the API sends),
-//! [`pagination`] (pages and lazy streams), [`links`], [`object`] (write operators),
-//! [`path`] and [`Decimal`].
+//! [`auth`] (key modes, logins, re-login when a session expires), [`error`] (every error
+//! body the API sends), [`pagination`] (pages and lazy streams), [`links`], [`object`]
+//! (write operators), [`batch`] (many requests per call), [`jobs`] (polling traces until
+//! they finish), `permissions` (object ACLs), [`path`] and [`Decimal`].
 //!
 //! ```no_run
 //! # async fn demo() -> syncano::Result<()> {
