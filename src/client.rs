@@ -609,12 +609,12 @@ impl Client {
         }
         let api = (&self.inner.api_key, &keys.api);
         let user = (&self.inner.user_key, &keys.user);
-        let order = if error.is_unauthorized() {
-            [Some(user), Some(api)]
+        let candidates: &[_] = if error.is_unauthorized() {
+            &[user, api]
         } else {
-            [Some(api), None]
+            &[api]
         };
-        order.into_iter().flatten().find_map(|(slot, sent)| {
+        candidates.iter().find_map(|(slot, sent)| {
             let session = slot.as_ref()?.session()?;
             Some((session, sent.as_ref()?.1))
         })
