@@ -191,9 +191,24 @@ fn managers_have_one_method_per_endpoint_and_method() {
     // several methods on one custom endpoint; 204 gives ()
     assert!(code.contains("pub async fn peek_get("));
     assert!(code.contains("pub async fn peek_post<B: ::serde::Serialize + ?Sized>("));
+    // `dust` (204, no fields) is an action: no body argument, nothing sent
     assert!(code.contains(
-        "-> crate::Result<()> {\n        let path = [\"/v1.1/shelves/\", crate::path::segment(&name).as_str(), \"/dust/\"]\n            .concat();"
+        "pub async fn dust(&self, name: impl ::std::fmt::Display) -> crate::Result<()> {\n        self.client\n            .request::<(), _>(crate::Method::POST, &self.dust_path(name), None)"
     ));
+    // Account's `reset_key` answers the resource itself: no body either
+    assert!(code.contains("pub async fn reset_key(&self) -> crate::Result<Account> {"));
+    // a custom GET takes query parameters
+    assert!(code.contains(
+        "pub async fn peek_get(\n        &self,\n        name: impl ::std::fmt::Display,\n        query: &[(&str, &str)],\n    ) -> crate::Result<::serde_json::Value> {"
+    ));
+    assert!(code.contains("request_with_query::<\n"));
+    // every path is built by one private helper per endpoint, percent-encoding each parameter
+    assert!(code.contains(
+        "fn detail_path(&self, id: impl ::std::fmt::Display) -> String {\n        let shelf = crate::path::segment(&self.shelf);\n        let id = crate::path::segment(&id);\n        format!(\"/v1.1/shelves/{shelf}/books/{id}/\")\n    }"
+    ));
+    assert!(code.contains("fn rename_path(&self, name: impl ::std::fmt::Display) -> String {"));
+    assert!(!code.contains(".concat()"));
+    assert_eq!(code.matches("fn detail_path(").count(), 3);
     // Account declares no DELETE and no list
     assert!(!code.contains("impl AccountManager {\n    /// Deletes"));
     assert_eq!(code.matches("pub struct AccountCreate").count(), 0);
@@ -448,4 +463,52 @@ fn edge_cases_keep_standard_names_and_rename_colliding_customs() {
         1,
         "duplicate values are listed once"
     );
+}
+
+#[test]
+fn custom_post_bodies_follow_the_declared_fields() {
+    // declared empty fields: no body; undeclared fields answering another resource: any body;
+    // a raw-identifier path parameter gets a plain local in the path helper
+    let doc = r#"[
+        {"name": "Thing", "properties": {"id": {"type": "integer", "primary_key": true, "read_only": true}},
+         "endpoints": {
+            "detail": {"path": "/t/{type}/", "methods": ["get"], "properties": ["type"]},
+            "touch": {"path": "/t/{type}/touch/", "methods": ["post"], "properties": ["type"], "fields": {}},
+            "run": {"path": "/t/{type}/run/", "methods": ["post"], "properties": ["type"], "returns": "Other"}
+         }},
+        {"name": "Other", "endpoints": {"list": {"path": "/o/", "methods": ["get"], "properties": []}}}
+    ]"#;
+    let code = generate_text(doc, "bodies");
+    assert!(
+        code.contains("pub async fn touch(&self) -> crate::Result<::serde_json::Value> {"),
+        "{code}"
+    );
+    assert!(
+        code.contains("pub async fn run<B: ::serde::Serialize + ?Sized>("),
+        "{code}"
+    );
+    assert!(
+        code.contains(
+            "let type_ = crate::path::segment(&self.r#type);\n        format!(\"/t/{type_}/run/\")"
+        ),
+        "{code}"
+    );
+}
+
+#[test]
+fn a_path_parameter_named_query_is_an_error() {
+    let doc = r#"[
+        {"name": "Thing", "endpoints": {
+            "list": {"path": "/t/", "methods": ["get"], "properties": []},
+            "look": {"path": "/t/{query}/look/", "methods": ["get"], "properties": ["query"]}
+        }}
+    ]"#;
+    let schema = match schema::parse(doc, "x.json") {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    match syncano_codegen::generate(&schema) {
+        Ok(_) => panic!("collision not detected"),
+        Err(e) => assert!(e.message().contains("\"query\" collides"), "{e}"),
+    }
 }

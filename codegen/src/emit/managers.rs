@@ -110,42 +110,72 @@ fn example_chain(plans: &[ResPlan<'_>], i: usize) -> String {
     )
 }
 
-/// The path expression of endpoint `e` inside a manager method: scope parameters
-/// come from `self`, the others from the method's arguments, each percent-encoded.
-fn path_expr(e: &Endpoint, scope_len: usize) -> TokenStream {
+/// The name of the private helper that builds endpoint `e`'s path (`list_path`,
+/// `detail_path`, `rename_path`, ...).
+fn path_fn_name(e: &Endpoint) -> String {
+    format!("{}_path", bare(&snake_ok(&e.name)))
+}
+
+/// The private helper that builds endpoint `e`'s path: scope parameters come from
+/// `self`, the others from the arguments, each percent-encoded.
+fn path_fn(e: &Endpoint, scope_len: usize) -> TokenStream {
+    let name = ident(&path_fn_name(e));
+    let ids = id_args(e, scope_len);
+    let doc = docs::attrs(&format!("The path of {}.", docs::code(&e.path)));
     let params = template_params(&e.path).unwrap_or_default();
-    if params.is_empty() {
-        let p = &e.path;
-        return quote!(String::from(#p));
-    }
-    let mut parts = Vec::new();
+    let mut fmt = String::new();
+    let mut lets = Vec::new();
     let mut rest = e.path.as_str();
     for name in &params {
         let marker = format!("{{{name}}}");
         let Some(pos) = rest.find(&marker) else {
             continue;
         };
-        let literal = &rest[..pos];
-        if !literal.is_empty() {
-            parts.push(quote!(#literal));
-        }
-        rest = &rest[pos + marker.len()..];
         let id = ident(&snake_ok(name));
+        let text = id.to_string();
+        // a local named like the parameter (raw identifiers cannot be captured by
+        // `format!`, so `r#type` becomes `type_`)
+        let local = match text.strip_prefix("r#") {
+            Some(raw) => format_ident!("{}_", raw),
+            None => id.clone(),
+        };
+        fmt.push_str(&rest[..pos].replace('{', "{{").replace('}', "}}"));
+        fmt.push_str(&format!("{{{local}}}"));
+        rest = &rest[pos + marker.len()..];
         let in_scope = e
             .path_params
             .iter()
             .position(|p| p == name)
             .is_some_and(|i| i < scope_len);
-        parts.push(if in_scope {
-            quote!(crate::path::segment(&self.#id).as_str())
+        lets.push(if in_scope {
+            quote!(let #local = crate::path::segment(&self.#id);)
         } else {
-            quote!(crate::path::segment(&#id).as_str())
+            quote!(let #local = crate::path::segment(&#id);)
         });
     }
-    if !rest.is_empty() {
-        parts.push(quote!(#rest));
+    let body = if lets.is_empty() {
+        let p = &e.path;
+        quote!(String::from(#p))
+    } else {
+        fmt.push_str(&rest.replace('{', "{{").replace('}', "}}"));
+        quote!(#(#lets)* format!(#fmt))
+    };
+    quote! {
+        #doc
+        fn #name(&self, #(#ids: impl ::std::fmt::Display),*) -> String {
+            #body
+        }
     }
-    quote!([#(#parts),*].concat())
+}
+
+/// Whether a custom POST/PUT/PATCH endpoint without a request struct is an action
+/// on the object that takes no body: it declares empty `fields`, or declares none and
+/// answers the resource itself (`returns`) or nothing (`status: 204`).
+fn sends_no_body(e: &Endpoint, resource: &str) -> bool {
+    match &e.fields {
+        Some(fields) => fields.is_empty(),
+        None => e.status == Some(204) || e.returns.as_deref() == Some(resource),
+    }
 }
 
 /// The id arguments of an endpoint (its parameters beyond the scope).
@@ -201,6 +231,7 @@ pub(crate) fn emit(
     }
     let mut plain_methods: Vec<TokenStream> = Vec::new(); // no trait bounds needed
     let mut methods: Vec<Method> = Vec::new(); // endpoint calls
+    let mut path_fns: Vec<TokenStream> = Vec::new(); // private path helpers
 
     // children
     for (acc, ci) in &p.children {
@@ -235,21 +266,26 @@ pub(crate) fn emit(
     }
 
     // endpoint methods
-    let get_call = |path: TokenStream, ret: TokenStream| {
+    let get_call = |path: TokenStream| {
         quote! {
-            let path = #path;
-            self.client.request::<(), #ret>(crate::Method::GET, &path, None).await
+            self.client.request::<(), _>(crate::Method::GET, &#path, None).await
         }
     };
     for e in &res.endpoints {
         let ids = id_args(e, scope_len);
-        if ids.iter().any(|i| matches!(bare(&i.to_string()), "body")) {
+        if let Some(arg) = ids
+            .iter()
+            .map(|i| bare(&i.to_string()).to_string())
+            .find(|i| matches!(i.as_str(), "body" | "query"))
+        {
             return Err(GenerateError::new(format!(
-                "resource \"{}\", endpoint \"{}\": a path parameter named \"body\" collides with the request body argument",
+                "resource \"{}\", endpoint \"{}\": a path parameter named \"{arg}\" collides with the method argument of that name",
                 res.name, e.name
             )));
         }
-        let path = path_expr(e, scope_len);
+        let path_fn_id = ident(&path_fn_name(e));
+        let path = quote!(self.#path_fn_id(#(#ids),*));
+        let methods_before = methods.len();
         let id_params = quote!(#(#ids: impl ::std::fmt::Display),*);
         let comma = if ids.is_empty() { quote!() } else { quote!(,) };
         for &m in &e.methods {
@@ -291,7 +327,7 @@ pub(crate) fn emit(
                         "Fetches the {} listing ({where_}), a plain JSON object.",
                         docs::code(&res.name)
                     ));
-                    let call = get_call(path.clone(), quote!(::serde_json::Value));
+                    let call = get_call(path.clone());
                     methods.push(Method {
                         name: "list".into(),
                         standard: true,
@@ -307,8 +343,8 @@ pub(crate) fn emit(
                         "Fetches one {} as raw JSON ({where_}).",
                         docs::code(&res.name)
                     ));
-                    let call = get_call(path.clone(), model.clone());
-                    let raw_call = get_call(path.clone(), quote!(::serde_json::Value));
+                    let call = get_call(path.clone());
+                    let raw_call = get_call(path.clone());
                     methods.push(Method {
                         name: "get".into(),
                         standard: true,
@@ -337,8 +373,7 @@ pub(crate) fn emit(
                         tokens: quote! {
                             #doc
                             pub async fn delete(&self, #id_params) -> crate::Result<()> {
-                                let path = #path;
-                                self.client.request::<(), ()>(crate::Method::DELETE, &path, None).await
+                                self.client.request::<(), _>(crate::Method::DELETE, &#path, None).await
                             }
                         },
                     });
@@ -367,8 +402,7 @@ pub(crate) fn emit(
                         tokens: quote! {
                             #doc
                             pub async fn #name(&self, #id_params #comma body: &#body_ty) -> crate::Result<#model> {
-                                let path = #path;
-                                self.client.request(crate::Method::#verb, &path, Some(body)).await
+                                self.client.request(crate::Method::#verb, &#path, Some(body)).await
                             }
                         },
                     });
@@ -435,8 +469,15 @@ pub(crate) fn emit(
                             quote! {
                                 #doc
                                 pub async fn #fn_name(&self, #id_params #comma body: &#req) -> crate::Result<#ret> {
-                                    let path = #path;
-                                    self.client.request(crate::Method::#verb, &path, Some(body)).await
+                                    self.client.request(crate::Method::#verb, &#path, Some(body)).await
+                                }
+                            }
+                        } else if sends_no_body(e, &res.name) {
+                            let doc = docs::attrs(&text);
+                            quote! {
+                                #doc
+                                pub async fn #fn_name(&self, #id_params) -> crate::Result<#ret> {
+                                    self.client.request::<(), _>(crate::Method::#verb, &#path, None).await
                                 }
                             }
                         } else {
@@ -445,9 +486,19 @@ pub(crate) fn emit(
                             quote! {
                                 #doc
                                 pub async fn #fn_name<B: ::serde::Serialize + ?Sized>(&self, #id_params #comma body: &B) -> crate::Result<#ret> {
-                                    let path = #path;
-                                    self.client.request(crate::Method::#verb, &path, Some(body)).await
+                                    self.client.request(crate::Method::#verb, &#path, Some(body)).await
                                 }
+                            }
+                        }
+                    } else if m == HttpMethod::Get {
+                        text.push_str(
+                            "\n\n`query` holds the query parameters, e.g. `&[(\"name\", \"value\")]`; `&[]` sends none.",
+                        );
+                        let doc = docs::attrs(&text);
+                        quote! {
+                            #doc
+                            pub async fn #fn_name(&self, #id_params #comma query: &[(&str, &str)]) -> crate::Result<#ret> {
+                                self.client.request_with_query::<(), _>(crate::Method::GET, &#path, query, None).await
                             }
                         }
                     } else {
@@ -455,8 +506,7 @@ pub(crate) fn emit(
                         quote! {
                             #doc
                             pub async fn #fn_name(&self, #id_params) -> crate::Result<#ret> {
-                                let path = #path;
-                                self.client.request::<(), #ret>(crate::Method::#verb, &path, None).await
+                                self.client.request::<(), _>(crate::Method::#verb, &#path, None).await
                             }
                         }
                     };
@@ -467,6 +517,16 @@ pub(crate) fn emit(
                     });
                 }
             }
+        }
+        if methods.len() > methods_before {
+            let name = path_fn_name(e);
+            if !taken.insert(name.clone()) {
+                return Err(GenerateError::new(format!(
+                    "resource \"{}\", endpoint \"{}\": the path helper `{name}` collides with another method",
+                    res.name, e.name
+                )));
+            }
+            path_fns.push(path_fn(e, scope_len));
         }
     }
     // standard names first, so a custom endpoint that collides gets `_endpoint`
@@ -594,6 +654,7 @@ pub(crate) fn emit(
             pub fn client(&self) -> &crate::Client { &self.client }
             #( #getters )*
             #( #plain_methods )*
+            #( #path_fns )*
         }
     });
     if !final_methods.is_empty() {
@@ -698,11 +759,11 @@ fn model_conveniences(
         .is_some_and(|f| !(f.primary_key || f.required));
     let link = if optional_links {
         quote! {
-            self.links.as_ref().and_then(|links| links.get("self")).ok_or_else(|| crate::Error::missing_link(#name, "self"))?
+            self.links.as_ref().and_then(|links| links.get("self")).ok_or_else(|| crate::Error::missing_link(#name, "self"))
         }
     } else {
         quote! {
-            self.links.get("self").ok_or_else(|| crate::Error::missing_link(#name, "self"))?
+            self.links.get("self").ok_or_else(|| crate::Error::missing_link(#name, "self"))
         }
     };
     let n = detail.path_params.len();
@@ -720,7 +781,7 @@ fn model_conveniences(
             /// The path parameters of this object, from its `self` link.
             fn self_params(&self) -> crate::Result<[String; #n_lit]> {
                 const TEMPLATE: &str = #template;
-                let link = #link;
+                let link = self.self_link()?;
                 crate::path::match_template(TEMPLATE, link)
                     .and_then(|params| <[String; #n_lit]>::try_from(params).ok())
                     .ok_or_else(|| crate::Error::link_mismatch(link, TEMPLATE))
@@ -788,7 +849,7 @@ fn model_conveniences(
         calls.push(quote! {
             #doc
             pub async fn reload(&self, client: &crate::Client) -> crate::Result<Self> {
-                let link = #link;
+                let link = self.self_link()?;
                 client.request::<(), Self>(crate::Method::GET, link, None).await
             }
         });
@@ -801,7 +862,7 @@ fn model_conveniences(
         calls.push(quote! {
             #doc
             pub async fn delete(self, client: &crate::Client) -> crate::Result<()> {
-                let link = #link;
+                let link = self.self_link()?;
                 client.request::<(), ()>(crate::Method::DELETE, link, None).await
             }
         });
@@ -844,11 +905,22 @@ fn model_conveniences(
         calls.push(quote! {
             #doc
             pub async fn save(&self, client: &crate::Client) -> crate::Result<Self> {
-                let link = #link;
+                let link = self.self_link()?;
                 let body: #body_ty = #upd_id { #(#inits,)* #data };
                 client.request(crate::Method::PATCH, link, Some(&body)).await
             }
         });
+    }
+    if n > 0 || !calls.is_empty() {
+        plain.insert(
+            0,
+            quote! {
+                /// This object's `self` link.
+                fn self_link(&self) -> crate::Result<&str> {
+                    #link
+                }
+            },
+        );
     }
     reg.push(quote! {
         impl #impl_g #ty #ty_g {

@@ -100,34 +100,33 @@ impl AccountManager {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
+    /// The path of `/v1.1/account/`.
+    fn detail_path(&self) -> String {
+        String::from("/v1.1/account/")
+    }
+    /// The path of `/v1.1/account/reset_key/`.
+    fn reset_key_path(&self) -> String {
+        String::from("/v1.1/account/reset_key/")
+    }
 }
 impl AccountManager {
     /// Fetches one [`Account`] (`GET /v1.1/account/`).
     pub async fn get(&self) -> crate::Result<Account> {
-        let path = String::from("/v1.1/account/");
-        self.client.request::<(), Account>(crate::Method::GET, &path, None).await
+        self.client.request::<(), _>(crate::Method::GET, &self.detail_path(), None).await
     }
     /// Fetches one `Account` as raw JSON (`GET /v1.1/account/`).
     pub async fn get_raw(&self) -> crate::Result<::serde_json::Value> {
-        let path = String::from("/v1.1/account/");
-        self.client
-            .request::<(), ::serde_json::Value>(crate::Method::GET, &path, None)
-            .await
+        self.client.request::<(), _>(crate::Method::GET, &self.detail_path(), None).await
     }
     /// Updates (only the fields set) one [`Account`] (`PATCH /v1.1/account/`).
     pub async fn update(&self, body: &AccountUpdate) -> crate::Result<Account> {
-        let path = String::from("/v1.1/account/");
-        self.client.request(crate::Method::PATCH, &path, Some(body)).await
+        self.client.request(crate::Method::PATCH, &self.detail_path(), Some(body)).await
     }
     /// Calls the `reset_key` endpoint (`POST /v1.1/account/reset_key/`).
-    ///
-    /// `body` is any serializable value (the schema does not describe it).
-    pub async fn reset_key<B: ::serde::Serialize + ?Sized>(
-        &self,
-        body: &B,
-    ) -> crate::Result<Account> {
-        let path = String::from("/v1.1/account/reset_key/");
-        self.client.request(crate::Method::POST, &path, Some(body)).await
+    pub async fn reset_key(&self) -> crate::Result<Account> {
+        self.client
+            .request::<(), _>(crate::Method::POST, &self.reset_key_path(), None)
+            .await
     }
 }
 impl crate::Client {
@@ -283,35 +282,32 @@ impl<T> BookManager<T> {
     pub fn shelf(&self) -> &str {
         &self.shelf
     }
+    /// The path of `/v1.1/shelves/{shelf}/books/{id}/`.
+    fn detail_path(&self, id: impl ::std::fmt::Display) -> String {
+        let shelf = crate::path::segment(&self.shelf);
+        let id = crate::path::segment(&id);
+        format!("/v1.1/shelves/{shelf}/books/{id}/")
+    }
+    /// The path of `/v1.1/shelves/{shelf}/books/`.
+    fn list_path(&self) -> String {
+        let shelf = crate::path::segment(&self.shelf);
+        format!("/v1.1/shelves/{shelf}/books/")
+    }
 }
 impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
     /// Fetches one [`Book`] (`GET /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn get(&self, id: impl ::std::fmt::Display) -> crate::Result<Book<T>> {
-        let path = [
-            "/v1.1/shelves/",
-            crate::path::segment(&self.shelf).as_str(),
-            "/books/",
-            crate::path::segment(&id).as_str(),
-            "/",
-        ]
-            .concat();
-        self.client.request::<(), Book<T>>(crate::Method::GET, &path, None).await
+        self.client
+            .request::<(), _>(crate::Method::GET, &self.detail_path(id), None)
+            .await
     }
     /// Fetches one `Book` as raw JSON (`GET /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn get_raw(
         &self,
         id: impl ::std::fmt::Display,
     ) -> crate::Result<::serde_json::Value> {
-        let path = [
-            "/v1.1/shelves/",
-            crate::path::segment(&self.shelf).as_str(),
-            "/books/",
-            crate::path::segment(&id).as_str(),
-            "/",
-        ]
-            .concat();
         self.client
-            .request::<(), ::serde_json::Value>(crate::Method::GET, &path, None)
+            .request::<(), _>(crate::Method::GET, &self.detail_path(id), None)
             .await
     }
     /// Replaces (every writable field) one [`Book`] (`POST /v1.1/shelves/{shelf}/books/{id}/`).
@@ -320,15 +316,7 @@ impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
         id: impl ::std::fmt::Display,
         body: &BookCreate<T>,
     ) -> crate::Result<Book<T>> {
-        let path = [
-            "/v1.1/shelves/",
-            crate::path::segment(&self.shelf).as_str(),
-            "/books/",
-            crate::path::segment(&id).as_str(),
-            "/",
-        ]
-            .concat();
-        self.client.request(crate::Method::POST, &path, Some(body)).await
+        self.client.request(crate::Method::POST, &self.detail_path(id), Some(body)).await
     }
     /// Updates (only the fields set) one [`Book`] (`PATCH /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn update(
@@ -336,56 +324,37 @@ impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
         id: impl ::std::fmt::Display,
         body: &BookUpdate<T>,
     ) -> crate::Result<Book<T>> {
-        let path = [
-            "/v1.1/shelves/",
-            crate::path::segment(&self.shelf).as_str(),
-            "/books/",
-            crate::path::segment(&id).as_str(),
-            "/",
-        ]
-            .concat();
-        self.client.request(crate::Method::PATCH, &path, Some(body)).await
+        self.client
+            .request(crate::Method::PATCH, &self.detail_path(id), Some(body))
+            .await
     }
     /// Deletes one `Book` (`DELETE /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn delete(&self, id: impl ::std::fmt::Display) -> crate::Result<()> {
-        let path = [
-            "/v1.1/shelves/",
-            crate::path::segment(&self.shelf).as_str(),
-            "/books/",
-            crate::path::segment(&id).as_str(),
-            "/",
-        ]
-            .concat();
-        self.client.request::<(), ()>(crate::Method::DELETE, &path, None).await
+        self.client
+            .request::<(), _>(crate::Method::DELETE, &self.detail_path(id), None)
+            .await
     }
     /// Lists the `Book` objects (`GET /v1.1/shelves/{shelf}/books/`); a lazy, paged request: tune it, then `page`, `stream` or `collect` it.
     pub fn list(&self) -> crate::ListRequest<Book<T>> {
-        crate::ListRequest::new(
-            self.client.clone(),
-            ["/v1.1/shelves/", crate::path::segment(&self.shelf).as_str(), "/books/"]
-                .concat(),
-        )
+        crate::ListRequest::new(self.client.clone(), self.list_path())
     }
     /// Creates one [`Book`] (`POST /v1.1/shelves/{shelf}/books/`).
     pub async fn create(&self, body: &BookCreate<T>) -> crate::Result<Book<T>> {
-        let path = [
-            "/v1.1/shelves/",
-            crate::path::segment(&self.shelf).as_str(),
-            "/books/",
-        ]
-            .concat();
-        self.client.request(crate::Method::POST, &path, Some(body)).await
+        self.client.request(crate::Method::POST, &self.list_path(), Some(body)).await
     }
 }
 impl<T> Book<T> {
+    /// This object's `self` link.
+    fn self_link(&self) -> crate::Result<&str> {
+        self.links
+            .as_ref()
+            .and_then(|links| links.get("self"))
+            .ok_or_else(|| crate::Error::missing_link("Book", "self"))
+    }
     /// The path parameters of this object, from its `self` link.
     fn self_params(&self) -> crate::Result<[String; 2]> {
         const TEMPLATE: &str = "/v1.1/shelves/{shelf}/books/{id}/";
-        let link = self
-            .links
-            .as_ref()
-            .and_then(|links| links.get("self"))
-            .ok_or_else(|| crate::Error::missing_link("Book", "self"))?;
+        let link = self.self_link()?;
         crate::path::match_template(TEMPLATE, link)
             .and_then(|params| <[String; 2]>::try_from(params).ok())
             .ok_or_else(|| crate::Error::link_mismatch(link, TEMPLATE))
@@ -401,29 +370,17 @@ impl<
 > Book<T> {
     /// Fetches this `Book` again (GET on its `self` link).
     pub async fn reload(&self, client: &crate::Client) -> crate::Result<Self> {
-        let link = self
-            .links
-            .as_ref()
-            .and_then(|links| links.get("self"))
-            .ok_or_else(|| crate::Error::missing_link("Book", "self"))?;
+        let link = self.self_link()?;
         client.request::<(), Self>(crate::Method::GET, link, None).await
     }
     /// Deletes this `Book` (DELETE on its `self` link).
     pub async fn delete(self, client: &crate::Client) -> crate::Result<()> {
-        let link = self
-            .links
-            .as_ref()
-            .and_then(|links| links.get("self"))
-            .ok_or_else(|| crate::Error::missing_link("Book", "self"))?;
+        let link = self.self_link()?;
         client.request::<(), ()>(crate::Method::DELETE, link, None).await
     }
     /// Saves this `Book`'s writable fields (PATCH on its `self` link) and returns the stored object.
     pub async fn save(&self, client: &crate::Client) -> crate::Result<Self> {
-        let link = self
-            .links
-            .as_ref()
-            .and_then(|links| links.get("self"))
-            .ok_or_else(|| crate::Error::missing_link("Book", "self"))?;
+        let link = self.self_link()?;
         let body: BookUpdate<T> = BookUpdate {
             expected_revision: None,
             data: self.data.clone(),
@@ -497,19 +454,16 @@ impl RuntimeManager {
     pub fn shelf(&self) -> &str {
         &self.shelf
     }
+    /// The path of `/v1.1/shelves/{shelf}/runtimes/`.
+    fn list_path(&self) -> String {
+        let shelf = crate::path::segment(&self.shelf);
+        format!("/v1.1/shelves/{shelf}/runtimes/")
+    }
 }
 impl RuntimeManager {
     /// Fetches the `Runtime` listing (`GET /v1.1/shelves/{shelf}/runtimes/`), a plain JSON object.
     pub async fn list(&self) -> crate::Result<::serde_json::Value> {
-        let path = [
-            "/v1.1/shelves/",
-            crate::path::segment(&self.shelf).as_str(),
-            "/runtimes/",
-        ]
-            .concat();
-        self.client
-            .request::<(), ::serde_json::Value>(crate::Method::GET, &path, None)
-            .await
+        self.client.request::<(), _>(crate::Method::GET, &self.list_path(), None).await
     }
 }
 /// The links of [`Shelf`]: paths (relative to the API root) of related resources.
@@ -1035,23 +989,45 @@ impl ShelfManager {
     pub fn runtimes(&self, name: impl ::std::fmt::Display) -> RuntimeManager {
         RuntimeManager::new(&self.client, name)
     }
+    /// The path of `/v1.1/shelves/{name}/`.
+    fn detail_path(&self, name: impl ::std::fmt::Display) -> String {
+        let name = crate::path::segment(&name);
+        format!("/v1.1/shelves/{name}/")
+    }
+    /// The path of `/v1.1/shelves/{name}/dust/`.
+    fn dust_path(&self, name: impl ::std::fmt::Display) -> String {
+        let name = crate::path::segment(&name);
+        format!("/v1.1/shelves/{name}/dust/")
+    }
+    /// The path of `/v1.1/shelves/`.
+    fn list_path(&self) -> String {
+        String::from("/v1.1/shelves/")
+    }
+    /// The path of `/v1.1/shelves/{name}/peek/`.
+    fn peek_path(&self, name: impl ::std::fmt::Display) -> String {
+        let name = crate::path::segment(&name);
+        format!("/v1.1/shelves/{name}/peek/")
+    }
+    /// The path of `/v1.1/shelves/{name}/rename/`.
+    fn rename_path(&self, name: impl ::std::fmt::Display) -> String {
+        let name = crate::path::segment(&name);
+        format!("/v1.1/shelves/{name}/rename/")
+    }
 }
 impl ShelfManager {
     /// Fetches one [`Shelf`] (`GET /v1.1/shelves/{name}/`).
     pub async fn get(&self, name: impl ::std::fmt::Display) -> crate::Result<Shelf> {
-        let path = ["/v1.1/shelves/", crate::path::segment(&name).as_str(), "/"]
-            .concat();
-        self.client.request::<(), Shelf>(crate::Method::GET, &path, None).await
+        self.client
+            .request::<(), _>(crate::Method::GET, &self.detail_path(name), None)
+            .await
     }
     /// Fetches one `Shelf` as raw JSON (`GET /v1.1/shelves/{name}/`).
     pub async fn get_raw(
         &self,
         name: impl ::std::fmt::Display,
     ) -> crate::Result<::serde_json::Value> {
-        let path = ["/v1.1/shelves/", crate::path::segment(&name).as_str(), "/"]
-            .concat();
         self.client
-            .request::<(), ::serde_json::Value>(crate::Method::GET, &path, None)
+            .request::<(), _>(crate::Method::GET, &self.detail_path(name), None)
             .await
     }
     /// Replaces (every writable field) one [`Shelf`] (`PUT /v1.1/shelves/{name}/`).
@@ -1060,9 +1036,9 @@ impl ShelfManager {
         name: impl ::std::fmt::Display,
         body: &ShelfCreate,
     ) -> crate::Result<Shelf> {
-        let path = ["/v1.1/shelves/", crate::path::segment(&name).as_str(), "/"]
-            .concat();
-        self.client.request(crate::Method::PUT, &path, Some(body)).await
+        self.client
+            .request(crate::Method::PUT, &self.detail_path(name), Some(body))
+            .await
     }
     /// Updates (only the fields set) one [`Shelf`] (`PATCH /v1.1/shelves/{name}/`).
     pub async fn update(
@@ -1070,48 +1046,45 @@ impl ShelfManager {
         name: impl ::std::fmt::Display,
         body: &ShelfUpdate,
     ) -> crate::Result<Shelf> {
-        let path = ["/v1.1/shelves/", crate::path::segment(&name).as_str(), "/"]
-            .concat();
-        self.client.request(crate::Method::PATCH, &path, Some(body)).await
+        self.client
+            .request(crate::Method::PATCH, &self.detail_path(name), Some(body))
+            .await
     }
     /// Deletes one `Shelf` (`DELETE /v1.1/shelves/{name}/`).
     pub async fn delete(&self, name: impl ::std::fmt::Display) -> crate::Result<()> {
-        let path = ["/v1.1/shelves/", crate::path::segment(&name).as_str(), "/"]
-            .concat();
-        self.client.request::<(), ()>(crate::Method::DELETE, &path, None).await
+        self.client
+            .request::<(), _>(crate::Method::DELETE, &self.detail_path(name), None)
+            .await
     }
     /// Lists the `Shelf` objects (`GET /v1.1/shelves/`); a lazy, paged request: tune it, then `page`, `stream` or `collect` it.
     pub fn list(&self) -> crate::ListRequest<Shelf> {
-        crate::ListRequest::new(self.client.clone(), String::from("/v1.1/shelves/"))
+        crate::ListRequest::new(self.client.clone(), self.list_path())
     }
     /// Creates one [`Shelf`] (`POST /v1.1/shelves/`).
     pub async fn create(&self, body: &ShelfCreate) -> crate::Result<Shelf> {
-        let path = String::from("/v1.1/shelves/");
-        self.client.request(crate::Method::POST, &path, Some(body)).await
+        self.client.request(crate::Method::POST, &self.list_path(), Some(body)).await
     }
     /// Calls the `dust` endpoint (`POST /v1.1/shelves/{name}/dust/`).
-    ///
-    /// `body` is any serializable value (the schema does not describe it).
-    pub async fn dust<B: ::serde::Serialize + ?Sized>(
-        &self,
-        name: impl ::std::fmt::Display,
-        body: &B,
-    ) -> crate::Result<()> {
-        let path = ["/v1.1/shelves/", crate::path::segment(&name).as_str(), "/dust/"]
-            .concat();
-        self.client.request(crate::Method::POST, &path, Some(body)).await
+    pub async fn dust(&self, name: impl ::std::fmt::Display) -> crate::Result<()> {
+        self.client
+            .request::<(), _>(crate::Method::POST, &self.dust_path(name), None)
+            .await
     }
     /// Calls the `peek` endpoint (`GET /v1.1/shelves/{name}/peek/`).
     ///
     /// Looks at the shelf.
+    ///
+    /// `query` holds the query parameters, e.g. `&[("name", "value")]`; `&[]` sends none.
     pub async fn peek_get(
         &self,
         name: impl ::std::fmt::Display,
+        query: &[(&str, &str)],
     ) -> crate::Result<::serde_json::Value> {
-        let path = ["/v1.1/shelves/", crate::path::segment(&name).as_str(), "/peek/"]
-            .concat();
         self.client
-            .request::<(), ::serde_json::Value>(crate::Method::GET, &path, None)
+            .request_with_query::<
+                (),
+                _,
+            >(crate::Method::GET, &self.peek_path(name), query, None)
             .await
     }
     /// Calls the `peek` endpoint (`POST /v1.1/shelves/{name}/peek/`).
@@ -1124,9 +1097,7 @@ impl ShelfManager {
         name: impl ::std::fmt::Display,
         body: &B,
     ) -> crate::Result<::serde_json::Value> {
-        let path = ["/v1.1/shelves/", crate::path::segment(&name).as_str(), "/peek/"]
-            .concat();
-        self.client.request(crate::Method::POST, &path, Some(body)).await
+        self.client.request(crate::Method::POST, &self.peek_path(name), Some(body)).await
     }
     /// Calls the `rename` endpoint (`POST /v1.1/shelves/{name}/rename/`).
     pub async fn rename(
@@ -1134,9 +1105,9 @@ impl ShelfManager {
         name: impl ::std::fmt::Display,
         body: &ShelfRenameRequest,
     ) -> crate::Result<Shelf> {
-        let path = ["/v1.1/shelves/", crate::path::segment(&name).as_str(), "/rename/"]
-            .concat();
-        self.client.request(crate::Method::POST, &path, Some(body)).await
+        self.client
+            .request(crate::Method::POST, &self.rename_path(name), Some(body))
+            .await
     }
 }
 impl crate::Client {
@@ -1146,14 +1117,17 @@ impl crate::Client {
     }
 }
 impl Shelf {
+    /// This object's `self` link.
+    fn self_link(&self) -> crate::Result<&str> {
+        self.links
+            .as_ref()
+            .and_then(|links| links.get("self"))
+            .ok_or_else(|| crate::Error::missing_link("Shelf", "self"))
+    }
     /// The path parameters of this object, from its `self` link.
     fn self_params(&self) -> crate::Result<[String; 1]> {
         const TEMPLATE: &str = "/v1.1/shelves/{name}/";
-        let link = self
-            .links
-            .as_ref()
-            .and_then(|links| links.get("self"))
-            .ok_or_else(|| crate::Error::missing_link("Shelf", "self"))?;
+        let link = self.self_link()?;
         crate::path::match_template(TEMPLATE, link)
             .and_then(|params| <[String; 1]>::try_from(params).ok())
             .ok_or_else(|| crate::Error::link_mismatch(link, TEMPLATE))
@@ -1177,29 +1151,17 @@ impl Shelf {
 impl Shelf {
     /// Fetches this `Shelf` again (GET on its `self` link).
     pub async fn reload(&self, client: &crate::Client) -> crate::Result<Self> {
-        let link = self
-            .links
-            .as_ref()
-            .and_then(|links| links.get("self"))
-            .ok_or_else(|| crate::Error::missing_link("Shelf", "self"))?;
+        let link = self.self_link()?;
         client.request::<(), Self>(crate::Method::GET, link, None).await
     }
     /// Deletes this `Shelf` (DELETE on its `self` link).
     pub async fn delete(self, client: &crate::Client) -> crate::Result<()> {
-        let link = self
-            .links
-            .as_ref()
-            .and_then(|links| links.get("self"))
-            .ok_or_else(|| crate::Error::missing_link("Shelf", "self"))?;
+        let link = self.self_link()?;
         client.request::<(), ()>(crate::Method::DELETE, link, None).await
     }
     /// Saves this `Shelf`'s writable fields (PATCH on its `self` link) and returns the stored object.
     pub async fn save(&self, client: &crate::Client) -> crate::Result<Self> {
-        let link = self
-            .links
-            .as_ref()
-            .and_then(|links| links.get("self"))
-            .ok_or_else(|| crate::Error::missing_link("Shelf", "self"))?;
+        let link = self.self_link()?;
         let body: ShelfUpdate = ShelfUpdate {
             _3d: self._3d,
             built: self.built,
