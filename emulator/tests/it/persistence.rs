@@ -121,6 +121,9 @@ async fn killed_binary_loses_nothing_acknowledged() {
         acked.push((b["id"].as_i64().expect("id"), i));
     }
     drop(proc1); // SIGKILL, no shutdown
+    // A fresh client: the pool may hold a connection to the killed process, and the
+    // new one can be given the same port.
+    let http = Client::new();
 
     let (_proc2, base2, key2) = spawn(dir.path());
     assert_eq!(key2, key);
