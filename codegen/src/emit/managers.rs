@@ -624,18 +624,36 @@ pub(crate) fn emit(
     } else {
         quote!()
     };
+    // A generic manager implements `Clone` by hand: the derive would require `T: Clone`.
+    let (derive, clone_impl) = if generic {
+        (
+            quote!(),
+            quote! {
+                impl #impl_generics ::std::clone::Clone for #mgr #ty_generics {
+                    fn clone(&self) -> Self {
+                        Self { client: self.client.clone(), #( #scope_idents: self.#scope_idents.clone(), )* #phantom_init }
+                    }
+                }
+            },
+        )
+    } else {
+        (quote!(#[derive(Clone)]), quote!())
+    };
+    // Without a type parameter the endpoint methods need no bounds: one impl block.
+    let (inherent_methods, bounded_methods) = if generic {
+        (Vec::new(), final_methods)
+    } else {
+        (final_methods, Vec::new())
+    };
     reg.push(quote! {
         #doc
+        #derive
         pub struct #mgr #struct_generics {
             client: crate::Client,
             #( #scope_idents: String, )*
             #phantom
         }
-        impl #impl_generics ::std::clone::Clone for #mgr #ty_generics {
-            fn clone(&self) -> Self {
-                Self { client: self.client.clone(), #( #scope_idents: self.#scope_idents.clone(), )* #phantom_init }
-            }
-        }
+        #clone_impl
         impl #impl_generics ::std::fmt::Debug for #mgr #ty_generics {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct(#label) #(#debug_fields)* .finish()
@@ -648,19 +666,22 @@ pub(crate) fn emit(
             }
             /// The same manager, calling through another client (other credentials or settings).
             pub fn using(&self, client: &crate::Client) -> Self {
-                Self { client: client.clone(), #( #scope_idents: self.#scope_idents.clone(), )* #phantom_init }
+                let mut manager = self.clone();
+                manager.client = client.clone();
+                manager
             }
             /// The client this manager calls through.
             pub fn client(&self) -> &crate::Client { &self.client }
             #( #getters )*
             #( #plain_methods )*
+            #( #inherent_methods )*
             #( #path_fns )*
         }
     });
-    if !final_methods.is_empty() {
+    if !bounded_methods.is_empty() {
         reg.push(quote! {
             impl #bounds #mgr #ty_generics {
-                #( #final_methods )*
+                #( #bounded_methods )*
             }
         });
     }
@@ -921,6 +942,10 @@ fn model_conveniences(
                 }
             },
         );
+    }
+    if !generic {
+        // no bounds needed: one impl block
+        plain.append(&mut calls);
     }
     reg.push(quote! {
         impl #impl_g #ty #ty_g {

@@ -72,15 +72,9 @@ impl ::std::fmt::Debug for AccountUpdate {
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Clone)]
 pub struct AccountManager {
     client: crate::Client,
-}
-impl ::std::clone::Clone for AccountManager {
-    fn clone(&self) -> Self {
-        Self {
-            client: self.client.clone(),
-        }
-    }
 }
 impl ::std::fmt::Debug for AccountManager {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -94,22 +88,14 @@ impl AccountManager {
     }
     /// The same manager, calling through another client (other credentials or settings).
     pub fn using(&self, client: &crate::Client) -> Self {
-        Self { client: client.clone() }
+        let mut manager = self.clone();
+        manager.client = client.clone();
+        manager
     }
     /// The client this manager calls through.
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
-    /// The path of `/v1.1/account/`.
-    fn detail_path(&self) -> String {
-        String::from("/v1.1/account/")
-    }
-    /// The path of `/v1.1/account/reset_key/`.
-    fn reset_key_path(&self) -> String {
-        String::from("/v1.1/account/reset_key/")
-    }
-}
-impl AccountManager {
     /// Fetches one [`Account`] (`GET /v1.1/account/`).
     pub async fn get(&self) -> crate::Result<Account> {
         self.client.request::<(), _>(crate::Method::GET, &self.detail_path(), None).await
@@ -127,6 +113,14 @@ impl AccountManager {
         self.client
             .request::<(), _>(crate::Method::POST, &self.reset_key_path(), None)
             .await
+    }
+    /// The path of `/v1.1/account/`.
+    fn detail_path(&self) -> String {
+        String::from("/v1.1/account/")
+    }
+    /// The path of `/v1.1/account/reset_key/`.
+    fn reset_key_path(&self) -> String {
+        String::from("/v1.1/account/reset_key/")
     }
 }
 impl crate::Client {
@@ -268,11 +262,9 @@ impl<T> BookManager<T> {
     }
     /// The same manager, calling through another client (other credentials or settings).
     pub fn using(&self, client: &crate::Client) -> Self {
-        Self {
-            client: client.clone(),
-            shelf: self.shelf.clone(),
-            _data: ::std::marker::PhantomData,
-        }
+        let mut manager = self.clone();
+        manager.client = client.clone();
+        manager
     }
     /// The client this manager calls through.
     pub fn client(&self) -> &crate::Client {
@@ -414,17 +406,10 @@ pub struct Runtime {}
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Clone)]
 pub struct RuntimeManager {
     client: crate::Client,
     shelf: String,
-}
-impl ::std::clone::Clone for RuntimeManager {
-    fn clone(&self) -> Self {
-        Self {
-            client: self.client.clone(),
-            shelf: self.shelf.clone(),
-        }
-    }
 }
 impl ::std::fmt::Debug for RuntimeManager {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -441,10 +426,9 @@ impl RuntimeManager {
     }
     /// The same manager, calling through another client (other credentials or settings).
     pub fn using(&self, client: &crate::Client) -> Self {
-        Self {
-            client: client.clone(),
-            shelf: self.shelf.clone(),
-        }
+        let mut manager = self.clone();
+        manager.client = client.clone();
+        manager
     }
     /// The client this manager calls through.
     pub fn client(&self) -> &crate::Client {
@@ -454,16 +438,14 @@ impl RuntimeManager {
     pub fn shelf(&self) -> &str {
         &self.shelf
     }
+    /// Fetches the `Runtime` listing (`GET /v1.1/shelves/{shelf}/runtimes/`), a plain JSON object.
+    pub async fn list(&self) -> crate::Result<::serde_json::Value> {
+        self.client.request::<(), _>(crate::Method::GET, &self.list_path(), None).await
+    }
     /// The path of `/v1.1/shelves/{shelf}/runtimes/`.
     fn list_path(&self) -> String {
         let shelf = crate::path::segment(&self.shelf);
         format!("/v1.1/shelves/{shelf}/runtimes/")
-    }
-}
-impl RuntimeManager {
-    /// Fetches the `Runtime` listing (`GET /v1.1/shelves/{shelf}/runtimes/`), a plain JSON object.
-    pub async fn list(&self) -> crate::Result<::serde_json::Value> {
-        self.client.request::<(), _>(crate::Method::GET, &self.list_path(), None).await
     }
 }
 /// The links of [`Shelf`]: paths (relative to the API root) of related resources.
@@ -953,15 +935,9 @@ impl ShelfRenameRequest {
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Clone)]
 pub struct ShelfManager {
     client: crate::Client,
-}
-impl ::std::clone::Clone for ShelfManager {
-    fn clone(&self) -> Self {
-        Self {
-            client: self.client.clone(),
-        }
-    }
 }
 impl ::std::fmt::Debug for ShelfManager {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -975,7 +951,9 @@ impl ShelfManager {
     }
     /// The same manager, calling through another client (other credentials or settings).
     pub fn using(&self, client: &crate::Client) -> Self {
-        Self { client: client.clone() }
+        let mut manager = self.clone();
+        manager.client = client.clone();
+        manager
     }
     /// The client this manager calls through.
     pub fn client(&self) -> &crate::Client {
@@ -989,32 +967,6 @@ impl ShelfManager {
     pub fn runtimes(&self, name: impl ::std::fmt::Display) -> RuntimeManager {
         RuntimeManager::new(&self.client, name)
     }
-    /// The path of `/v1.1/shelves/{name}/`.
-    fn detail_path(&self, name: impl ::std::fmt::Display) -> String {
-        let name = crate::path::segment(&name);
-        format!("/v1.1/shelves/{name}/")
-    }
-    /// The path of `/v1.1/shelves/{name}/dust/`.
-    fn dust_path(&self, name: impl ::std::fmt::Display) -> String {
-        let name = crate::path::segment(&name);
-        format!("/v1.1/shelves/{name}/dust/")
-    }
-    /// The path of `/v1.1/shelves/`.
-    fn list_path(&self) -> String {
-        String::from("/v1.1/shelves/")
-    }
-    /// The path of `/v1.1/shelves/{name}/peek/`.
-    fn peek_path(&self, name: impl ::std::fmt::Display) -> String {
-        let name = crate::path::segment(&name);
-        format!("/v1.1/shelves/{name}/peek/")
-    }
-    /// The path of `/v1.1/shelves/{name}/rename/`.
-    fn rename_path(&self, name: impl ::std::fmt::Display) -> String {
-        let name = crate::path::segment(&name);
-        format!("/v1.1/shelves/{name}/rename/")
-    }
-}
-impl ShelfManager {
     /// Fetches one [`Shelf`] (`GET /v1.1/shelves/{name}/`).
     pub async fn get(&self, name: impl ::std::fmt::Display) -> crate::Result<Shelf> {
         self.client
@@ -1109,6 +1061,30 @@ impl ShelfManager {
             .request(crate::Method::POST, &self.rename_path(name), Some(body))
             .await
     }
+    /// The path of `/v1.1/shelves/{name}/`.
+    fn detail_path(&self, name: impl ::std::fmt::Display) -> String {
+        let name = crate::path::segment(&name);
+        format!("/v1.1/shelves/{name}/")
+    }
+    /// The path of `/v1.1/shelves/{name}/dust/`.
+    fn dust_path(&self, name: impl ::std::fmt::Display) -> String {
+        let name = crate::path::segment(&name);
+        format!("/v1.1/shelves/{name}/dust/")
+    }
+    /// The path of `/v1.1/shelves/`.
+    fn list_path(&self) -> String {
+        String::from("/v1.1/shelves/")
+    }
+    /// The path of `/v1.1/shelves/{name}/peek/`.
+    fn peek_path(&self, name: impl ::std::fmt::Display) -> String {
+        let name = crate::path::segment(&name);
+        format!("/v1.1/shelves/{name}/peek/")
+    }
+    /// The path of `/v1.1/shelves/{name}/rename/`.
+    fn rename_path(&self, name: impl ::std::fmt::Display) -> String {
+        let name = crate::path::segment(&name);
+        format!("/v1.1/shelves/{name}/rename/")
+    }
 }
 impl crate::Client {
     /// The [`ShelfManager`] of the `Shelf` objects.
@@ -1147,8 +1123,6 @@ impl Shelf {
         let [p0] = self.self_params()?;
         Ok(RuntimeManager::new(client, p0))
     }
-}
-impl Shelf {
     /// Fetches this `Shelf` again (GET on its `self` link).
     pub async fn reload(&self, client: &crate::Client) -> crate::Result<Self> {
         let link = self.self_link()?;
