@@ -1,5 +1,6 @@
 //! `syncano-emulator`: run the local Syncano v1.1 server.
 
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -58,13 +59,20 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    println!("Syncano emulator listening on {}", running.base_url());
-    println!("SYNCANO_API_ROOT={}", running.base_url());
-    println!("SYNCANO_API_KEY={}", running.account_key());
-    println!(
-        "account: {} (password: the default, see the README)",
-        running.account_email()
+    // Whoever started us may stop reading stdout once it has the address and key (a
+    // test, `| head`): a closed pipe must not bring the server down, so write errors
+    // are ignored rather than panicking as `println!` would.
+    let banner = format!(
+        "Syncano emulator listening on {root}\nSYNCANO_API_ROOT={root}\nSYNCANO_API_KEY={key}\n\
+         account: {email} (password: the default, see the README)\n",
+        root = running.base_url(),
+        key = running.account_key(),
+        email = running.account_email(),
     );
+    let mut stdout = std::io::stdout();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
     let _ = tokio::signal::ctrl_c().await;
     running.shutdown().await;
     std::process::ExitCode::SUCCESS
