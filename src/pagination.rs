@@ -5,6 +5,12 @@
 //! sorted with `order_by`). A page is the envelope `{"objects": [...], "next": path|null,
 //! "prev": path|null}` whose `next`/`prev` are relative paths carrying the cursor.
 //!
+//! The API's links keep only the page size, the ordering and the cursor, so following
+//! one ([`Page::next_page`], [`ListRequest::stream`]) re-sends the list's other
+//! parameters (`query`, `fields`, `include_count`, ...) that the link lacks, as the
+//! Python library did. A full page always has a `next`, even when nothing follows: the
+//! page after it is then empty and has none.
+//!
 //! ```no_run
 //! # async fn demo(client: syncano::Client) -> syncano::Result<()> {
 //! use futures::TryStreamExt;
@@ -307,7 +313,13 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     /// The first page (cut at the [`limit`](ListRequest::limit), if any).
     pub async fn page(self) -> Result<Page<T>> {
         let params = self.effective_params()?;
-        let mut page = fetch_page(&self.client, &self.path, &borrowed(&params)).await?;
+        let mut page = fetch_page(
+            &self.client,
+            &self.path,
+            &borrowed(&params),
+            carried(&params),
+        )
+        .await?;
         if let Some(limit) = self.limit {
             page.objects.truncate(limit);
         }
@@ -336,6 +348,7 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
         let state = StreamState {
             client: self.client,
             start: Some(start),
+            carried: Vec::new(),
             next: None,
             last_path: None,
             buffer: VecDeque::new(),
@@ -364,6 +377,8 @@ type Target = (String, Vec<(String, String)>);
 struct StreamState<T> {
     client: Client,
     start: Option<Result<Target>>,
+    /// The list's own parameters, re-sent with each link (see [`carried`]).
+    carried: Vec<(String, String)>,
     next: Option<String>,
     last_path: Option<String>,
     buffer: VecDeque<T>,
@@ -386,11 +401,15 @@ async fn next_item<T: DeserializeOwned + Send + 'static>(
             return None;
         }
         let fetched = match state.start.take() {
-            Some(Ok((path, params))) => fetch_page(&state.client, &path, &borrowed(&params)).await,
+            Some(Ok((path, params))) => {
+                state.carried = carried(&params);
+                fetch_page(&state.client, &path, &borrowed(&params), Vec::new()).await
+            }
             Some(Err(e)) => Err(e),
             None => match state.next.take() {
                 Some(path) => {
-                    let page = fetch_page(&state.client, &path, &[]).await;
+                    let resend = missing_from(&path, &state.carried);
+                    let page = fetch_page(&state.client, &path, &resend, Vec::new()).await;
                     state.last_path = Some(path);
                     page
                 }
@@ -426,10 +445,41 @@ struct Envelope<T> {
     objects_count: Option<u64>,
 }
 
+/// The parameters a link replaces.
+const CURSOR_PARAMS: [&str; 3] = ["direction", "last_pk", "last_value"];
+
+/// A list's own parameters, without the cursor: what following a link re-sends.
+fn carried(params: &[(String, String)]) -> Vec<(String, String)> {
+    params
+        .iter()
+        .filter(|(n, _)| !CURSOR_PARAMS.contains(&n.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// The `carried` parameters that `link` does not have itself.
+fn missing_from<'a>(link: &str, carried: &'a [(String, String)]) -> Vec<(&'a str, &'a str)> {
+    let in_link: Vec<String> = link
+        .split_once('?')
+        .map(|(_, query)| {
+            url::form_urlencoded::parse(query.as_bytes())
+                .map(|(name, _)| name.into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    carried
+        .iter()
+        .filter(|(n, _)| !in_link.iter().any(|l| l == n))
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect()
+}
+
+/// One page: `path` with `query`; `carried` is kept on the page for its links.
 async fn fetch_page<T: DeserializeOwned>(
     client: &Client,
     path: &str,
     query: &[(&str, &str)],
+    carried: Vec<(String, String)>,
 ) -> Result<Page<T>> {
     let response = client.send(Method::GET, path, query, None).await?;
     let envelope: Envelope<T> = decode(&Method::GET, path, &response)?;
@@ -438,6 +488,7 @@ async fn fetch_page<T: DeserializeOwned>(
         next: envelope.next.filter(|p| !p.is_empty()),
         prev: envelope.prev.filter(|p| !p.is_empty()),
         objects_count: envelope.objects_count,
+        carried,
         client: client.clone(),
     })
 }
@@ -455,6 +506,8 @@ pub struct Page<T> {
     /// The total number of items, when asked for with
     /// [`include_count`](ListRequest::include_count).
     pub objects_count: Option<u64>,
+    /// The list's own parameters, re-sent with `next` and `prev`.
+    carried: Vec<(String, String)>,
     client: Client,
 }
 
@@ -470,8 +523,8 @@ impl<T: fmt::Debug> fmt::Debug for Page<T> {
 }
 
 impl<T: DeserializeOwned> Page<T> {
-    /// Fetches the next page (following `next` with the same client), or `None` on the
-    /// last page.
+    /// Fetches the next page (following `next` with the same client and the list's
+    /// parameters the link lacks), or `None` on the last page.
     pub async fn next_page(&self) -> Result<Option<Page<T>>> {
         self.fetch(self.next.as_deref()).await
     }
@@ -484,7 +537,11 @@ impl<T: DeserializeOwned> Page<T> {
     /// The page at `path`, if any, through the same client.
     async fn fetch(&self, path: Option<&str>) -> Result<Option<Page<T>>> {
         match path {
-            Some(path) => Ok(Some(fetch_page(&self.client, path, &[]).await?)),
+            Some(path) => {
+                let resend = missing_from(path, &self.carried);
+                let page = fetch_page(&self.client, path, &resend, self.carried.clone()).await?;
+                Ok(Some(page))
+            }
             None => Ok(None),
         }
     }

@@ -507,3 +507,64 @@ async fn first_asks_for_one_item() {
     assert_eq!(requests.len(), 2);
     assert_eq!(query(&requests[0]), pairs(&[("page_size", "1")]));
 }
+
+/// The API's links keep only the page size, the ordering and the cursor; following one
+/// re-sends the list's other parameters (not the old cursor, not what the link has).
+/// The mock's links keep the page size only.
+#[tokio::test]
+async fn following_a_link_re_sends_what_it_lacks() {
+    let server = MockServer::start().await;
+    three_pages(&server).await;
+    let filter = r#"{"title":{"_startswith":"Book"}}"#;
+    let list = ListRequest::<Book>::new(client(&server), BOOKS.to_string())
+        .page_size(3)
+        .query(&serde_json::from_str::<Value>(filter).expect("json"))
+        .fields(["id", "title"])
+        .include_count()
+        .order_by("title")
+        .last_value("Book 0");
+    let first = list.clone().page().await.expect("first page");
+    let second = first.next_page().await.expect("second").expect("has next");
+    second.prev_page().await.expect("prev").expect("has prev");
+    let ids: Vec<u64> = list
+        .stream()
+        .map(|b| b.expect("ok").id)
+        .collect::<Vec<_>>()
+        .await;
+    assert_eq!(ids, (1..=9).collect::<Vec<_>>());
+
+    let requests = received(&server).await;
+    let own = [
+        ("query", filter),
+        ("fields", "id,title"),
+        ("include_count", "1"),
+        ("order_by", "title"),
+    ];
+    let with_own = |cursor: &[(&'static str, &'static str)]| {
+        let mut all = own.to_vec();
+        all.extend_from_slice(cursor);
+        pairs(&all)
+    };
+    let first_query = with_own(&[("page_size", "3"), ("last_value", "Book 0")]);
+    let after_3 = with_own(&[("page_size", "3"), ("direction", "1"), ("last_pk", "3")]);
+    let before_4 = with_own(&[("page_size", "3"), ("direction", "0"), ("last_pk", "4")]);
+    let after_6 = with_own(&[("page_size", "3"), ("direction", "1"), ("last_pk", "6")]);
+    let seen: Vec<_> = requests.iter().map(query).collect();
+    assert_eq!(
+        seen,
+        vec![
+            first_query.clone(),
+            after_3.clone(),
+            before_4,
+            first_query,
+            after_3,
+            after_6
+        ]
+    );
+    // The link's own parameters come first, as given; the re-sent ones follow.
+    let raw = requests[1].url.query().expect("a query");
+    assert!(
+        raw.starts_with("page_size=3&direction=1&last_pk=3&"),
+        "{raw}"
+    );
+}

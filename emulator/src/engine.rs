@@ -827,28 +827,13 @@ pub fn page_records(
     };
     let total = items.len();
     let cmp = cursor.map(|c| move |it: &(Key, Record)| -> Ordering { it.0.cmp(&c) });
-    let cut = paging::cut(
+    let page = paging::cut(
         items,
         &p,
         cmp.as_ref()
             .map(|f| f as &dyn Fn(&(Key, Record)) -> Ordering),
     );
-    let next = if cut.has_next {
-        cut.items
-            .last()
-            .map(|(k, _)| vec![("last_pk".to_owned(), k.to_string())])
-    } else {
-        None
-    };
-    let prev = if cut.has_prev {
-        cut.items
-            .first()
-            .map(|(k, _)| vec![("last_pk".to_owned(), k.to_string())])
-    } else {
-        None
-    };
-    let objects = cut
-        .items
+    let objects = page
         .iter()
         .map(|(k, r)| {
             let mut segs = t.m.segs.clone();
@@ -856,13 +841,13 @@ pub fn page_records(
             render::select(req, render::render(ctx.spec, t.res, Some(&segs), r))
         })
         .collect();
-    Ok(Resp::ok(paging::envelope(
+    let listing = paging::Listing {
         req,
-        objects,
-        next,
-        prev,
-        p.include_count.then_some(total),
-    )))
+        params: &p,
+        carried: paging::LIST_LINK_PARAMS,
+        cursor: &|(k, _): &(Key, Record)| vec![("last_pk".to_owned(), k.to_string())],
+    };
+    Ok(Resp::ok(listing.envelope(&page, objects, total)))
 }
 
 /// Generic custom endpoints (those without dedicated semantics).

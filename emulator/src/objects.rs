@@ -781,35 +781,22 @@ fn list_objects(
     }
     let total = items.len();
     items.sort_by(|a, b| order.compare(a, b));
-    let has_cursor = last_pk.is_some_and(|pk| pk != 0);
-    let dir = if p.forward {
-        Direction::Next
-    } else {
-        Direction::Prev
+    // as on the platform, the cursor applies only with a `direction`
+    let (dir, last_pk) = match p.direction {
+        Some(dir) => (dir, last_pk),
+        None => (Direction::Next, None),
     };
     let lv = last_value.as_ref();
-    let (page, has_next, has_prev): (Vec<&Record>, bool, bool) = if p.size == 0 {
-        (Vec::new(), false, false)
-    } else if p.forward {
-        let has_prev = has_cursor && items.iter().any(|o| !order.after(o, lv, last_pk, dir));
-        let mut cand: Vec<&Record> = items
-            .into_iter()
-            .filter(|o| order.after(o, lv, last_pk, dir))
-            .collect();
-        let has_next = cand.len() > p.size;
-        cand.truncate(p.size);
-        (cand, has_next, has_prev)
-    } else {
-        let has_next = has_cursor && items.iter().any(|o| !order.after(o, lv, last_pk, dir));
-        let mut cand: Vec<&Record> = items
-            .into_iter()
-            .filter(|o| order.after(o, lv, last_pk, dir))
-            .collect();
-        let has_prev = cand.len() > p.size;
-        let page = cand.split_off(cand.len().saturating_sub(p.size));
-        (page, has_next, has_prev)
-    };
-    let cursor = |r: &Record| -> Vec<(String, String)> {
+    let candidates: Vec<&Record> = items
+        .into_iter()
+        .filter(|o| order.after(o, lv, last_pk, dir))
+        .collect();
+    let page = paging::window(candidates, &p);
+    let objects = page
+        .iter()
+        .map(|r| render::select(req, render_object(ctx, base, class, fields, r)))
+        .collect();
+    let cursor = |r: &&Record| -> Vec<(String, String)> {
         let mut c = vec![(
             "last_pk".to_owned(),
             r.get("id").and_then(Value::as_i64).unwrap_or(0).to_string(),
@@ -819,27 +806,13 @@ fn list_objects(
         }
         c
     };
-    let next = if has_next {
-        page.last().map(|r| cursor(r))
-    } else {
-        None
-    };
-    let prev = if has_prev {
-        page.first().map(|r| cursor(r))
-    } else {
-        None
-    };
-    let objects = page
-        .iter()
-        .map(|r| render::select(req, render_object(ctx, base, class, fields, r)))
-        .collect();
-    Ok(Resp::ok(paging::envelope(
+    let listing = paging::Listing {
         req,
-        objects,
-        next,
-        prev,
-        p.include_count.then_some(total),
-    )))
+        params: &p,
+        carried: paging::OBJECT_LINK_PARAMS,
+        cursor: &cursor,
+    };
+    Ok(Resp::ok(listing.envelope(&page, objects, total)))
 }
 
 /// Data endpoints: `get` runs the stored query (paged like objects), `post`

@@ -2,6 +2,15 @@
 //! at 100), `direction` (1 = next, 0 = previous), `last_pk` (+ `last_value`
 //! for objects ordered by a field), `ordering=asc|desc`, `include_count=1`,
 //! and the envelope `{objects, next, prev}` with relative paths.
+//!
+//! The links follow the platform's rules, which look only at the page itself:
+//! a full page links onward (so the last page of a list whose length is a
+//! multiple of the page size is followed by an empty one), a first page (no
+//! `direction`) has no `prev`, a page read forward always links back, and a
+//! short page read backward links `next` to the first page. Links carry only
+//! `page_size` and the ordering parameter (`ordering`, or `order_by` for data
+//! objects) besides the cursor: a client re-sends its other parameters
+//! (`query`, `fields`, ...) when following them.
 
 use std::cmp::Ordering;
 
@@ -9,21 +18,35 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use crate::api::{HResult, Req, Resp};
+pub use crate::dataobjects::ordering::Direction;
 
 /// Default and maximum page size.
 pub const MAX_PAGE_SIZE: usize = 100;
+
+/// The request parameters a link of a plain list reproduces.
+pub const LIST_LINK_PARAMS: &[&str] = &["page_size", "ordering"];
+
+/// The request parameters a link of a data object list reproduces.
+pub const OBJECT_LINK_PARAMS: &[&str] = &["page_size", "order_by"];
 
 /// The paging parameters of one request.
 #[derive(Clone, Debug)]
 pub struct PageParams {
     /// Objects per page.
     pub size: usize,
-    /// `direction=1` (default) or `0`.
-    pub forward: bool,
+    /// `direction=1` or `0`; `None` on a first page, where no cursor applies.
+    pub direction: Option<Direction>,
     /// `ordering=desc`.
     pub desc: bool,
     /// `include_count=1`.
     pub include_count: bool,
+}
+
+impl PageParams {
+    /// Whether the page is read backward from its cursor (`direction=0`).
+    pub fn backward(&self) -> bool {
+        self.direction == Some(Direction::Prev)
+    }
 }
 
 fn bad_page() -> Resp {
@@ -52,10 +75,9 @@ pub fn parse(req: &Req) -> HResult<PageParams> {
             }
         }
     };
-    let forward = match req.q("direction") {
-        None | Some("") | Some("1") => true,
-        Some("0") => false,
-        Some(_) => return Err(bad_page()),
+    let direction = match req.q("direction") {
+        None | Some("") => None,
+        Some(d) => Some(Direction::from_param(d).map_err(|_| bad_page())?),
     };
     let desc = matches!(req.q("ordering"), Some("desc"));
     let include_count = matches!(
@@ -64,189 +86,217 @@ pub fn parse(req: &Req) -> HResult<PageParams> {
     );
     Ok(PageParams {
         size,
-        forward,
+        direction,
         desc,
         include_count,
     })
 }
 
-/// One page cut out of a sorted list.
-pub struct Cut<T> {
-    /// The items of the page, in display order.
-    pub items: Vec<T>,
-    /// There are items after the page.
-    pub has_next: bool,
-    /// There are items before the page.
-    pub has_prev: bool,
-}
-
-/// Cuts a page. `items` are sorted ascending; `cmp` compares an item with the
-/// cursor (`None` when no cursor was given).
-pub fn cut<T>(mut items: Vec<T>, p: &PageParams, cmp: Option<&dyn Fn(&T) -> Ordering>) -> Cut<T> {
+/// Cuts a page out of `items` sorted ascending. `cmp` compares an item with the
+/// cursor (`None` when no `last_pk` was given); the cursor applies only when a
+/// `direction` was given, as on the platform.
+pub fn cut<T>(mut items: Vec<T>, p: &PageParams, cmp: Option<&dyn Fn(&T) -> Ordering>) -> Vec<T> {
     if p.desc {
         items.reverse();
     }
-    let after = |t: &T| -> bool {
-        match cmp {
-            None => true,
-            Some(c) => {
-                let o = c(t);
-                if p.desc {
-                    o == Ordering::Less
-                } else {
-                    o == Ordering::Greater
-                }
-            }
-        }
+    let cmp = cmp.filter(|_| p.direction.is_some());
+    // the order of an item relative to the cursor, in display order
+    let relative = |t: &T| -> Option<Ordering> {
+        let o = cmp?(t);
+        Some(if p.desc { o.reverse() } else { o })
     };
-    let before = |t: &T| -> bool {
-        match cmp {
-            None => true,
-            Some(c) => {
-                let o = c(t);
-                if p.desc {
-                    o == Ordering::Greater
-                } else {
-                    o == Ordering::Less
-                }
-            }
-        }
-    };
-    if p.size == 0 {
-        return Cut {
-            items: Vec::new(),
-            has_next: false,
-            has_prev: false,
-        };
-    }
-    if p.forward {
-        let has_prev = cmp.is_some() && items.iter().any(|t| !after(t));
-        let mut cand: Vec<T> = items.into_iter().filter(|t| after(t)).collect();
-        let has_next = cand.len() > p.size;
-        cand.truncate(p.size);
-        Cut {
-            items: cand,
-            has_next,
-            has_prev,
-        }
+    let backward = p.backward();
+    let candidates = items.into_iter().filter(|t| match relative(t) {
+        None => true,
+        Some(o) if backward => o == Ordering::Less,
+        Some(o) => o == Ordering::Greater,
+    });
+    window(candidates.collect(), p)
+}
+
+/// The page of `candidates` (the items past the cursor, in display order): the
+/// first `size` read forward, the last `size` read backward.
+pub fn window<T>(mut candidates: Vec<T>, p: &PageParams) -> Vec<T> {
+    if p.backward() {
+        candidates.split_off(candidates.len().saturating_sub(p.size))
     } else {
-        let has_next = cmp.is_some() && items.iter().any(|t| !before(t));
-        let mut cand: Vec<T> = items.into_iter().filter(|t| before(t)).collect();
-        let has_prev = cand.len() > p.size;
-        let skip = cand.len().saturating_sub(p.size);
-        let page = cand.split_off(skip);
-        Cut {
-            items: page,
-            has_next,
-            has_prev,
+        candidates.truncate(p.size);
+        candidates
+    }
+}
+
+/// Where a `next` or `prev` link leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    /// Forward from the page's last item.
+    AfterLast,
+    /// Backward from the page's first item.
+    BeforeFirst,
+    /// The first page (no cursor).
+    FirstPage,
+    /// Backward without a cursor (from the end).
+    Backward,
+}
+
+/// The `next` and `prev` links of a page of `len` items, by the platform's rules.
+fn links(p: &PageParams, len: usize) -> (Option<Link>, Option<Link>) {
+    let full = len > 0 && len == p.size;
+    match p.direction {
+        None => (full.then_some(Link::AfterLast), None),
+        Some(Direction::Next) => {
+            let prev = if len == 0 {
+                Link::Backward
+            } else {
+                Link::BeforeFirst
+            };
+            (full.then_some(Link::AfterLast), Some(prev))
+        }
+        Some(Direction::Prev) => {
+            let next = if full {
+                Link::AfterLast
+            } else {
+                Link::FirstPage
+            };
+            (Some(next), full.then_some(Link::BeforeFirst))
         }
     }
 }
 
-/// Builds a relative link reproducing the request's other query parameters.
-pub fn link(req: &Req, forward: bool, cursor: &[(String, String)]) -> String {
+/// Builds a relative link: the request's path, the `carried` request parameters
+/// it has, then `cursor`.
+fn link(req: &Req, carried: &[&str], cursor: &[(String, String)]) -> String {
     let mut ser = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in &req.query {
-        // the cursor is replaced; keys never travel in links
-        if matches!(
-            k.as_str(),
-            "direction" | "last_pk" | "last_value" | "api_key" | "apikey" | "user_key" | "userkey"
-        ) {
-            continue;
+    for name in carried {
+        if let Some(value) = req.q(name) {
+            ser.append_pair(name, value);
         }
-        ser.append_pair(k, v);
     }
-    ser.append_pair("direction", if forward { "1" } else { "0" });
     for (k, v) in cursor {
         ser.append_pair(k, v);
     }
-    format!("{}?{}", req.path, ser.finish())
+    let query = ser.finish();
+    if query.is_empty() {
+        req.path.clone()
+    } else {
+        format!("{}?{query}", req.path)
+    }
 }
 
-/// The envelope.
-pub fn envelope(
-    req: &Req,
-    objects: Vec<Value>,
-    next: Option<Vec<(String, String)>>,
-    prev: Option<Vec<(String, String)>>,
-    count: Option<usize>,
-) -> Value {
-    let mut m = Map::new();
-    m.insert("objects".into(), Value::Array(objects));
-    m.insert(
-        "next".into(),
-        next.map(|c| Value::String(link(req, true, &c)))
-            .unwrap_or(Value::Null),
-    );
-    m.insert(
-        "prev".into(),
-        prev.map(|c| Value::String(link(req, false, &c)))
-            .unwrap_or(Value::Null),
-    );
-    if let Some(n) = count {
-        m.insert("objects_count".into(), Value::from(n));
+/// One page ready to be sent: the request, its paging parameters, the
+/// parameters its links carry, and how to write the cursor of an item.
+pub struct Listing<'a, T> {
+    /// The request listed.
+    pub req: &'a Req,
+    /// Its paging parameters.
+    pub params: &'a PageParams,
+    /// The request parameters the links reproduce ([`LIST_LINK_PARAMS`] or
+    /// [`OBJECT_LINK_PARAMS`]).
+    pub carried: &'static [&'static str],
+    /// The cursor parameters (`last_pk`, maybe `last_value`) of an item.
+    pub cursor: &'a dyn Fn(&T) -> Vec<(String, String)>,
+}
+
+impl<T> Listing<'_, T> {
+    /// The envelope of `page`, whose items render as `objects`; `count` is the
+    /// total for `include_count`.
+    pub fn envelope(&self, page: &[T], objects: Vec<Value>, count: usize) -> Value {
+        let (next, prev) = links(self.params, page.len());
+        let render = |l: Option<Link>| -> Value {
+            let cursor = match l {
+                None => return Value::Null,
+                Some(Link::FirstPage) => Vec::new(),
+                Some(Link::Backward) => vec![direction(Direction::Prev)],
+                Some(Link::AfterLast) => with_direction(Direction::Next, page.last(), self.cursor),
+                Some(Link::BeforeFirst) => {
+                    with_direction(Direction::Prev, page.first(), self.cursor)
+                }
+            };
+            Value::String(link(self.req, self.carried, &cursor))
+        };
+        let mut m = Map::new();
+        m.insert("objects".into(), Value::Array(objects));
+        m.insert("next".into(), render(next));
+        m.insert("prev".into(), render(prev));
+        if self.params.include_count {
+            m.insert("objects_count".into(), Value::from(count));
+        }
+        Value::Object(m)
     }
-    Value::Object(m)
+}
+
+fn direction(d: Direction) -> (String, String) {
+    ("direction".to_owned(), d.as_param().to_owned())
+}
+
+fn with_direction<T>(
+    d: Direction,
+    item: Option<&T>,
+    cursor: &dyn Fn(&T) -> Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    let mut pairs = vec![direction(d)];
+    pairs.extend(item.map(cursor).unwrap_or_default());
+    pairs
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn params(size: usize, forward: bool, desc: bool) -> PageParams {
+    fn params(size: usize, direction: Option<Direction>, desc: bool) -> PageParams {
         PageParams {
             size,
-            forward,
+            direction,
             desc,
             include_count: false,
         }
     }
 
-    fn cut_ids(items: Vec<i64>, p: &PageParams, cursor: Option<i64>) -> (Vec<i64>, bool, bool) {
+    const FWD: Option<Direction> = Some(Direction::Next);
+    const BACK: Option<Direction> = Some(Direction::Prev);
+
+    fn cut_ids(items: Vec<i64>, p: &PageParams, cursor: Option<i64>) -> Vec<i64> {
         let f = cursor.map(|c| move |x: &i64| x.cmp(&c));
-        let c = cut(items, p, f.as_ref().map(|f| f as &dyn Fn(&i64) -> Ordering));
-        (c.items, c.has_next, c.has_prev)
+        cut(items, p, f.as_ref().map(|f| f as &dyn Fn(&i64) -> Ordering))
     }
 
     #[test]
-    fn forward_backward_and_descending() {
+    fn pages_forward_backward_and_descending() {
         let all: Vec<i64> = (1..=10).collect();
+        let page = |p: PageParams, cursor| cut_ids(all.clone(), &p, cursor);
+        assert_eq!(page(params(3, None, false), None), [1, 2, 3]);
+        assert_eq!(page(params(3, FWD, false), Some(3)), [4, 5, 6]);
+        assert_eq!(page(params(3, FWD, false), Some(9)), [10]);
+        assert_eq!(page(params(3, BACK, false), Some(4)), [1, 2, 3]);
+        assert_eq!(page(params(3, BACK, false), Some(8)), [5, 6, 7]);
+        assert_eq!(page(params(3, BACK, false), None), [8, 9, 10]);
+        assert_eq!(page(params(3, None, true), None), [10, 9, 8]);
+        assert_eq!(page(params(3, FWD, true), Some(8)), [7, 6, 5]);
+        assert_eq!(page(params(3, BACK, true), Some(7)), [10, 9, 8]);
+        assert_eq!(page(params(0, None, false), None), Vec::<i64>::new());
+        // without a direction the platform applies no cursor
+        assert_eq!(page(params(3, None, false), Some(5)), [1, 2, 3]);
+    }
+
+    #[test]
+    fn links_look_only_at_the_page() {
+        use Link::*;
+        // a first page: onward when full, never back
+        assert_eq!(links(&params(3, None, false), 3), (Some(AfterLast), None));
+        assert_eq!(links(&params(3, None, false), 2), (None, None));
+        // forward: onward when full, always back
         assert_eq!(
-            cut_ids(all.clone(), &params(3, true, false), None),
-            (vec![1, 2, 3], true, false)
+            links(&params(3, FWD, false), 3),
+            (Some(AfterLast), Some(BeforeFirst))
         );
+        assert_eq!(links(&params(3, FWD, false), 1), (None, Some(BeforeFirst)));
+        assert_eq!(links(&params(3, FWD, false), 0), (None, Some(Backward)));
+        // backward: back when full; onward from the last item, or to the first page
         assert_eq!(
-            cut_ids(all.clone(), &params(3, true, false), Some(3)),
-            (vec![4, 5, 6], true, true)
+            links(&params(3, BACK, false), 3),
+            (Some(AfterLast), Some(BeforeFirst))
         );
-        assert_eq!(
-            cut_ids(all.clone(), &params(3, true, false), Some(9)),
-            (vec![10], false, true)
-        );
-        assert_eq!(
-            cut_ids(all.clone(), &params(3, false, false), Some(4)),
-            (vec![1, 2, 3], true, false)
-        );
-        assert_eq!(
-            cut_ids(all.clone(), &params(3, false, false), Some(8)),
-            (vec![5, 6, 7], true, true)
-        );
-        assert_eq!(
-            cut_ids(all.clone(), &params(3, true, true), None),
-            (vec![10, 9, 8], true, false)
-        );
-        assert_eq!(
-            cut_ids(all.clone(), &params(3, true, true), Some(8)),
-            (vec![7, 6, 5], true, true)
-        );
-        assert_eq!(
-            cut_ids(all.clone(), &params(3, false, true), Some(7)),
-            (vec![10, 9, 8], true, false)
-        );
-        assert_eq!(
-            cut_ids(all, &params(0, true, false), None),
-            (vec![], false, false)
-        );
+        assert_eq!(links(&params(3, BACK, false), 2), (Some(FirstPage), None));
+        assert_eq!(links(&params(0, None, false), 0), (None, None));
     }
 
     fn req(query: &[(&str, &str)]) -> Req {
@@ -266,7 +316,7 @@ mod tests {
     }
 
     #[test]
-    fn parameters_and_links() {
+    fn parameters() {
         assert_eq!(parse(&req(&[])).map(|p| p.size).ok(), Some(100));
         assert_eq!(
             parse(&req(&[("page_size", "500")])).map(|p| p.size).ok(),
@@ -290,16 +340,52 @@ mod tests {
             assert!(parse(&req(&[("page_size", bad)])).is_err());
         }
         assert!(parse(&req(&[("direction", "2")])).is_err());
+        assert_eq!(parse(&req(&[])).map(|p| p.direction).ok(), Some(None));
+        assert_eq!(
+            parse(&req(&[("direction", "0")])).map(|p| p.direction).ok(),
+            Some(BACK)
+        );
+    }
+
+    #[test]
+    fn links_carry_page_size_ordering_and_the_cursor_only() {
         let r = req(&[
-            ("page_size", "10"),
-            ("api_key", "secret"),
             ("query", "{\"a\":1}"),
+            ("api_key", "secret"),
+            ("ordering", "desc"),
+            ("page_size", "2"),
+            ("direction", "1"),
             ("last_pk", "3"),
         ]);
-        let l = link(&r, true, &[("last_pk".into(), "20".into())]);
+        let p = parse(&r).expect("valid");
+        let cursor = |id: &i64| vec![("last_pk".to_owned(), id.to_string())];
+        let listing = Listing {
+            req: &r,
+            params: &p,
+            carried: LIST_LINK_PARAMS,
+            cursor: &cursor,
+        };
+        let body = listing.envelope(&[4, 5], vec![Value::Null, Value::Null], 10);
         assert_eq!(
-            l,
-            "/v1.1/instances/x/classes/?page_size=10&query=%7B%22a%22%3A1%7D&direction=1&last_pk=20"
+            body["next"],
+            "/v1.1/instances/x/classes/?page_size=2&ordering=desc&direction=1&last_pk=5"
         );
+        assert_eq!(
+            body["prev"],
+            "/v1.1/instances/x/classes/?page_size=2&ordering=desc&direction=0&last_pk=4"
+        );
+        assert!(body.get("objects_count").is_none());
+        // a short page read backward leads to the first page
+        let r = req(&[("direction", "0"), ("last_pk", "3")]);
+        let p = parse(&r).expect("valid");
+        let listing = Listing {
+            req: &r,
+            params: &p,
+            carried: OBJECT_LINK_PARAMS,
+            cursor: &cursor,
+        };
+        let body = listing.envelope(&[1, 2], vec![Value::Null, Value::Null], 2);
+        assert_eq!(body["next"], "/v1.1/instances/x/classes/");
+        assert_eq!(body["prev"], Value::Null);
     }
 }

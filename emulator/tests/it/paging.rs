@@ -64,35 +64,40 @@ async fn pages_forward_and_back_with_relative_links() {
         );
     }
 
-    // forward through every page
+    // forward through every page; links carry page_size and the cursor only, so
+    // the client re-sends include_count as a client of the platform does
     let mut seen = Vec::new();
-    let mut next = Some(format!("{objs}?page_size=30&include_count=1"));
+    let mut next = Some(format!("{objs}?page_size=30"));
     let mut pages = 0;
     let mut last_body = Value::Null;
     while let Some(path) = next {
-        let r = api.get(&path).await;
+        let r = api.get(&format!("{path}&include_count=1")).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.body["objects_count"], 250);
         seen.extend(ids(&r.body));
+        if pages == 0 {
+            assert_eq!(r.body["prev"], Value::Null, "a first page has no prev");
+        }
         next = r.body["next"].as_str().map(str::to_owned);
         if let Some(n) = &next {
-            assert!(n.starts_with(&objs), "relative path: {n}");
-            assert!(
-                n.contains("page_size=30") && n.contains("include_count=1"),
-                "{n}"
+            let last = seen.last().expect("a full page");
+            assert_eq!(
+                n,
+                &format!("{objs}?page_size=30&direction=1&last_pk={last}")
             );
-            assert!(n.contains("direction=1"), "{n}");
         }
         pages += 1;
         last_body = r.body;
     }
-    assert_eq!(pages, 9);
+    assert_eq!(pages, 9, "8 full pages, then 10 objects and no next");
     assert_eq!(seen, (1..=250).collect::<Vec<_>>());
 
-    // and back from the last page
+    // and back from the last page: a page read backward links back while it is
+    // full, so the walk ends on an empty page whose next is the first page
     let mut back = Vec::new();
     let mut prev = last_body["prev"].as_str().map(str::to_owned);
     back.extend(ids(&last_body).into_iter().rev());
+    let mut last_back = Value::Null;
     while let Some(path) = prev {
         assert!(path.contains("direction=0"), "{path}");
         let r = api.get(&path).await;
@@ -100,14 +105,19 @@ async fn pages_forward_and_back_with_relative_links() {
         page.reverse();
         back.extend(page);
         prev = r.body["prev"].as_str().map(str::to_owned);
+        last_back = r.body;
     }
     assert_eq!(back, (1..=250).rev().collect::<Vec<_>>());
+    assert_eq!(last_back["objects"], json!([]));
+    assert_eq!(last_back["next"], format!("{objs}?page_size=30"));
 
-    // ordering=desc
+    // ordering=desc is not carried by the links of data objects (only order_by is):
+    // the client re-sends it
     let r = api.get(&format!("{objs}?ordering=desc&page_size=3")).await;
     assert_eq!(ids(&r.body), vec![250, 249, 248]);
     let n = r.body["next"].as_str().expect("next").to_owned();
-    let r = api.get(&n).await;
+    assert_eq!(n, format!("{objs}?page_size=3&direction=1&last_pk=248"));
+    let r = api.get(&format!("{n}&ordering=desc")).await;
     assert_eq!(ids(&r.body), vec![247, 246, 245]);
 }
 
@@ -153,4 +163,50 @@ async fn order_by_field_with_last_value() {
     }
     let r = api.get(&format!("{objs}?order_by=nope")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+/// Plain lists link as the platform does: a full page always links onward (here the
+/// last of 6 groups in pages of 3, onto an empty page), links keep `page_size` and
+/// `ordering`, and a page read forward links back even when it is empty.
+#[tokio::test]
+async fn a_full_last_page_links_onto_an_empty_one() {
+    let api = start().await;
+    let inst = api.instance("fullpages").await;
+    let groups = format!("{inst}groups/");
+    for n in 1..=6 {
+        let r = api
+            .post(&groups, json!({"label": format!("group {n}")}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+    let r = api
+        .get(&format!("{groups}?ordering=desc&page_size=3"))
+        .await;
+    assert_eq!(ids(&r.body), vec![6, 5, 4]);
+    assert_eq!(r.body["prev"], Value::Null);
+    let next = r.body["next"].as_str().expect("a full page links onward");
+    assert_eq!(
+        next,
+        format!("{groups}?page_size=3&ordering=desc&direction=1&last_pk=4")
+    );
+    let r = api.get(next).await;
+    assert_eq!(ids(&r.body), vec![3, 2, 1]);
+    assert_eq!(
+        r.body["prev"],
+        format!("{groups}?page_size=3&ordering=desc&direction=0&last_pk=3")
+    );
+    let next = r.body["next"].as_str().expect("still full").to_owned();
+    let r = api.get(&next).await;
+    assert_eq!(r.body["objects"], json!([]));
+    assert_eq!(r.body["next"], Value::Null);
+    assert_eq!(
+        r.body["prev"],
+        format!("{groups}?page_size=3&ordering=desc&direction=0"),
+        "an empty page read forward links back from the end"
+    );
+    let r = api.get(r.body["prev"].as_str().expect("prev")).await;
+    assert_eq!(ids(&r.body), vec![3, 2, 1], "the last page, read backward");
+    // without a direction, a last_pk is not a cursor
+    let r = api.get(&format!("{groups}?last_pk=4")).await;
+    assert_eq!(ids(&r.body), vec![1, 2, 3, 4, 5, 6]);
 }
