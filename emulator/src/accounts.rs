@@ -20,18 +20,15 @@ pub fn account_view(ctx: &Ctx<'_>, res: Option<usize>, id: i64, rec: &Record) ->
     };
     if let Some(o) = v.as_object_mut() {
         o.insert("id".into(), json!(id));
-        for k in [
+        let shown = [
             "email",
             "first_name",
             "last_name",
             "account_key",
             "is_active",
             "has_password",
-        ] {
-            if let Some(x) = rec.get(k) {
-                o.insert(k.into(), x.clone());
-            }
-        }
+        ];
+        render::copy_stored(o, rec, &shown);
         o.remove("password");
     }
     v
@@ -89,6 +86,25 @@ fn find_by_email(store: &Store, email: &str) -> Option<(i64, Record)> {
     })
 }
 
+/// The body, email and password of a registration (`check_email`: the address must
+/// look like one) or a login; 400 with every field's error otherwise.
+fn credentials(req: &Req, check_email: bool) -> HResult<(Value, String, String)> {
+    let body = req.body_or_empty();
+    if !body.is_object() {
+        return Err(Resp::bad(crate::validate::not_a_dict(&body)));
+    }
+    let mut errors = serde_json::Map::new();
+    let email = str_field(&body, "email", &mut errors);
+    let password = str_field(&body, "password", &mut errors);
+    if check_email && !(email.is_empty() || email.contains('@') && email.len() <= 254) {
+        errors.insert("email".into(), json!(["Enter a valid email address."]));
+    }
+    if !errors.is_empty() {
+        return Err(Resp::bad(Value::Object(errors)));
+    }
+    Ok((body, email, password))
+}
+
 fn str_field(body: &Value, name: &str, errors: &mut serde_json::Map<String, Value>) -> String {
     match body.get(name) {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
@@ -118,19 +134,7 @@ pub fn handle(
     let res = account_resource(ctx);
     match t.norm.as_str() {
         "/v1.1/account/register/" => {
-            let body = req.body_or_empty();
-            if !body.is_object() {
-                return Err(Resp::bad(crate::validate::not_a_dict(&body)));
-            }
-            let mut errors = serde_json::Map::new();
-            let email = str_field(&body, "email", &mut errors);
-            let password = str_field(&body, "password", &mut errors);
-            if !(email.is_empty() || email.contains('@') && email.len() <= 254) {
-                errors.insert("email".into(), json!(["Enter a valid email address."]));
-            }
-            if !errors.is_empty() {
-                return Err(Resp::bad(Value::Object(errors)));
-            }
+            let (body, email, password) = credentials(req, true)?;
             if find_by_email(ctx.store, &email).is_some() {
                 return Err(Resp::field_error(
                     "email",
@@ -163,16 +167,7 @@ pub fn handle(
             Ok(Resp::created(account_view(ctx, res, id, &rec)))
         }
         "/v1.1/account/auth/" => {
-            let body = req.body_or_empty();
-            if !body.is_object() {
-                return Err(Resp::bad(crate::validate::not_a_dict(&body)));
-            }
-            let mut errors = serde_json::Map::new();
-            let email = str_field(&body, "email", &mut errors);
-            let password = str_field(&body, "password", &mut errors);
-            if !errors.is_empty() {
-                return Err(Resp::bad(Value::Object(errors)));
-            }
+            let (_, email, password) = credentials(req, false)?;
             let Some((id, rec)) = find_by_email(ctx.store, &email) else {
                 return Err(Resp::detail(StatusCode::UNAUTHORIZED, "Invalid email."));
             };

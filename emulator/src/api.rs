@@ -130,6 +130,17 @@ impl Resp {
     pub fn internal(msg: impl Into<String>) -> Resp {
         Resp::detail(StatusCode::INTERNAL_SERVER_ERROR, msg)
     }
+
+    /// The items of a page (its `objects`), to rewrite in place; none for any other
+    /// answer.
+    pub fn listed_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.body
+            .as_mut()
+            .and_then(|b| b.get_mut("objects"))
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+    }
 }
 
 impl From<crate::store::StoreError> for Resp {

@@ -75,18 +75,15 @@ fn change_view(ctx: &Ctx<'_>, history_segs: &[String], id: i64, rec: &Record) ->
         None => json!({}),
     };
     if let Some(o) = v.as_object_mut() {
-        for k in [
+        let shown = [
             "id",
             "created_at",
             "action",
             "author",
             "metadata",
             "payload",
-        ] {
-            if let Some(x) = rec.get(k) {
-                o.insert(k.into(), x.clone());
-            }
-        }
+        ];
+        render::copy_stored(o, rec, &shown);
         if let Some(Value::String(room)) = rec.get("room") {
             if let Some(Value::Object(m)) = o.get_mut("metadata") {
                 m.insert("room".into(), json!(room));
@@ -260,17 +257,10 @@ pub fn handle(
                 }));
             }
             let mut resp = engine::page_records(ctx, req, t, items)?;
-            if let Some(objs) = resp
-                .body
-                .as_mut()
-                .and_then(|b| b.get_mut("objects"))
-                .and_then(Value::as_array_mut)
-            {
-                for o in objs.iter_mut() {
-                    if let Some(id) = o.get("id").and_then(Value::as_i64) {
-                        if let Some(r) = ctx.store.get(&coll, &Key::Int(id)) {
-                            *o = render::select(req, change_view(ctx, &hsegs, id, r));
-                        }
+            for o in resp.listed_mut() {
+                if let Some(id) = o.get("id").and_then(Value::as_i64) {
+                    if let Some(r) = ctx.store.get(&coll, &Key::Int(id)) {
+                        *o = render::select(req, change_view(ctx, &hsegs, id, r));
                     }
                 }
             }

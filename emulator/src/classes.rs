@@ -164,25 +164,18 @@ pub fn handle(
     match (t.kind, hm) {
         (crate::spec::Kind::List, HttpMethod::Get) => {
             let mut resp = engine::list(ctx, req, t, |_| true)?;
-            if let Some(objs) = resp
-                .body
-                .as_mut()
-                .and_then(|b| b.get_mut("objects"))
-                .and_then(Value::as_array_mut)
-            {
-                for o in objs.iter_mut() {
-                    if let Some(name) = o.get("name").and_then(Value::as_str) {
-                        let n = ctx
-                            .store
-                            .collection(&objects_coll(&base, name))
-                            .map_or(0, |c| c.len());
-                        if let Some(m) = o.as_object_mut() {
-                            if req
-                                .q("fields")
-                                .is_none_or(|f| f.split(',').any(|x| x.trim() == "objects_count"))
-                            {
-                                m.insert("objects_count".into(), json!(n));
-                            }
+            for o in resp.listed_mut() {
+                if let Some(name) = o.get("name").and_then(Value::as_str) {
+                    let n = ctx
+                        .store
+                        .collection(&objects_coll(&base, name))
+                        .map_or(0, |c| c.len());
+                    if let Some(m) = o.as_object_mut() {
+                        if req
+                            .q("fields")
+                            .is_none_or(|f| f.split(',').any(|x| x.trim() == "objects_count"))
+                        {
+                            m.insert("objects_count".into(), json!(n));
                         }
                     }
                 }

@@ -16,7 +16,7 @@ use crate::api::{HResult, Req, Resp};
 use crate::auth::{self, Caller};
 use crate::paging;
 use crate::render;
-use crate::spec::{Kind, Matched, Spec, join, method_of};
+use crate::spec::{KeySpec, Kind, Matched, Spec, join, method_of};
 use crate::store::{Key, Record, Store};
 use crate::validate::{self, Mode};
 
@@ -486,6 +486,15 @@ pub fn generic(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HRes
     }
 }
 
+/// How the records of the target's resource are keyed.
+fn key_spec(ctx: &Ctx<'_>, t: &Target) -> HResult<KeySpec> {
+    ctx.spec
+        .keys
+        .get(t.res)
+        .cloned()
+        .ok_or_else(Resp::not_found)
+}
+
 /// The collection and key of a detail request.
 pub fn detail_key(ctx: &Ctx<'_>, t: &Target) -> HResult<(String, Key)> {
     let ks = ctx.spec.keys.get(t.res).ok_or_else(Resp::not_found)?;
@@ -559,12 +568,7 @@ pub fn create_record(
     let clean = validate::validate(fields, body, Mode::Create, &[]).map_err(Resp::bad)?;
     check_refs(ctx, t, &clean)?;
     check_specific(t, &clean)?;
-    let ks = ctx
-        .spec
-        .keys
-        .get(t.res)
-        .cloned()
-        .ok_or_else(Resp::not_found)?;
+    let ks = key_spec(ctx, t)?;
     let coll = join(&t.m.segs);
     let key = if ks.auto {
         // invitation ids are global: accounts see them across instances
@@ -754,12 +758,7 @@ pub fn update_record(
 ) -> HResult<Record> {
     let body = req.body_or_empty();
     let fields = ctx.spec.write_fields(t.route);
-    let ks = ctx
-        .spec
-        .keys
-        .get(t.res)
-        .cloned()
-        .ok_or_else(Resp::not_found)?;
+    let ks = key_spec(ctx, t)?;
     let ro: Vec<&str> = if ks.param.is_some() && !ks.field.is_empty() {
         vec![ks.field.as_str()]
     } else {
@@ -891,12 +890,7 @@ fn custom(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HResult<R
             _ => Resp::no_content(),
         });
     };
-    let ks = ctx
-        .spec
-        .keys
-        .get(t.res)
-        .cloned()
-        .ok_or_else(Resp::not_found)?;
+    let ks = key_spec(ctx, t)?;
     let dsegs: Vec<String> = t.m.segs[..tl].to_vec();
     let (coll, key) = if ks.param.is_none() {
         (join(&dsegs), Key::Str(String::new()))

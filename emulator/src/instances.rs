@@ -278,27 +278,20 @@ pub fn handle(
 }
 
 fn fix_list(ctx: &Ctx<'_>, t: &Target, mut resp: Resp, caller: &Caller) -> Resp {
-    if let Some(objs) = resp
-        .body
-        .as_mut()
-        .and_then(|b| b.get_mut("objects"))
-        .and_then(Value::as_array_mut)
-    {
-        for o in objs.iter_mut() {
-            let name = o
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
-            if let Some(rec) = ctx.store.get(INSTANCES, &Key::Str(name)) {
-                let full = view(ctx, t.res, rec, caller);
-                let selected = o.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>());
-                let mut full = full;
-                if let (Some(keys), Some(fm)) = (selected, full.as_object_mut()) {
-                    fm.retain(|k, _| keys.contains(k) || k == "owner" || k == "role");
-                }
-                *o = full;
+    for o in resp.listed_mut() {
+        let name = o
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        if let Some(rec) = ctx.store.get(INSTANCES, &Key::Str(name)) {
+            let full = view(ctx, t.res, rec, caller);
+            let selected = o.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>());
+            let mut full = full;
+            if let (Some(keys), Some(fm)) = (selected, full.as_object_mut()) {
+                fm.retain(|k, _| keys.contains(k) || k == "owner" || k == "role");
             }
+            *o = full;
         }
     }
     resp

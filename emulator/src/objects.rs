@@ -236,6 +236,22 @@ impl RefResolver for Resolver<'_> {
     }
 }
 
+/// 404 `Class was not found.`
+fn class_not_found() -> Resp {
+    Resp::detail(StatusCode::NOT_FOUND, "Class was not found.")
+}
+
+/// The stored record, fields and objects collection of `class`; 404 if it is not there.
+fn open_class(
+    store: &Store,
+    base: &str,
+    class: &str,
+) -> HResult<(Record, Vec<ClassField>, String)> {
+    let rec = class_record(store, base, class).ok_or_else(class_not_found)?;
+    let fields = class_fields(&rec);
+    Ok((rec, fields, objects_coll(base, class)))
+}
+
 /// The class an object request is about.
 struct Cls<'a> {
     base: &'a str,
@@ -515,10 +531,7 @@ pub fn handle(
 ) -> HResult<Resp> {
     let base = t.instance_path().unwrap_or_default();
     let class = t.m.segs.get(4).cloned().ok_or_else(Resp::not_found)?;
-    let class_rec = class_record(ctx.store, &base, &class)
-        .ok_or_else(|| Resp::detail(StatusCode::NOT_FOUND, "Class was not found."))?;
-    let fields = class_fields(&class_rec);
-    let coll = objects_coll(&base, &class);
+    let (class_rec, fields, coll) = open_class(ctx.store, &base, &class)?;
     let cls = Cls {
         base: &base,
         class: &class,
@@ -835,11 +848,8 @@ pub fn data_endpoint(
         .get("class")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| Resp::detail(StatusCode::NOT_FOUND, "Class was not found."))?;
-    let class_rec = class_record(ctx.store, &base, &class)
-        .ok_or_else(|| Resp::detail(StatusCode::NOT_FOUND, "Class was not found."))?;
-    let fields = class_fields(&class_rec);
-    let coll = objects_coll(&base, &class);
+        .ok_or_else(class_not_found)?;
+    let (class_rec, fields, coll) = open_class(ctx.store, &base, &class)?;
     let cls = Cls {
         base: &base,
         class: &class,
@@ -878,16 +888,9 @@ pub fn data_endpoint(
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect();
-        if let Some(objs) = resp
-            .body
-            .as_mut()
-            .and_then(|b| b.get_mut("objects"))
-            .and_then(Value::as_array_mut)
-        {
-            for o in objs.iter_mut() {
-                if let Some(m) = o.as_object_mut() {
-                    m.retain(|k, _| !ex.contains(&k.as_str()));
-                }
+        for o in resp.listed_mut() {
+            if let Some(m) = o.as_object_mut() {
+                m.retain(|k, _| !ex.contains(&k.as_str()));
             }
         }
     }

@@ -268,3 +268,12 @@ pub fn select(req: &Req, v: Value) -> Value {
     }
     Value::Object(m)
 }
+
+/// Copies the `keys` that `rec` has into `view` (stored values shown as stored).
+pub fn copy_stored(view: &mut Map<String, Value>, rec: &Record, keys: &[&str]) {
+    for k in keys {
+        if let Some(x) = rec.get(*k) {
+            view.insert((*k).to_owned(), x.clone());
+        }
+    }
+}

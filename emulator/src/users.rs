@@ -55,11 +55,8 @@ pub fn user_view(ctx: &Ctx<'_>, base: &str, res: Option<usize>, id: i64, rec: &R
     };
     if let Some(o) = v.as_object_mut() {
         o.insert("id".into(), json!(id));
-        for k in ["username", "user_key", "created_at", "updated_at"] {
-            if let Some(x) = rec.get(k) {
-                o.insert(k.into(), x.clone());
-            }
-        }
+        let shown = ["username", "user_key", "created_at", "updated_at"];
+        render::copy_stored(o, rec, &shown);
         o.remove("password");
         let profile = rec
             .get("__profile_id")
@@ -324,17 +321,10 @@ fn update_user(
 }
 
 fn expand_users(ctx: &Ctx<'_>, base: &str, res: usize, req: &Req, mut resp: Resp) -> Resp {
-    if let Some(objs) = resp
-        .body
-        .as_mut()
-        .and_then(|b| b.get_mut("objects"))
-        .and_then(Value::as_array_mut)
-    {
-        for o in objs.iter_mut() {
-            if let Some(id) = o.get("id").and_then(Value::as_i64) {
-                if let Some(rec) = ctx.store.get(&users_coll(base), &Key::Int(id)) {
-                    *o = render::select(req, user_view(ctx, base, Some(res), id, rec));
-                }
+    for o in resp.listed_mut() {
+        if let Some(id) = o.get("id").and_then(Value::as_i64) {
+            if let Some(rec) = ctx.store.get(&users_coll(base), &Key::Int(id)) {
+                *o = render::select(req, user_view(ctx, base, Some(res), id, rec));
             }
         }
     }
@@ -413,29 +403,21 @@ fn membership(
                 .collect();
             items.sort_by(|a, b| a.0.cmp(&b.0));
             let mut resp = engine::page_records(ctx, req, t, items.clone())?;
-            if let Some(objs) = resp
-                .body
-                .as_mut()
-                .and_then(|b| b.get_mut("objects"))
-                .and_then(Value::as_array_mut)
-            {
-                let mut out = Vec::new();
-                for o in objs.iter() {
-                    let link = o
-                        .pointer("/links/self")
-                        .and_then(Value::as_str)
-                        .unwrap_or("");
-                    let other: Option<i64> = link
-                        .trim_end_matches('/')
-                        .rsplit('/')
-                        .next()
-                        .and_then(|s| s.parse().ok());
-                    if let Some(other) = other {
-                        let (u, g) = pair(other);
-                        out.push(render::select(req, view(ctx, u, g)));
-                    }
+            // a membership is rendered from the pair its link names
+            for o in resp.listed_mut() {
+                let link = o
+                    .pointer("/links/self")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let other: Option<i64> = link
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .and_then(|s| s.parse().ok());
+                if let Some(other) = other {
+                    let (u, g) = pair(other);
+                    *o = render::select(req, view(ctx, u, g));
                 }
-                *objs = out;
             }
             Ok(resp)
         }
