@@ -817,12 +817,7 @@ pub fn page_records(
     let auto = ctx.spec.keys.get(t.res).is_some_and(|k| k.auto);
     let cursor: Option<Key> = match req.q("last_pk") {
         None | Some("") => None,
-        Some(s) => Some(Key::from_segment(s, auto).ok_or_else(|| {
-            Resp::detail(
-                StatusCode::BAD_REQUEST,
-                "Incorrect page parameter provided.",
-            )
-        })?),
+        Some(s) => Some(Key::from_segment(s, auto).ok_or_else(paging::bad_page)?),
     };
     let total = items.len();
     let cmp = cursor.map(|c| move |it: &(Key, Record)| -> Ordering { it.0.cmp(&c) });

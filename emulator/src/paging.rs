@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::api::{HResult, Req, Resp};
 pub use crate::dataobjects::ordering::Direction;
+use crate::dataobjects::ordering::INCORRECT_PAGE_PARAMETER;
 
 /// Default and maximum page size.
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -49,11 +50,9 @@ impl PageParams {
     }
 }
 
-fn bad_page() -> Resp {
-    Resp::detail(
-        StatusCode::BAD_REQUEST,
-        "Incorrect page parameter provided.",
-    )
+/// 400 `Incorrect page parameter provided.`
+pub fn bad_page() -> Resp {
+    Resp::detail(StatusCode::BAD_REQUEST, INCORRECT_PAGE_PARAMETER)
 }
 
 /// Parses the paging parameters; 400 on bad values.
