@@ -208,7 +208,13 @@ pub fn handle(
             };
             ctx.store.put(INSTANCES, key, rec.clone())?;
             seed(ctx, &name, acc)?;
-            Ok(Resp::created(view(ctx, t.res, &rec, caller)))
+            // the platform's serializer names the caller's role only on instances read
+            // back through its admin-filtered queryset; a fresh one shows `api_key`
+            let mut created = view(ctx, t.res, &rec, caller);
+            if let Some(o) = created.as_object_mut() {
+                o.insert("role".into(), json!("api_key"));
+            }
+            Ok(Resp::created(created))
         }
         ("/v1.1/instances/{}/rename/", _) => {
             if account.is_none() {

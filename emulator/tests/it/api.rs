@@ -220,6 +220,12 @@ async fn instance_defaults_rename_and_tenancy() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.body["links"]["self"], "/v1.1/instances/my-shop/");
+    // the create answer shows `api_key` as the role; reading it back shows the caller's
+    assert_eq!(r.body["role"], "api_key");
+    assert_eq!(
+        api.get("/v1.1/instances/my-shop/").await.body["role"],
+        "full"
+    );
     let created = r.body["created_at"].as_str().expect("created_at");
     assert_eq!(created.len(), "2026-11-22T17:37:25.474230Z".len());
     assert!(created.ends_with('Z'));
