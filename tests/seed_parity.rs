@@ -644,9 +644,8 @@ async fn update_through_the_manager() {
 
 // --- Retrieving objects -------------------------------------------------------------
 
-/// Three instances, created in name order: the emulator lists instances by name, the
-/// platform by creation, so the orders asserted below hold on both. (The platform's
-/// cursor is the numeric id, `last_pk=2`; the emulator's is the name.)
+/// Three instances, listed in creation order (as on the platform, whose cursor is the
+/// numeric id: `last_pk=2` after the second).
 const THREE: [(&str, &str); 3] = [
     ("test-one", "first"),
     ("test-three", "second"),
@@ -714,7 +713,7 @@ async fn all() {
             .query(&[("page_size", "2")]),
         env.expect("GET", "/v1.1/instances/").query(&[
             ("direction", "1"),
-            ("last_pk", "test-three"),
+            ("last_pk", "2"),
             ("page_size", "2"),
         ]),
     ]);
@@ -810,7 +809,7 @@ async fn raw_list_and_raw_get() {
             .query(&[("page_size", "2")]),
         env.expect("GET", "/v1.1/instances/").query(&[
             ("direction", "1"),
-            ("last_pk", "test-three"),
+            ("last_pk", "2"),
             ("page_size", "2"),
         ]),
         env.expect("GET", "/v1.1/instances/")
@@ -1136,12 +1135,12 @@ async fn links_lead_to_managers() {
         .collect()
         .await
         .expect("classes");
-    // by name on the emulator (the platform lists by creation: user_profile first)
+    // in creation order: the instance's built-in user_profile first
     assert_eq!(
         classes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
-        vec!["book", "user_profile"]
+        vec!["user_profile", "book"]
     );
-    let books: Vec<syncano::DataObject<Book>> = classes[0]
+    let books: Vec<syncano::DataObject<Book>> = classes[1]
         .objects::<Book>(connection)
         .expect("objects")
         .list()

@@ -17,7 +17,7 @@ use crate::auth::{self, Caller};
 use crate::paging;
 use crate::render;
 use crate::spec::{KeySpec, Kind, Matched, Spec, join, method_of};
-use crate::store::{Key, Record, Store};
+use crate::store::{self, Key, Record, Store};
 use crate::validate::{self, Mode};
 
 /// DRF's message for a value that must be unique.
@@ -806,21 +806,34 @@ pub fn list(
     page_records(ctx, req, t, items)
 }
 
-/// Pages (key, record) pairs sorted by key, using `last_pk`.
+/// Where a record stands in its list, which is also its `last_pk`: its integer key,
+/// or for a record keyed by name its hidden creation number (the platform's primary
+/// key), so such lists come in creation order as on the platform.
+fn list_position((key, rec): &(Key, Record)) -> Key {
+    match key {
+        Key::Str(_) => rec
+            .get(store::PK)
+            .and_then(Value::as_i64)
+            .map_or_else(|| key.clone(), Key::Int),
+        Key::Int(_) => key.clone(),
+    }
+}
+
+/// Pages (key, record) pairs in list order, using `last_pk` (an integer).
 pub fn page_records(
     ctx: &Ctx<'_>,
     req: &Req,
     t: &Target,
-    items: Vec<(Key, Record)>,
+    mut items: Vec<(Key, Record)>,
 ) -> HResult<Resp> {
     let p = paging::parse(req)?;
-    let auto = ctx.spec.keys.get(t.res).is_some_and(|k| k.auto);
     let cursor: Option<Key> = match req.q("last_pk") {
         None | Some("") => None,
-        Some(s) => Some(Key::from_segment(s, auto).ok_or_else(paging::bad_page)?),
+        Some(s) => Some(Key::from_segment(s.trim(), true).ok_or_else(paging::bad_page)?),
     };
+    items.sort_by_cached_key(list_position);
     let total = items.len();
-    let cmp = cursor.map(|c| move |it: &(Key, Record)| -> Ordering { it.0.cmp(&c) });
+    let cmp = cursor.map(|c| move |it: &(Key, Record)| -> Ordering { list_position(it).cmp(&c) });
     let page = paging::cut(
         items,
         &p,
@@ -839,7 +852,7 @@ pub fn page_records(
         req,
         params: &p,
         carried: paging::LIST_LINK_PARAMS,
-        cursor: &|(k, _): &(Key, Record)| vec![("last_pk".to_owned(), k.to_string())],
+        cursor: &|it: &(Key, Record)| vec![("last_pk".to_owned(), list_position(it).to_string())],
     };
     Ok(Resp::ok(listing.envelope(&page, objects, total)))
 }

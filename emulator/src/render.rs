@@ -1,6 +1,7 @@
 //! Turning stored records into response bodies: schema fields only (write-only
 //! ones never), internal `__` keys dropped, `links` computed from the schema's
-//! paths, and `fields` / `excluded_fields` applied.
+//! paths (only the names the schema declares, where it declares any), and
+//! `fields` / `excluded_fields` applied.
 
 use serde_json::{Map, Value};
 use syncano_codegen::schema::FieldType;
@@ -102,6 +103,15 @@ pub fn links(spec: &Spec, res: usize, detail: &[String], rec: &Record) -> Map<St
                     out.insert(l.name.clone(), v);
                 }
             }
+        }
+        // where the schema names the links, the API sends those and no others
+        let declared: Vec<&str> = r
+            .fields
+            .iter()
+            .flat_map(|f| f.links.iter().map(|l| l.name.as_str()))
+            .collect();
+        if !declared.is_empty() {
+            out.retain(|name, _| name == "self" || declared.contains(&name.as_str()));
         }
     }
     out

@@ -66,6 +66,11 @@ impl fmt::Display for Key {
 /// A stored record: the JSON object of its fields (write-only ones included).
 pub type Record = Map<String, Value>;
 
+/// The hidden creation number of a record keyed by name (instances, classes,
+/// channels, endpoints ...): the platform's integer primary key, which orders their
+/// lists and is their paging cursor. Given on the first [`Store::put`], kept after.
+pub const PK: &str = "__pk";
+
 /// One collection: the records under one concrete list path.
 pub type Collection = BTreeMap<Key, Record>;
 
@@ -145,7 +150,14 @@ impl Store {
     }
 
     /// Inserts or replaces a record.
-    pub fn put(&mut self, coll: &str, key: Key, rec: Record) -> Result<(), StoreError> {
+    pub fn put(&mut self, coll: &str, key: Key, mut rec: Record) -> Result<(), StoreError> {
+        if matches!(key, Key::Str(_)) && !rec.contains_key(PK) {
+            let pk = match self.get(coll, &key).and_then(|r| r.get(PK)) {
+                Some(pk) => pk.clone(),
+                None => Value::from(self.next_id(&format!("{coll}#pk"))?),
+            };
+            rec.insert(PK.to_owned(), pk);
+        }
         if let Some(p) = self.ensure_tx()? {
             p.put(coll, &key, &rec)?;
         }

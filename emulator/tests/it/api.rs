@@ -220,6 +220,39 @@ async fn instance_defaults_rename_and_tenancy() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.body["links"]["self"], "/v1.1/instances/my-shop/");
+    // exactly the links the platform's instance serializer declares
+    let mut names: Vec<&str> = r.body["links"]
+        .as_object()
+        .map(|l| l.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "admins",
+            "api_keys",
+            "backups",
+            "batch",
+            "channels",
+            "classes",
+            "endpoints",
+            "groups",
+            "hosting",
+            "invitations",
+            "push_notification",
+            "rename",
+            "restores",
+            "schedules",
+            "self",
+            "snippets",
+            "triggers",
+            "users"
+        ]
+    );
+    assert_eq!(
+        r.body["links"]["push_notification"],
+        "/v1.1/instances/my-shop/push_notifications/"
+    );
     // the create answer shows `api_key` as the role; reading it back shows the caller's
     assert_eq!(r.body["role"], "api_key");
     assert_eq!(

@@ -210,3 +210,40 @@ async fn a_full_last_page_links_onto_an_empty_one() {
     let r = api.get(&format!("{groups}?last_pk=4")).await;
     assert_eq!(ids(&r.body), vec![1, 2, 3, 4, 5, 6]);
 }
+
+/// Records keyed by name (instances, classes ...) are listed in creation order, as
+/// the platform lists them by its integer primary key, which is also their cursor.
+#[tokio::test]
+async fn named_records_page_in_creation_order_by_integer_cursor() {
+    let api = start().await;
+    for name in ["zeta-shop", "alpha-shop", "mid-shop"] {
+        api.instance(name).await;
+    }
+    let r = api.get("/v1.1/instances/?page_size=2").await;
+    let names: Vec<&str> = r.body["objects"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|o| o["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["zeta-shop", "alpha-shop"]);
+    let next = r.body["next"].as_str().expect("a full page");
+    assert_eq!(next, "/v1.1/instances/?page_size=2&direction=1&last_pk=2");
+    let r = api.get(next).await;
+    assert_eq!(r.body["objects"][0]["name"], "mid-shop");
+    assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(1));
+    let r = api
+        .get("/v1.1/instances/?direction=1&last_pk=alpha-shop")
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({"detail": "Incorrect page parameter provided."})
+    );
+    // the creation number stays hidden
+    assert!(
+        api.get("/v1.1/instances/zeta-shop/")
+            .await
+            .body
+            .as_object()
+            .is_some_and(|o| o.keys().all(|k| !k.starts_with("__")))
+    );
+}
