@@ -1790,6 +1790,9 @@ fn convert_meta(m: &Map<String, Value>) -> Map<String, Value> {
             }
         }
         f.insert("fields".into(), Value::Object(sub));
+    } else if ty == "file upload" || ty == "image upload" {
+        // DRF's OPTIONS name for a FileField / ImageField
+        f.insert("type".into(), json!("file"));
     } else {
         f.insert("type".into(), json!(ty));
     }
@@ -1870,6 +1873,13 @@ fn guess_type(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drf_file_uploads_become_file_fields() {
+        let meta = json!({"type": "file upload", "required": false, "read_only": false});
+        let field = convert_meta(meta.as_object().expect("an object"));
+        assert_eq!(field.get("type"), Some(&json!("file")));
+    }
 
     #[test]
     fn words_are_singularized_and_camel_cased() {

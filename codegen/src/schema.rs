@@ -202,6 +202,10 @@ pub enum FieldType {
     Choice,
     /// `field`: any JSON value
     Json,
+    /// `file`: an uploaded file. Written as a part of a `multipart/form-data` body
+    /// (never as JSON); what a response says about it depends on the resource (a URL, or
+    /// whether a file is set).
+    File,
     /// `links` (see [`Field::links`])
     Links,
     /// A nested object (`object` with `fields`, or a field without `type`), with its
@@ -226,6 +230,7 @@ impl FieldType {
             FieldType::Date => "date",
             FieldType::Choice => "choice",
             FieldType::Json => "field",
+            FieldType::File => "file",
             FieldType::Links => "links",
             FieldType::Object(_) => "object",
         }

@@ -58,7 +58,7 @@ pub enum SchemaError {
     },
     /// A field's `type` is not one the format knows.
     #[error(
-        "{file}: {at}: unknown field type \"{ty}\" (known: string, text, email, slug, url, integer, float, decimal, boolean, datetime, date, choice, field, links, object)"
+        "{file}: {at}: unknown field type \"{ty}\" (known: string, text, email, slug, url, integer, float, decimal, boolean, datetime, date, choice, field, file, links, object)"
     )]
     UnknownFieldType {
         /// The file.
@@ -347,7 +347,7 @@ mod tests {
     fn unknown_field_type() {
         assert_eq!(
             err(&one(LIST, r#""size": {"type": "bignum"}"#)),
-            "bad.json: resource \"Thing\", field \"size\": unknown field type \"bignum\" (known: string, text, email, slug, url, integer, float, decimal, boolean, datetime, date, choice, field, links, object)"
+            "bad.json: resource \"Thing\", field \"size\": unknown field type \"bignum\" (known: string, text, email, slug, url, integer, float, decimal, boolean, datetime, date, choice, field, file, links, object)"
         );
         // also inside a nested object and on an endpoint
         let nested = one(LIST, r#""owner": {"name": {"type": "str"}}"#);

@@ -10,7 +10,8 @@
 //! and review the diff before committing it. The small schema exercises string,
 //! integer and mixed choices, links, a nested object, custom endpoints (typed request,
 //! 204, several methods), a child resource, an extensible resource, a single-object
-//! resource, a non-paginated list, a write-only secret and odd field names
+//! resource, a non-paginated list, a write-only secret, a file field (multipart
+//! payloads) and odd field names
 //! (`type`, `self`, `3d`, `content-type`).
 
 use std::path::PathBuf;

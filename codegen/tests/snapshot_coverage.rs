@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
-const FIELD_TYPES: [&str; 15] = [
+const FIELD_TYPES: [&str; 16] = [
     "string", "text", "email", "slug", "url", "integer", "float", "decimal", "boolean", "datetime",
-    "date", "choice", "field", "links", "object",
+    "date", "choice", "field", "file", "links", "object",
 ];
 const INSTANCE_PREFIX: &str = "/v1.1/instances/{instance}/";
 
@@ -895,5 +895,53 @@ fn snapshot_is_in_normal_form() {
         bad.is_empty(),
         "the snapshot is not in normal form:\n  {}",
         bad.join("\n  ")
+    );
+}
+
+/// The fields the API takes as multipart file parts (the resources table: a hosting file
+/// is created by multipart `path` + `file`; APNs certificates are file uploads) are of
+/// type `file`, and the hosting file's `file` is never returned.
+#[test]
+fn upload_fields_are_files() {
+    let snap = snapshot();
+    let field = |res: &str, name: &str| -> Value {
+        snap.iter()
+            .find(|r| resource_name(r) == res)
+            .and_then(|r| r.get("properties"))
+            .and_then(|p| p.get(name))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let file = field("HostingFile", "file");
+    assert_eq!(file["type"], "file", "HostingFile.file: {file}");
+    assert_eq!(file["write_only"], true, "HostingFile.file: {file}");
+    assert_eq!(file["required"], true, "HostingFile.file: {file}");
+    for cert in ["production_certificate", "development_certificate"] {
+        let f = field("ApnsConfig", cert);
+        assert_eq!(f["type"], "file", "ApnsConfig.{cert}: {f}");
+        assert_ne!(
+            f["write_only"], true,
+            "ApnsConfig.{cert} is rendered (as set or not)"
+        );
+    }
+    let files: Vec<String> = snap
+        .iter()
+        .flat_map(|r| {
+            let rn = resource_name(r).to_string();
+            r.get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(_, f)| f["type"] == "file")
+                .map(move |(k, _)| format!("{rn}.{k}"))
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "ApnsConfig.development_certificate",
+            "ApnsConfig.production_certificate",
+            "HostingFile.file"
+        ]
     );
 }

@@ -8,7 +8,7 @@ use quote::{format_ident, quote};
 
 use super::names::{bare, snake_ok};
 use super::plan::ResPlan;
-use super::resource::{Payloads, endpoints_doc, has_body, model_type};
+use super::resource::{FilePart, Payloads, endpoints_doc, has_body, model_type};
 use super::structs::{Registry, field_ident, ident};
 use super::{GenerateError, docs};
 use crate::schema::{Endpoint, FieldType, HttpMethod};
@@ -394,15 +394,21 @@ pub(crate) fn emit(
                     } else {
                         quote!(#body_id)
                     };
-                    let doc = docs::attrs(&format!("{text} one [`{ty}`] ({where_})."));
+                    let files = payloads.files_of(&body_id.to_string());
+                    let mut text = format!("{text} one [`{ty}`] ({where_}).");
+                    if !files.is_empty() {
+                        text.push_str(MULTIPART_DOC);
+                    }
+                    let doc = docs::attrs(&text);
                     let name = format_ident!("{}", kind);
+                    let call = body_call(&verb, &path, files);
                     methods.push(Method {
                         name: kind.into(),
                         standard: true,
                         tokens: quote! {
                             #doc
                             pub async fn #name(&self, #id_params #comma body: &#body_ty) -> crate::Result<#model> {
-                                self.client.request(crate::Method::#verb, &#path, Some(body)).await
+                                #call
                             }
                         },
                     });
@@ -437,6 +443,9 @@ pub(crate) fn emit(
                         .iter()
                         .find(|(en, _)| en == &e.name)
                         .map(|(_, r)| format_ident!("{}", r));
+                    let request_files = request
+                        .as_ref()
+                        .map_or(&[][..], |r| payloads.files_of(&r.to_string()));
                     let desc = e
                         .description
                         .as_deref()
@@ -465,11 +474,15 @@ pub(crate) fn emit(
                         }
                     } else if has_body(m) {
                         if let Some(req) = &request {
+                            if !request_files.is_empty() {
+                                text.push_str(MULTIPART_DOC);
+                            }
                             let doc = docs::attrs(&text);
+                            let call = body_call(&verb, &path, request_files);
                             quote! {
                                 #doc
                                 pub async fn #fn_name(&self, #id_params #comma body: &#req) -> crate::Result<#ret> {
-                                    self.client.request(crate::Method::#verb, &#path, Some(body)).await
+                                    #call
                                 }
                             }
                         } else if sends_no_body(e, &res.name) {
@@ -892,7 +905,11 @@ fn model_conveniences(
         let upd_id = format_ident!("{}", upd);
         let inits = members.iter().map(|m| {
             let id = field_ident(m);
-            match res.field(&m.name).filter(|f| !f.write_only) {
+            // a model's file field says what the server holds; it is not sent back
+            match res
+                .field(&m.name)
+                .filter(|f| !f.write_only && !matches!(f.ty, FieldType::File))
+            {
                 Some(f) => {
                     let copy = is_copy(f);
                     let value = if copy {
@@ -964,6 +981,25 @@ fn model_conveniences(
             }
         });
     }
+}
+
+/// The doc sentence of a method sending `multipart/form-data`.
+const MULTIPART_DOC: &str = "\n\nSent as `multipart/form-data`: the [`Upload`](crate::Upload) fields as file parts, the others as text parts.";
+
+/// The call sending `body` with `verb` to `path`: as JSON, or as `multipart/form-data`
+/// when the body type has `file` members.
+fn body_call(verb: &syn::Ident, path: &TokenStream, files: &[FilePart]) -> TokenStream {
+    if files.is_empty() {
+        return quote!(self.client.request(crate::Method::#verb, &#path, Some(body)).await);
+    }
+    let parts = files.iter().map(|(wire, id, optional)| {
+        if *optional {
+            quote!((#wire, body.#id.as_ref()))
+        } else {
+            quote!((#wire, Some(&body.#id)))
+        }
+    });
+    quote!(self.client.request_multipart(crate::Method::#verb, &#path, body, &[#(#parts),*]).await)
 }
 
 /// Whether a field's Rust type is `Copy` (so it is copied, not cloned).

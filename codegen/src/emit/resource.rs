@@ -6,7 +6,9 @@ use quote::{format_ident, quote};
 
 use super::names::camel_part;
 use super::plan::ResPlan;
-use super::structs::{Member, Registry, StructSpec, constructor, emit_aux, emit_struct};
+use super::structs::{
+    Member, Registry, StructSpec, constructor, emit_aux, emit_struct, field_ident,
+};
 use super::{GenerateError, docs};
 use crate::schema::{Endpoint, Field, HttpMethod};
 
@@ -16,6 +18,32 @@ pub(crate) struct Payloads<'a> {
     pub update: Option<(String, Vec<&'a Field>)>,
     /// (endpoint name, request struct name)
     pub requests: Vec<(String, String)>,
+    /// (payload or request struct name, its `file` members): the methods taking these
+    /// structs send `multipart/form-data` instead of JSON.
+    pub files: Vec<(String, Vec<FilePart>)>,
+}
+
+/// A `file` member of a payload: its wire name, its Rust identifier and whether it is
+/// an `Option`.
+pub(crate) type FilePart = (String, syn::Ident, bool);
+
+impl Payloads<'_> {
+    /// The `file` members of the payload struct `name` (empty: it is sent as JSON).
+    pub fn files_of(&self, name: &str) -> &[FilePart] {
+        self.files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[], |(_, f)| f.as_slice())
+    }
+}
+
+/// The `file` members of a payload, in declaration order.
+fn file_parts(members: &[Member<'_>]) -> Vec<FilePart> {
+    members
+        .iter()
+        .filter(|m| m.is_file())
+        .map(|m| (m.field.name.clone(), field_ident(m.field), m.optional))
+        .collect()
 }
 
 /// Whether a method sends a body.
@@ -73,6 +101,7 @@ pub(crate) fn emit<'a>(reg: &mut Registry, p: &ResPlan<'a>) -> Result<Payloads<'
             members,
             generic: p.generic(),
             default: false,
+            payload: false,
         },
     )?;
 
@@ -85,6 +114,8 @@ pub(crate) fn emit<'a>(reg: &mut Registry, p: &ResPlan<'a>) -> Result<Payloads<'
             _ => res.fields.iter().collect(),
         }
     };
+
+    let mut files = Vec::new();
 
     // create payload
     let needs_create = list.is_some_and(|l| l.allows(HttpMethod::Post))
@@ -108,6 +139,7 @@ pub(crate) fn emit<'a>(reg: &mut Registry, p: &ResPlan<'a>) -> Result<Payloads<'
             .collect();
         let all_optional = members.iter().all(|m| m.optional);
         let ctor = constructor(&name, &members, p.generic());
+        files.push((name.clone(), file_parts(&members)));
         let doc = format!(
             "The body that creates (or fully replaces) a [`{ty}`]: its writable fields, the required ones not optional."
         );
@@ -119,6 +151,7 @@ pub(crate) fn emit<'a>(reg: &mut Registry, p: &ResPlan<'a>) -> Result<Payloads<'
                 members,
                 generic: p.generic(),
                 default: all_optional,
+                payload: true,
             },
         )?;
         reg.push(ctor);
@@ -147,6 +180,7 @@ pub(crate) fn emit<'a>(reg: &mut Registry, p: &ResPlan<'a>) -> Result<Payloads<'
                 optional: true,
             })
             .collect();
+        files.push((name.clone(), file_parts(&members)));
         let doc = format!(
             "A partial update of a [`{ty}`] (PATCH): only the fields that are `Some` are sent."
         );
@@ -158,6 +192,7 @@ pub(crate) fn emit<'a>(reg: &mut Registry, p: &ResPlan<'a>) -> Result<Payloads<'
                 members,
                 generic: p.generic(),
                 default: true,
+                payload: true,
             },
         )?;
         Some((name, src))
@@ -193,6 +228,7 @@ pub(crate) fn emit<'a>(reg: &mut Registry, p: &ResPlan<'a>) -> Result<Payloads<'
             .collect();
         let all_optional = members.iter().all(|m| m.optional);
         let ctor = constructor(&name, &members, false);
+        files.push((name.clone(), file_parts(&members)));
         let doc = format!(
             "The body of the {} endpoint of [`{ty}`]: {}.",
             docs::code(&e.name),
@@ -206,15 +242,18 @@ pub(crate) fn emit<'a>(reg: &mut Registry, p: &ResPlan<'a>) -> Result<Payloads<'
                 members,
                 generic: false,
                 default: all_optional,
+                payload: true,
             },
         )?;
         reg.push(ctor);
         requests.push((e.name.clone(), name));
     }
+    files.retain(|(_, f)| !f.is_empty());
     Ok(Payloads {
         create,
         update,
         requests,
+        files,
     })
 }
 

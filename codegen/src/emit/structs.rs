@@ -56,6 +56,8 @@ const RESERVED: &[&str] = &[
     "RetryPolicy",
     "AuthMode",
     "UserKey",
+    "Upload",
+    "StoredFile",
 ];
 
 /// Every generated item, in emission order, with a check that no two generated
@@ -99,6 +101,13 @@ pub(crate) struct Member<'a> {
     pub optional: bool,
 }
 
+impl Member<'_> {
+    /// Whether the field is a `file` (sent as a multipart file part, not as JSON).
+    pub fn is_file(&self) -> bool {
+        matches!(self.ty_field.ty, FieldType::File)
+    }
+}
+
 /// The identifier of a field.
 pub(crate) fn field_ident(f: &Field) -> syn::Ident {
     ident(&snake_ok(&f.name))
@@ -123,14 +132,31 @@ pub(crate) struct StructSpec<'a> {
     /// Generic over the user-defined fields `T`, flattened as `data`.
     pub generic: bool,
     pub default: bool,
+    /// A request body (create/update payload, custom request): `file` fields are
+    /// [`crate::Upload`]-typed there, left out of the JSON, and the struct is not
+    /// `Deserialize` when it has any.
+    pub payload: bool,
 }
 
 /// The member declarations of a struct.
-fn member_tokens(m: &Member<'_>) -> TokenStream {
+fn member_tokens(m: &Member<'_>, payload: bool) -> TokenStream {
     let id = field_ident(m.field);
-    let ty = rust_type(&m.ty_owner, m.ty_field);
     let doc = docs::attrs(&docs::field(m.field));
     let wire = &m.field.name;
+    if payload && m.is_file() {
+        // sent as a file part of a multipart body, never as JSON
+        let ty = if m.optional {
+            quote!(Option<crate::Upload>)
+        } else {
+            quote!(crate::Upload)
+        };
+        return quote! {
+            #doc
+            #[serde(skip)]
+            pub #id: #ty,
+        };
+    }
+    let ty = rust_type(&m.ty_owner, m.ty_field);
     let mut serde_args = Vec::new();
     if bare(&id.to_string()) != wire.as_str() {
         serde_args.push(quote!(rename = #wire));
@@ -169,7 +195,13 @@ pub(crate) fn emit_struct(reg: &mut Registry, spec: StructSpec<'_>) -> Result<()
         )));
     }
     let doc = docs::attrs(&spec.doc);
-    let members: Vec<TokenStream> = spec.members.iter().map(member_tokens).collect();
+    let members: Vec<TokenStream> = spec
+        .members
+        .iter()
+        .map(|m| member_tokens(m, spec.payload))
+        .collect();
+    // a payload carrying file bytes is written, never read back from JSON
+    let uploads = spec.payload && spec.members.iter().any(Member::is_file);
     let (generics, data) = if spec.generic {
         (
             quote!(<T = ::serde_json::Map<String, ::serde_json::Value>>),
@@ -190,9 +222,13 @@ pub(crate) fn emit_struct(reg: &mut Registry, spec: StructSpec<'_>) -> Result<()
     if spec.default {
         derives.push(quote!(Default));
     }
+    derives.push(quote!(::serde::Serialize));
+    if !uploads {
+        derives.push(quote!(::serde::Deserialize));
+    }
     reg.push(quote! {
         #doc
-        #[derive(#(#derives,)* ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(#(#derives),*)]
         pub struct #name #generics {
             #(#members)*
             #data
@@ -274,6 +310,7 @@ pub(crate) fn emit_aux(
                         members,
                         generic: false,
                         default: false,
+                        payload: false,
                     },
                 )?;
             }
@@ -297,6 +334,9 @@ pub(crate) fn constructor(name: &str, members: &[Member<'_>], generic: bool) -> 
         let id = field_ident(m.field);
         if m.optional {
             inits.push(quote!(#id: None));
+        } else if m.is_file() {
+            params.push(quote!(#id: crate::Upload));
+            inits.push(quote!(#id));
         } else if is_stringy(&m.ty_owner, m.ty_field) {
             params.push(quote!(#id: impl Into<String>));
             inits.push(quote!(#id: #id.into()));

@@ -41,6 +41,8 @@ pub fn rust_type(owner: &str, f: &Field) -> TokenStream {
         FieldType::Datetime => quote!(::chrono::DateTime<::chrono::Utc>),
         FieldType::Date => quote!(::chrono::NaiveDate),
         FieldType::Json => quote!(::serde_json::Value),
+        // what a response says about a file; payloads take `crate::Upload` instead
+        FieldType::File => quote!(crate::StoredFile),
         FieldType::Links | FieldType::Object(_) => {
             quote!(::serde_json::Map<String, ::serde_json::Value>)
         }

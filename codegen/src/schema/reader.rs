@@ -365,6 +365,7 @@ fn parse_field(ctx: &Ctx<'_>, name: &str, v: &Value, at: &At) -> Result<Field, S
             "date" => FieldType::Date,
             "choice" => FieldType::Choice,
             "field" => FieldType::Json,
+            "file" => FieldType::File,
             "links" => FieldType::Links,
             "object" => match m.get("fields") {
                 None | Some(Value::Null) => FieldType::Object(Vec::new()),

@@ -727,6 +727,11 @@ pub struct Shelf {
     /// Field `content-type`: string; min length 3.
     #[serde(rename = "content-type", default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// Cover picture.
+    ///
+    /// Field `cover`: file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<crate::StoredFile>,
     /// Created at.
     ///
     /// Field `created_at`: datetime; read-only.
@@ -778,7 +783,7 @@ pub struct Shelf {
     pub r#type: Option<ShelfType>,
 }
 /// The body that creates (or fully replaces) a [`Shelf`]: its writable fields, the required ones not optional.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct ShelfCreate {
     /// 3d model.
     ///
@@ -795,6 +800,11 @@ pub struct ShelfCreate {
     /// Field `content-type`: string; min length 3.
     #[serde(rename = "content-type", default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// Cover picture.
+    ///
+    /// Field `cover`: file.
+    #[serde(skip)]
+    pub cover: Option<crate::Upload>,
     /// Metadata.
     ///
     /// Field `metadata`: field.
@@ -837,6 +847,7 @@ impl ShelfCreate {
             _3d: None,
             built: None,
             content_type: None,
+            cover: None,
             metadata: None,
             name: name.into(),
             owner: None,
@@ -848,7 +859,7 @@ impl ShelfCreate {
     }
 }
 /// A partial update of a [`Shelf`] (PATCH): only the fields that are `Some` are sent.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize)]
 pub struct ShelfUpdate {
     /// 3d model.
     ///
@@ -865,6 +876,11 @@ pub struct ShelfUpdate {
     /// Field `content-type`: string; min length 3.
     #[serde(rename = "content-type", default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// Cover picture.
+    ///
+    /// Field `cover`: file.
+    #[serde(skip)]
+    pub cover: Option<crate::Upload>,
     /// Metadata.
     ///
     /// Field `metadata`: field.
@@ -983,23 +999,37 @@ impl ShelfManager {
             .await
     }
     /// Replaces (every writable field) one [`Shelf`] (`PUT /v1.1/shelves/{name}/`).
+    ///
+    /// Sent as `multipart/form-data`: the [`Upload`](crate::Upload) fields as file parts, the others as text parts.
     pub async fn replace(
         &self,
         name: impl ::std::fmt::Display,
         body: &ShelfCreate,
     ) -> crate::Result<Shelf> {
         self.client
-            .request(crate::Method::PUT, &self.detail_path(name), Some(body))
+            .request_multipart(
+                crate::Method::PUT,
+                &self.detail_path(name),
+                body,
+                &[("cover", body.cover.as_ref())],
+            )
             .await
     }
     /// Updates (only the fields set) one [`Shelf`] (`PATCH /v1.1/shelves/{name}/`).
+    ///
+    /// Sent as `multipart/form-data`: the [`Upload`](crate::Upload) fields as file parts, the others as text parts.
     pub async fn update(
         &self,
         name: impl ::std::fmt::Display,
         body: &ShelfUpdate,
     ) -> crate::Result<Shelf> {
         self.client
-            .request(crate::Method::PATCH, &self.detail_path(name), Some(body))
+            .request_multipart(
+                crate::Method::PATCH,
+                &self.detail_path(name),
+                body,
+                &[("cover", body.cover.as_ref())],
+            )
             .await
     }
     /// Deletes one `Shelf` (`DELETE /v1.1/shelves/{name}/`).
@@ -1013,8 +1043,17 @@ impl ShelfManager {
         crate::ListRequest::new(self.client.clone(), self.list_path())
     }
     /// Creates one [`Shelf`] (`POST /v1.1/shelves/`).
+    ///
+    /// Sent as `multipart/form-data`: the [`Upload`](crate::Upload) fields as file parts, the others as text parts.
     pub async fn create(&self, body: &ShelfCreate) -> crate::Result<Shelf> {
-        self.client.request(crate::Method::POST, &self.list_path(), Some(body)).await
+        self.client
+            .request_multipart(
+                crate::Method::POST,
+                &self.list_path(),
+                body,
+                &[("cover", body.cover.as_ref())],
+            )
+            .await
     }
     /// Calls the `dust` endpoint (`POST /v1.1/shelves/{name}/dust/`).
     pub async fn dust(&self, name: impl ::std::fmt::Display) -> crate::Result<()> {
@@ -1140,6 +1179,7 @@ impl Shelf {
             _3d: self._3d,
             built: self.built,
             content_type: self.content_type.clone(),
+            cover: None,
             metadata: self.metadata.clone(),
             name: Some(self.name.clone()),
             owner: self.owner.clone(),
