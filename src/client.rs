@@ -37,9 +37,10 @@ use crate::Method;
 use crate::auth::{ApiKey, AuthMode, KeySlot, Session, UserKey};
 use crate::error::{ApiError, Error, Result, redact_query};
 use crate::transport::{
-    HttpRequest, HttpResponse, LoggingTransport, ReqwestTransport, RetryPolicy, RetryTransport,
-    Transport,
+    HttpRequest, HttpResponse, LoggingTransport, RequestBody, ReqwestTransport, RetryPolicy,
+    RetryTransport, Transport,
 };
+use crate::upload::{Multipart, Upload};
 
 /// The API root used unless configured otherwise.
 pub const DEFAULT_API_ROOT: &str = "https://api.syncano.io";
@@ -564,7 +565,66 @@ impl Client {
             })?)),
             None => None,
         };
-        let response = self.send(method.clone(), path, query, bytes).await?;
+        let response = self
+            .send(method.clone(), path, query, bytes.map(RequestBody::Bytes))
+            .await?;
+        decode(&method, path, &response)
+    }
+
+    /// Sends a `multipart/form-data` body to `path` and decodes the JSON answer as `T`:
+    /// every top-level field of `fields` (which must serialize as a JSON object) as a text
+    /// part — strings as they are, other values as JSON text, `null`s left out — then
+    /// every file of `files` that is `Some` as a file part. The generated managers send
+    /// payloads with [`Upload`] fields this way.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: syncano::Client) -> syncano::Result<()> {
+    /// use syncano::{Method, Upload};
+    ///
+    /// let page = Upload::from_bytes("index.html", "<h1>Hello</h1>");
+    /// let file: serde_json::Value = client
+    ///     .request_multipart(
+    ///         Method::POST,
+    ///         "/v1.1/instances/library/hosting/1/files/",
+    ///         &serde_json::json!({"path": "index.html"}),
+    ///         &[("file", Some(&page))],
+    ///     )
+    ///     .await?;
+    /// println!("{} bytes", file["size"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// Errors as [`Client::request`]; [`Error::Encode`] when `fields` is not an object.
+    pub async fn request_multipart<B, T>(
+        &self,
+        method: Method,
+        path: &str,
+        fields: &B,
+        files: &[(&str, Option<&Upload>)],
+    ) -> Result<T>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        let mut form = Multipart::from_fields(fields).map_err(|source| Error::Encode {
+            method: method.clone(),
+            path: redact_query(path),
+            source,
+        })?;
+        for (name, upload) in files {
+            if let Some(upload) = upload {
+                form = form.file(*name, (*upload).clone());
+            }
+        }
+        let response = self
+            .send(
+                method.clone(),
+                path,
+                &[],
+                Some(RequestBody::Multipart(form)),
+            )
+            .await?;
         decode(&method, path, &response)
     }
 
@@ -576,7 +636,7 @@ impl Client {
         method: Method,
         path: &str,
         query: &[(&str, &str)],
-        body: Option<Bytes>,
+        body: Option<RequestBody>,
     ) -> Result<HttpResponse> {
         let keys = self.current_keys();
         let result = self
@@ -627,14 +687,15 @@ impl Client {
         method: Method,
         path: &str,
         query: &[(&str, &str)],
-        body: Option<Bytes>,
+        body: Option<RequestBody>,
     ) -> Result<HttpResponse> {
         let api_key = keys.api.as_ref().map(|(key, _)| key.as_str());
         let url = self.url(path, query, api_key)?;
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, self.inner.user_agent.clone());
-        if body.is_some() {
+        // a multipart body's Content-Type (with its boundary) is the transport's to set
+        if let Some(RequestBody::Bytes(_)) = &body {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
         if let Some(key) = api_key {

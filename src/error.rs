@@ -108,6 +108,16 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A local file could not be read
+    /// ([`Upload::from_path`](crate::Upload::from_path)).
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file's path.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A polled job was still pending when the polling timed out
     /// ([`Client::poll_until_done`](crate::Client::poll_until_done)).
     #[error("{path}: still {status} after {waited:?}")]

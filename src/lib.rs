@@ -6,7 +6,8 @@
 //! [`auth`] (key modes, logins, re-login when a session expires), [`error`] (every error
 //! body the API sends), [`pagination`] (pages and lazy streams), [`links`], [`object`]
 //! (write operators), [`batch`] (many requests per call), [`jobs`] (polling traces until
-//! they finish), `permissions` (object ACLs), [`path`] and [`Decimal`].
+//! they finish), `permissions` (object ACLs), [`upload`] (files sent as
+//! `multipart/form-data`: [`Upload`], [`StoredFile`]), [`path`] and [`Decimal`].
 //!
 //! ```no_run
 //! # async fn demo() -> syncano::Result<()> {
@@ -71,6 +72,7 @@ pub mod path;
 #[cfg(not(syncano_custom_schema))]
 pub mod permissions;
 pub mod transport;
+pub mod upload;
 
 mod generated;
 
@@ -86,3 +88,4 @@ pub use object::Object;
 pub use pagination::{Direction, ListRequest, Ordering, Page};
 pub use reqwest::Method;
 pub use transport::RetryPolicy;
+pub use upload::{StoredFile, Upload};

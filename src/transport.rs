@@ -38,6 +38,62 @@ use url::Url;
 
 use crate::Method;
 use crate::error::{Error, Result, is_retryable_status, parse_retry_after, redact_query};
+use crate::upload::Multipart;
+
+/// The body of an [`HttpRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestBody {
+    /// Bytes sent as they are, under the request's `Content-Type` header (the client
+    /// sends JSON this way).
+    Bytes(Bytes),
+    /// A `multipart/form-data` form, kept as its parts: the transport encodes it and
+    /// sets the `Content-Type` header with the boundary (the request carries none).
+    Multipart(Multipart),
+}
+
+impl RequestBody {
+    /// The size of the content: the bytes, or a form's values without its framing.
+    pub fn len(&self) -> usize {
+        match self {
+            RequestBody::Bytes(bytes) => bytes.len(),
+            RequestBody::Multipart(form) => form.payload_len(),
+        }
+    }
+
+    /// Whether there is no content.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes of a [`RequestBody::Bytes`] body.
+    pub fn as_bytes(&self) -> Option<&Bytes> {
+        match self {
+            RequestBody::Bytes(bytes) => Some(bytes),
+            RequestBody::Multipart(_) => None,
+        }
+    }
+
+    /// The form of a [`RequestBody::Multipart`] body.
+    pub fn as_multipart(&self) -> Option<&Multipart> {
+        match self {
+            RequestBody::Multipart(form) => Some(form),
+            RequestBody::Bytes(_) => None,
+        }
+    }
+}
+
+impl From<Bytes> for RequestBody {
+    fn from(bytes: Bytes) -> Self {
+        RequestBody::Bytes(bytes)
+    }
+}
+
+impl From<Multipart> for RequestBody {
+    fn from(form: Multipart) -> Self {
+        RequestBody::Multipart(form)
+    }
+}
 
 /// One HTTP request, fully built: URL with query, headers (auth included), body.
 #[derive(Clone)]
@@ -50,7 +106,7 @@ pub struct HttpRequest {
     /// The headers; secret values are marked sensitive.
     pub headers: HeaderMap,
     /// The body, if any.
-    pub body: Option<Bytes>,
+    pub body: Option<RequestBody>,
     /// The time the whole request (connect, send, receive) may take.
     pub timeout: Option<Duration>,
 }
@@ -88,7 +144,15 @@ impl fmt::Debug for HttpRequest {
             .field("method", &self.method)
             .field("path", &self.display_path())
             .field("headers", &self.headers)
-            .field("body_len", &self.body.as_ref().map(Bytes::len))
+            .field(
+                "body",
+                &self.body.as_ref().map(|b| match b {
+                    RequestBody::Bytes(bytes) => format!("{} bytes", bytes.len()),
+                    RequestBody::Multipart(form) => {
+                        format!("multipart, {} parts, {} bytes", form.parts().len(), b.len())
+                    }
+                }),
+            )
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -191,8 +255,11 @@ impl Transport for ReqwestTransport {
             .client
             .request(request.method, request.url)
             .headers(request.headers);
-        if let Some(body) = request.body {
-            builder = builder.body(body);
+        match request.body {
+            Some(RequestBody::Bytes(body)) => builder = builder.body(body),
+            // built anew from the parts on every send
+            Some(RequestBody::Multipart(form)) => builder = builder.multipart(form.to_reqwest()?),
+            None => {}
         }
         if let Some(timeout) = request.timeout {
             builder = builder.timeout(timeout);
@@ -262,7 +329,8 @@ impl<T: Transport + ?Sized> Transport for LoggingTransport<T> {
 
 /// When and how often to retry a failed request.
 ///
-/// Only idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) are retried, and only on
+/// Only idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) are retried (a
+/// `multipart/form-data` body too: it is kept as its parts and sent anew), and only on
 /// retryable failures: 408, 429 and 5xx answers (except 501, 505), timeouts and
 /// connection failures. The delay before retry `n` (from 0) is `base_delay * 2^n`,
 /// capped at `max_delay`; a 429 or 503 answer's `Retry-After` replaces it (also capped).
