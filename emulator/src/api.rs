@@ -53,6 +53,31 @@ impl Req {
     }
 }
 
+/// One file part of a `multipart/form-data` request (the text parts go to
+/// [`Req::body`] as strings, as a form's fields do).
+#[derive(Clone)]
+pub struct FilePart {
+    /// The form field's name.
+    pub name: String,
+    /// The file name the client sent.
+    pub file_name: String,
+    /// The part's content type (`application/octet-stream` when the part had none).
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: axum::body::Bytes,
+}
+
+impl std::fmt::Debug for FilePart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilePart")
+            .field("name", &self.name)
+            .field("file_name", &self.file_name)
+            .field("content_type", &self.content_type)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
 /// A response: status, optional JSON body, extra headers.
 #[derive(Clone, Debug)]
 pub struct Resp {

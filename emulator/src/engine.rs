@@ -12,7 +12,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 use syncano_codegen::schema::HttpMethod;
 
-use crate::api::{HResult, Req, Resp};
+use crate::api::{FilePart, HResult, Req, Resp};
 use crate::auth::{self, Caller};
 use crate::paging;
 use crate::render;
@@ -49,6 +49,16 @@ pub struct Ctx<'a> {
     pub store: &'a mut Store,
     /// Settings.
     pub settings: &'a Settings,
+    /// The file parts of the request's `multipart/form-data` body (none for JSON
+    /// bodies; batch sub-requests never see them, see [`Ctx::files_of`]).
+    pub files: &'a [FilePart],
+}
+
+impl Ctx<'_> {
+    /// The file parts `req` carries: the request's own, none for a batch sub-request.
+    pub fn files_of(&self, req: &Req) -> &[FilePart] {
+        if req.in_batch { &[] } else { self.files }
+    }
 }
 
 /// A request matched to a route of the schema.
@@ -376,6 +386,16 @@ fn handle(
     }
     if rel == "batch/" {
         return crate::batch::handle(ctx, req, t, caller);
+    }
+    if rel.starts_with("hosting/{}/files/") {
+        if let Some(r) = crate::uploads::hosting_files(ctx, req, t, hm)? {
+            return Ok(r);
+        }
+    }
+    if rel == "push_notifications/apns/config/" {
+        if let Some(r) = crate::uploads::apns_config(ctx, req, t, hm)? {
+            return Ok(r);
+        }
     }
     if rel == "classes/" || rel == "classes/{}/" {
         return crate::classes::handle(ctx, req, t, caller, hm);
@@ -965,6 +985,8 @@ fn custom(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HResult<R
         "remove_certificate" => {
             for f in ["development_certificate", "production_certificate"] {
                 if clean.get(f) == Some(&Value::Bool(true)) {
+                    ctx.store
+                        .remove_blob(&crate::store::blob_name(&coll, &key, f))?;
                     rec.insert(f.into(), Value::Null);
                     rec.insert(format!("{f}_name"), Value::Null);
                     rec.insert(f.replace("certificate", "expiration_date"), Value::Null);

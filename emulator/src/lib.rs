@@ -37,6 +37,7 @@ mod server;
 mod spec;
 mod store;
 mod time;
+mod uploads;
 mod users;
 mod validate;
 

@@ -21,6 +21,8 @@ fn type_name(t: &FieldType) -> &'static str {
         FieldType::Date => "date",
         FieldType::Choice => "choice",
         FieldType::Json => "field",
+        // DRF's name for a FileField
+        FieldType::File => "file upload",
         FieldType::Links => "links",
         FieldType::Object(_) => "nested object",
     }

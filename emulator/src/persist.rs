@@ -1,5 +1,6 @@
 //! SQLite persistence (write-through). One table of records keyed by
-//! (collection path, key) and one table of counters.
+//! (collection path, key), one table of counters and one of blobs (the bytes of
+//! uploaded files, by name).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -7,7 +8,7 @@ use std::path::Path;
 use rusqlite::{Connection, params};
 use serde_json::Value;
 
-use crate::store::{Collection, Key, Record, StoreError};
+use crate::store::{Blob, Collection, Key, Record, StoreError};
 
 fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
@@ -18,7 +19,11 @@ pub struct Persist {
     conn: Connection,
 }
 
-type Loaded = (BTreeMap<String, Collection>, BTreeMap<String, i64>);
+type Loaded = (
+    BTreeMap<String, Collection>,
+    BTreeMap<String, i64>,
+    BTreeMap<String, Blob>,
+);
 
 impl Persist {
     /// Opens (or creates) `emulator.sqlite3` inside `dir`.
@@ -31,7 +36,8 @@ impl Persist {
              CREATE TABLE IF NOT EXISTS records (
                  coll TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
                  PRIMARY KEY (coll, key));
-             CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+             CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, value BLOB NOT NULL);",
         )
         .map_err(err)?;
         Ok(Persist { conn })
@@ -74,7 +80,21 @@ impl Persist {
             let (k, v) = row.map_err(err)?;
             counters.insert(k, v);
         }
-        Ok((collections, counters))
+        let mut blobs = BTreeMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, value FROM blobs")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(err)?;
+        for row in rows {
+            let (k, v) = row.map_err(err)?;
+            blobs.insert(k, Blob::from(v));
+        }
+        Ok((collections, counters, blobs))
     }
 
     /// BEGIN.
@@ -116,12 +136,38 @@ impl Persist {
             .map_err(err)
     }
 
-    /// Delete every collection and counter under a prefix.
+    /// Upsert one blob.
+    pub fn put_blob(&self, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO blobs (name, value) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                params![name, bytes],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    /// Delete one blob.
+    pub fn remove_blob(&self, name: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM blobs WHERE name = ?1", params![name])
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    /// Delete every collection, counter and blob under a prefix.
     pub fn remove_prefix(&self, prefix: &str) -> Result<(), StoreError> {
         let n = prefix.chars().count() as i64;
         self.conn
             .execute(
                 "DELETE FROM records WHERE substr(coll, 1, ?2) = ?1",
+                params![prefix, n],
+            )
+            .map_err(err)?;
+        self.conn
+            .execute(
+                "DELETE FROM blobs WHERE substr(name, 1, ?2) = ?1",
                 params![prefix, n],
             )
             .map_err(err)?;
@@ -134,9 +180,15 @@ impl Persist {
             .map_err(err)
     }
 
-    /// Rename a prefix on every collection and counter.
+    /// Rename a prefix on every collection, counter and blob.
     pub fn move_prefix(&self, from: &str, to: &str) -> Result<(), StoreError> {
         let n = from.chars().count() as i64;
+        self.conn
+            .execute(
+                "UPDATE blobs SET name = ?3 || substr(name, ?2 + 1) WHERE substr(name, 1, ?2) = ?1",
+                params![from, n, to],
+            )
+            .map_err(err)?;
         self.conn
             .execute(
                 "UPDATE records SET coll = ?3 || substr(coll, ?2 + 1) WHERE substr(coll, 1, ?2) = ?1",
@@ -188,6 +240,14 @@ mod tests {
                 r.clone(),
             )?;
             s.put("/v1.1/instances/other/classes/", Key::Int(7), r)?;
+            s.put_blob(
+                "/v1.1/instances/żółw/hosting/1/files/2/#file",
+                Blob::from("abc"),
+            )?;
+            s.put_blob(
+                "/v1.1/instances/other/hosting/1/files/2/#file",
+                Blob::from("x"),
+            )?;
             s.next_id("/v1.1/instances/żółw/#objects")?;
             s.commit()?;
             s.move_prefix("/v1.1/instances/żółw/", "/v1.1/instances/turtle/")?;
@@ -209,6 +269,15 @@ mod tests {
                 .is_none()
         );
         assert_eq!(s.next_id("/v1.1/instances/turtle/#objects")?, 2);
+        assert_eq!(
+            s.blob("/v1.1/instances/turtle/hosting/1/files/2/#file")
+                .map(|b| b.to_vec()),
+            Some(b"abc".to_vec())
+        );
+        assert!(
+            s.blob("/v1.1/instances/other/hosting/1/files/2/#file")
+                .is_none()
+        );
         Ok(())
     }
 }

@@ -239,6 +239,13 @@ pub fn render(spec: &Spec, res: usize, detail: Option<&[String]>, rec: &Record) 
             .cloned()
             .or_else(|| f.default.clone())
             .unwrap_or(Value::Null);
+        // a file is rendered as whether one is set (APNs certificates); the bytes
+        // are never sent back
+        let v = if matches!(f.ty, FieldType::File) {
+            Value::Bool(!matches!(v, Value::Null | Value::Bool(false)))
+        } else {
+            v
+        };
         out.insert(f.name.clone(), v);
     }
     if r.extensible {

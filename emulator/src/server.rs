@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::api::{Req, Resp};
+use crate::api::{FilePart, Req, Resp};
 use crate::engine::{self, Ctx, Settings};
 use crate::spec::Spec;
 use crate::store::Store;
@@ -32,8 +32,9 @@ pub struct App {
 }
 
 impl App {
-    /// Runs one request to completion (blocking).
-    pub fn run(&self, req: &Req) -> Resp {
+    /// Runs one request (with the file parts of its multipart body) to completion
+    /// (blocking).
+    pub fn run(&self, req: &Req, files: &[FilePart]) -> Resp {
         let mut store = match self.store.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
@@ -42,6 +43,7 @@ impl App {
             spec: &self.spec,
             store: &mut store,
             settings: &self.settings,
+            files,
         };
         let resp = engine::dispatch(&mut ctx, req);
         match store.commit() {
@@ -82,6 +84,59 @@ pub fn to_response(r: Resp) -> Response {
         }
     }
     resp
+}
+
+/// Reads a `multipart/form-data` body the way Django does: parts with a file name
+/// are files (an empty file name means no file was chosen: the part is dropped),
+/// the others are text fields, gathered into a JSON object of strings (the last of
+/// repeated names wins). A malformed body is answered as the platform's parser does.
+async fn parse_multipart(
+    content_type: &str,
+    bytes: axum::body::Bytes,
+) -> Result<(Value, Vec<FilePart>), Response> {
+    let parse_error = |e: &dyn std::fmt::Display| {
+        to_response(Resp::detail(
+            StatusCode::BAD_REQUEST,
+            format!("Multipart form parse error - {e}"),
+        ))
+    };
+    let boundary = multer::parse_boundary(content_type).map_err(|e| parse_error(&e))?;
+    let stream =
+        futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut fields = Map::new();
+    let mut files = Vec::new();
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(parse_error(&e)),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().map_or_else(
+            || "application/octet-stream".to_owned(),
+            ToString::to_string,
+        );
+        let data = field.bytes().await.map_err(|e| parse_error(&e))?;
+        match file_name {
+            Some(f) if f.is_empty() => {}
+            Some(file_name) => {
+                files.retain(|p: &FilePart| p.name != name);
+                files.push(FilePart {
+                    name,
+                    file_name,
+                    content_type,
+                    bytes: data,
+                });
+            }
+            None => {
+                let text = String::from_utf8_lossy(&data).into_owned();
+                fields.insert(name, Value::String(text));
+            }
+        }
+    }
+    Ok((Value::Object(fields), files))
 }
 
 fn parse_form(bytes: &[u8]) -> Value {
@@ -148,10 +203,19 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             return to_response(r);
         }
     }
+    let ct = header_str(&parts.headers, "content-type").unwrap_or_default();
+    let mut files = Vec::new();
     let body = if bytes.iter().all(u8::is_ascii_whitespace) {
         None
+    } else if ct.starts_with("multipart/form-data") {
+        match parse_multipart(&ct, bytes).await {
+            Ok((fields, parts)) => {
+                files = parts;
+                Some(fields)
+            }
+            Err(resp) => return resp,
+        }
     } else {
-        let ct = header_str(&parts.headers, "content-type").unwrap_or_default();
         if ct.starts_with("multipart/") {
             let media = ct.split(';').next().unwrap_or_default().trim().to_owned();
             return to_response(Resp::detail(
@@ -208,13 +272,14 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     );
     let deadline = tokio::time::Instant::now() + app.poll_timeout;
     let req = Arc::new(req);
+    let files: Arc<[FilePart]> = files.into();
     let resp = loop {
         // register interest before looking, so no change slips between the two
         let notified = app.changes.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let (app2, req2) = (app.clone(), req.clone());
-        let resp = match tokio::task::spawn_blocking(move || app2.run(&req2)).await {
+        let (app2, req2, files2) = (app.clone(), req.clone(), files.clone());
+        let resp = match tokio::task::spawn_blocking(move || app2.run(&req2, &files2)).await {
             Ok(r) => r,
             Err(_) => Resp::internal("Internal server error."),
         };

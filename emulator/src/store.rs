@@ -1,6 +1,8 @@
 //! The in-memory state of the emulator: collections of JSON records keyed by
-//! their concrete list path, plus named counters. Every mutation is mirrored to
-//! the optional SQLite store (write-through) before the request is answered.
+//! their concrete list path, named counters, and blobs (the bytes of uploaded
+//! files, named by [`blob_name`] after the record and field they belong to). Every
+//! mutation is mirrored to the optional SQLite store (write-through) before the
+//! request is answered.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -79,11 +81,28 @@ pub type Collection = BTreeMap<Key, Record>;
 #[error("storage error: {0}")]
 pub struct StoreError(pub String);
 
+/// The bytes of one uploaded file.
+pub type Blob = axum::body::Bytes;
+
+/// The name of the blob of field `field` of the record `key` in `coll`: under the
+/// record's detail path, so deleting or moving the record's subtree (or its instance)
+/// takes its files along.
+pub fn blob_name(coll: &str, key: &Key, field: &str) -> String {
+    match key {
+        Key::Str(s) if s.is_empty() => format!("{coll}#{field}"),
+        _ => format!(
+            "{coll}{}/#{field}",
+            crate::spec::encode_segment(&key.to_string())
+        ),
+    }
+}
+
 /// The whole state.
 #[derive(Default)]
 pub struct Store {
     collections: BTreeMap<String, Collection>,
     counters: BTreeMap<String, i64>,
+    blobs: BTreeMap<String, Blob>,
     persist: Option<Persist>,
     in_tx: bool,
 }
@@ -96,10 +115,11 @@ impl Store {
 
     /// A store backed by SQLite; loads what the file holds.
     pub fn with_persist(persist: Persist) -> Result<Store, StoreError> {
-        let (collections, counters) = persist.load()?;
+        let (collections, counters, blobs) = persist.load()?;
         Ok(Store {
             collections,
             counters,
+            blobs,
             persist: Some(persist),
             in_tx: false,
         })
@@ -168,8 +188,42 @@ impl Store {
         Ok(())
     }
 
-    /// Removes a record; returns it.
+    /// The bytes of a stored file.
+    #[cfg(test)]
+    pub fn blob(&self, name: &str) -> Option<&Blob> {
+        self.blobs.get(name)
+    }
+
+    /// Stores (or replaces) the bytes of a file.
+    pub fn put_blob(&mut self, name: &str, bytes: Blob) -> Result<(), StoreError> {
+        if let Some(p) = self.ensure_tx()? {
+            p.put_blob(name, &bytes)?;
+        }
+        self.blobs.insert(name.to_owned(), bytes);
+        Ok(())
+    }
+
+    /// Deletes the bytes of a file.
+    pub fn remove_blob(&mut self, name: &str) -> Result<(), StoreError> {
+        if let Some(p) = self.ensure_tx()? {
+            p.remove_blob(name)?;
+        }
+        self.blobs.remove(name);
+        Ok(())
+    }
+
+    /// Removes a record (and its files); returns it.
     pub fn remove(&mut self, coll: &str, key: &Key) -> Result<Option<Record>, StoreError> {
+        let own = blob_name(coll, key, "");
+        let files: Vec<String> = self
+            .blobs
+            .keys()
+            .filter(|k| k.starts_with(&own))
+            .cloned()
+            .collect();
+        for name in files {
+            self.remove_blob(&name)?;
+        }
         if let Some(p) = self.ensure_tx()? {
             p.remove(coll, key)?;
         }
@@ -187,6 +241,7 @@ impl Store {
         }
         self.collections.retain(|k, _| !k.starts_with(prefix));
         self.counters.retain(|k, _| !k.starts_with(prefix));
+        self.blobs.retain(|k, _| !k.starts_with(prefix));
         Ok(())
     }
 
@@ -217,6 +272,18 @@ impl Store {
             if let Some(c) = self.counters.remove(&k) {
                 let nk = format!("{to}{}", &k[from.len()..]);
                 self.counters.insert(nk, c);
+            }
+        }
+        let keys: Vec<String> = self
+            .blobs
+            .keys()
+            .filter(|k| k.starts_with(from))
+            .cloned()
+            .collect();
+        for k in keys {
+            if let Some(b) = self.blobs.remove(&k) {
+                let nk = format!("{to}{}", &k[from.len()..]);
+                self.blobs.insert(nk, b);
             }
         }
         Ok(())

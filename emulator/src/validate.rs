@@ -35,6 +35,13 @@ pub fn not_a_dict(v: &Value) -> Value {
         "Invalid data. Expected a dictionary, but got {}.", py_type(v))]})
 }
 
+/// DRF's message for a file field that was not sent as a file (JSON, a text part).
+pub const NOT_A_FILE: &str =
+    "The submitted data was not a file. Check the encoding type on the form.";
+
+/// DRF's message for a required file field without a file.
+pub const NO_FILE: &str = "No file was submitted.";
+
 /// Validates `body` against `fields`. `read_only_extra` lists fields that are
 /// treated as read-only for this write (the key field on a detail endpoint).
 /// Returns the cleaned values of the writable fields that were given (plus
@@ -44,6 +51,19 @@ pub fn validate(
     body: &Value,
     mode: Mode,
     read_only_extra: &[&str],
+) -> Result<Map<String, Value>, Value> {
+    validate_with_files(fields, body, mode, read_only_extra, &[])
+}
+
+/// [`validate`] for a multipart body: the `file` fields named in `files` came as
+/// file parts, so they count as given (and valid: the caller checks and stores the
+/// files; they are not in the returned map).
+pub fn validate_with_files(
+    fields: &[Field],
+    body: &Value,
+    mode: Mode,
+    read_only_extra: &[&str],
+    files: &[&str],
 ) -> Result<Map<String, Value>, Value> {
     let Value::Object(input) = body else {
         return Err(not_a_dict(body));
@@ -57,6 +77,9 @@ pub fn validate(
         if read_only_extra.contains(&f.name.as_str()) || matches!(f.ty, FieldType::Links) {
             continue;
         }
+        if matches!(f.ty, FieldType::File) && files.contains(&f.name.as_str()) {
+            continue;
+        }
         match input.get(&f.name) {
             Some(v) => match check(f, v) {
                 Ok(v) => {
@@ -67,7 +90,9 @@ pub fn validate(
                 }
             },
             None => {
-                if mode != Mode::Update && f.required {
+                if mode != Mode::Update && f.required && matches!(f.ty, FieldType::File) {
+                    errors.insert(f.name.clone(), msg(NO_FILE));
+                } else if mode != Mode::Update && f.required {
                     errors.insert(f.name.clone(), msg("This field is required."));
                 } else if mode == Mode::Create {
                     if let Some(d) = &f.default {
@@ -98,7 +123,7 @@ fn display(v: &Value) -> String {
 /// Checks and coerces one value for one field.
 pub fn check(f: &Field, v: &Value) -> Result<Value, Value> {
     if v.is_null() {
-        return if f.required {
+        return if f.required || matches!(f.ty, FieldType::File) {
             Err(msg("This field may not be null."))
         } else {
             Ok(Value::Null)
@@ -221,6 +246,8 @@ pub fn check(f: &Field, v: &Value) -> Result<Value, Value> {
         },
         FieldType::Choice => choice(f, v),
         FieldType::Json | FieldType::Links => Ok(v.clone()),
+        // a file only ever comes as a file part of a multipart body
+        FieldType::File => Err(msg(NOT_A_FILE)),
         FieldType::Object(sub) => {
             let Value::Object(m) = v else {
                 return Err(msg(format!(

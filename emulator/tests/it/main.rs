@@ -8,3 +8,4 @@ mod paging;
 mod persistence;
 mod robustness;
 mod schema_driven;
+mod uploads;

@@ -51,7 +51,7 @@ async fn oversized_malformed_and_wrong_shapes() {
         .http
         .post(format!("{}{objs}", api.base))
         .header("X-API-KEY", &api.key)
-        .header("content-type", "multipart/form-data; boundary=x")
+        .header("content-type", "multipart/mixed; boundary=x")
         .body("--x--")
         .send()
         .await
@@ -60,7 +60,39 @@ async fn oversized_malformed_and_wrong_shapes() {
     let b: Value = r.json().await.expect("json");
     assert_eq!(
         b,
-        json!({"detail": "Unsupported media type \"multipart/form-data\" in request."})
+        json!({"detail": "Unsupported media type \"multipart/mixed\" in request."})
+    );
+    // multipart forms are parsed (text parts are fields); a broken one is a parse error
+    let r = api
+        .http
+        .post(format!("{}{objs}", api.base))
+        .header("X-API-KEY", &api.key)
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body(
+            "--x\r\nContent-Disposition: form-data; name=\"s\"\r\n\r\nfrom multipart\r\n--x--\r\n",
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let b: Value = r.json().await.expect("json");
+    assert_eq!(b["s"], "from multipart");
+    let r = api
+        .http
+        .post(format!("{}{objs}", api.base))
+        .header("X-API-KEY", &api.key)
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x\r\nContent-Disposition: form-data; name=\"s\"\r\n\r\nnever closed")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let b: Value = r.json().await.expect("json");
+    assert!(
+        b["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Multipart form parse error - ")),
+        "{b}"
     );
     // form bodies are accepted
     let r = api
