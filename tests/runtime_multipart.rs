@@ -64,13 +64,14 @@ fn parts(request: &Request) -> Vec<Received> {
             .expect("headers end");
         let headers = String::from_utf8_lossy(&part[..split]).to_string();
         let content = part[split + 4..].to_vec();
+        // `key="value"` in the Content-Disposition header
         let param = |key: &str| {
             headers
                 .split(';')
                 .map(str::trim)
                 .find_map(|p| p.strip_prefix(&format!("{key}=\"")))
-                .map(|v| v.trim_end_matches(|c| c == '"' || c == '\r' || c == '\n'))
-                .map(|v| v.split('"').next().unwrap_or_default().to_string())
+                .and_then(|v| v.split('"').next())
+                .map(str::to_string)
         };
         let content_type = headers
             .lines()
