@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use syncano::transport::{HttpRequest, HttpResponse, ReqwestTransport, Transport};
+use syncano::transport::{HttpRequest, HttpResponse, RequestBody, ReqwestTransport, Transport};
 use syncano::{
     Admin, AdminRole, ApiKeyCreate, ApiKeyManager, Client, Instance, InstanceCreate,
     InstanceManager, InstanceUpdate, InvitationCreate, Method, ScheduleTrace, ScriptCreate,
@@ -97,6 +97,7 @@ impl Transport for Recorder {
         let body = request
             .body
             .as_ref()
+            .and_then(RequestBody::as_bytes)
             .filter(|b| !b.is_empty())
             .map(|b| serde_json::from_slice::<Value>(b).map_err(|e| e.to_string()));
         let recorded = Recorded {
@@ -374,7 +375,7 @@ async fn recording_front(recorder: Arc<Recorder>, target: String) -> String {
                 request.headers = headers;
                 let body = &buf[head_end..head_end + length];
                 if !body.is_empty() {
-                    request.body = Some(bytes::Bytes::copy_from_slice(body));
+                    request.body = Some(bytes::Bytes::copy_from_slice(body).into());
                 }
                 let response = recorder.send(request).await.expect("forwarded");
                 let mut out = format!(
