@@ -25,6 +25,7 @@ mod channels;
 mod classes;
 mod engine;
 mod instances;
+mod object_files;
 mod objects;
 mod options;
 mod paging;
@@ -211,7 +212,10 @@ impl Emulator {
         let addr = listener
             .local_addr()
             .map_err(|source| Error::Bind { addr, source })?;
-        let router = axum::Router::new().fallback(server::handle).with_state(app);
+        let router = axum::Router::new()
+            .route("/media/{*path}", axum::routing::get(server::media))
+            .fallback(server::handle)
+            .with_state(app);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, router).with_graceful_shutdown(async move {

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 use syncano_codegen::schema::HttpMethod;
 
-use crate::api::{HResult, Req, Resp};
+use crate::api::{FilePart, HResult, Req, Resp};
 use crate::auth::Caller;
 use crate::classes::{class_fields, objects_coll};
 use crate::dataobjects::ordering::{Direction, OrderBy, parse_last_pk, parse_order_by};
@@ -184,6 +184,12 @@ pub fn render_object(
     for (k, v) in represent_object(fields, &stored) {
         out.insert(k, v);
     }
+    crate::object_files::show_urls(
+        &crate::object_files::instance_name(base),
+        class,
+        fields,
+        &mut out,
+    );
     let links = match data_object_res(ctx) {
         Some(res) => render::links(ctx.spec, res, &segs, rec),
         None => {
@@ -233,6 +239,11 @@ impl RefResolver for Resolver<'_> {
                 .get(&objects_coll(self.base, other), &Key::Int(id))
                 .is_some(),
         }
+    }
+
+    fn check_file_url(&self, url: &str) -> Result<(), &'static str> {
+        let instance = crate::object_files::instance_name(self.base);
+        crate::object_files::check_url(self.store, &instance, url)
     }
 }
 
@@ -554,7 +565,8 @@ pub fn handle(
                 return Err(Resp::forbidden());
             }
             let body = req.body_or_empty();
-            create_object(ctx, &cls, &body, caller, &access)
+            let files = ctx.files_of(req).to_vec();
+            create_object(ctx, &cls, (&body, &files), caller, &access)
         }
         (Kind::Detail, _) => {
             let id: i64 =
@@ -608,7 +620,15 @@ pub fn handle(
                         return Err(Resp::forbidden());
                     }
                     let body = req.body_or_empty();
-                    update_object(ctx, &cls, (id, rec), &body, caller, hm == HttpMethod::Patch)
+                    let files = ctx.files_of(req).to_vec();
+                    update_object(
+                        ctx,
+                        &cls,
+                        (id, rec),
+                        (&body, &files),
+                        caller,
+                        hm == HttpMethod::Patch,
+                    )
                 }
             }
         }
@@ -619,10 +639,13 @@ pub fn handle(
     }
 }
 
+/// The body of an object write: its fields and the file parts of a multipart body.
+type WriteBody<'a> = (&'a Value, &'a [FilePart]);
+
 fn create_object(
     ctx: &mut Ctx<'_>,
     c: &Cls<'_>,
-    body: &Value,
+    (body, files): WriteBody<'_>,
     caller: &Caller,
     access: &Access,
 ) -> HResult<Resp> {
@@ -632,6 +655,9 @@ fn create_object(
     };
     let mut rec = new_object(0, access.user);
     let mut errors = Map::new();
+    let mut input = input.clone();
+    let parts = crate::object_files::take_parts(fields, files, &mut input, &mut errors);
+    let input = &input;
     system_fields(ctx, base, input, &mut rec, &mut errors);
     let resolver = Resolver {
         store: ctx.store,
@@ -653,6 +679,9 @@ fn create_object(
     }
     let id = ctx.store.next_id(&object_seq(base))?;
     rec.insert("id".into(), json!(id));
+    let mut data = data;
+    crate::object_files::FileWrite { coll, id, fields }
+        .apply(ctx, input, &parts, &mut data, &mut rec)?;
     for (k, v) in data {
         rec.insert(k, v);
     }
@@ -674,7 +703,7 @@ fn update_object(
     ctx: &mut Ctx<'_>,
     c: &Cls<'_>,
     (id, mut rec): (i64, Record),
-    body: &Value,
+    (body, files): WriteBody<'_>,
     caller: &Caller,
     partial: bool,
 ) -> HResult<Resp> {
@@ -682,6 +711,10 @@ fn update_object(
     let Value::Object(input) = body else {
         return Err(Resp::bad(crate::validate::not_a_dict(body)));
     };
+    let mut input = input.clone();
+    let mut file_errors = Map::new();
+    let parts = crate::object_files::take_parts(fields, files, &mut input, &mut file_errors);
+    let input = &input;
     let current = rec.get("revision").and_then(Value::as_i64).unwrap_or(1);
     if let Some(exp) = input.get("expected_revision").filter(|v| !v.is_null()) {
         match id_value(exp) {
@@ -699,7 +732,7 @@ fn update_object(
             }
         }
     }
-    let mut errors = Map::new();
+    let mut errors = file_errors;
     system_fields(ctx, base, input, &mut rec, &mut errors);
     let existing: Map<String, Value> = rec
         .iter()
@@ -726,8 +759,11 @@ fn update_object(
     if !errors.is_empty() {
         return Err(Resp::bad(Value::Object(errors)));
     }
+    let mut data = data.unwrap_or_default();
+    crate::object_files::FileWrite { coll, id, fields }
+        .apply(ctx, input, &parts, &mut data, &mut rec)?;
     rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()) || k.starts_with(render::INTERNAL));
-    for (k, v) in data.unwrap_or_default() {
+    for (k, v) in data {
         rec.insert(k, v);
     }
     rec.insert("revision".into(), json!(current + 1));
@@ -862,7 +898,8 @@ pub fn data_endpoint(
             return Err(Resp::forbidden());
         }
         let body = req.body_or_empty();
-        return create_object(ctx, &cls, &body, caller, &access);
+        let files = ctx.files_of(req).to_vec();
+        return create_object(ctx, &cls, (&body, &files), caller, &access);
     }
     let query = ep.get("query").cloned().unwrap_or(Value::Null);
     let query = if query.as_object().is_some_and(|m| m.is_empty()) {

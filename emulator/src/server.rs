@@ -147,6 +147,33 @@ fn parse_form(bytes: &[u8]) -> Value {
     Value::Object(m)
 }
 
+/// `GET /media/...`: the bytes of a file stored in a data object (outside the schema's
+/// routes, as the platform's storage is), with the content type it was uploaded with;
+/// 404 `Not found.` for any other path. No key is asked for: the URL's random name is
+/// what keeps a file private, as on the platform's storage.
+pub async fn media(State(app): State<Arc<App>>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let found = tokio::task::spawn_blocking(move || {
+        let store = match app.store.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        crate::object_files::find(&store, &path)
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some(file) = found else {
+        return to_response(Resp::not_found());
+    };
+    let mut resp = Response::new(Body::from(file.bytes));
+    let content_type = HeaderValue::from_str(&file.content_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
+    resp
+}
+
 /// The one handler behind every path.
 pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();

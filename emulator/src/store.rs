@@ -189,7 +189,6 @@ impl Store {
     }
 
     /// The bytes of a stored file.
-    #[cfg(test)]
     pub fn blob(&self, name: &str) -> Option<&Blob> {
         self.blobs.get(name)
     }

@@ -41,7 +41,8 @@
 //! | `id`, `revision`, `owner`, `group` | JSON integers (`owner` / `group` absent or `null` when unset) |
 //! | `created_at`, `updated_at` | strings in the API format, `2026-11-22T17:37:25.474230Z` |
 //! | `channel` | the channel name (string), `channel_room` a string |
-//! | `string`, `text`, `file` fields | strings |
+//! | `string`, `text` fields | strings |
+//! | `file` fields | the stored file's name (`<40 hex digits>.<ext>`; its bytes are a blob of the store, its URL is built when rendering) |
 //! | `integer` / `float` fields | JSON numbers |
 //! | `boolean` fields | JSON booleans |
 //! | `datetime` fields | strings in the API format (UTC, microseconds, `Z`) |

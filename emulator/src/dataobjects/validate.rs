@@ -17,6 +17,9 @@
 //! - on update (when `existing` is given) `{"_increment": n}` adds to an `integer` or
 //!   `float`, `{"_add": v, "_addunique": v, "_remove": v}` edit an `array` (applied in
 //!   that order; `v` a value or a list), `{"_add": …, "_remove": …}` a `relation`;
+//! - `file` takes a string only as the URL of a file stored in the same instance (asked
+//!   of [`RefResolver::check_file_url`]; the engine copies it); file parts are the
+//!   engine's business ([`file_part_error`] checks them);
 //! - the whole object's data may not exceed 32,768 characters
 //!   (`non_field_errors`: `Object maximum size exceeded.`).
 //!
@@ -82,6 +85,15 @@ pub const INVALID_RELATION_ITEM: &str = "Relation can only contain integers (obj
 pub const MISSING_TARGET_OBJECT: &str = "Target with specified id does not exist.";
 /// A `reference` / `relation` whose target class is gone.
 pub const MISSING_TARGET_CLASS: &str = "Target class does not exist.";
+/// A `file` value given as a string that is not the URL of a file of this instance.
+pub const INVALID_FILE_URL: &str = "File URL is invalid.";
+/// A `file` value given as the URL of a file of this instance that is not there.
+pub const MISSING_FILE: &str = "Existing file does not exist.";
+/// A `file` part whose file name has an extension over [`FILE_EXTENSION_MAX`] characters.
+pub const FILE_EXTENSION_TOO_LONG: &str =
+    "File provided has too long extension. Max 16 characters.";
+/// The longest extension (dot included) of an uploaded file's name.
+pub const FILE_EXTENSION_MAX: usize = 16;
 
 /// Answers questions about referenced objects; implemented by the engine.
 ///
@@ -92,6 +104,14 @@ pub trait RefResolver {
     fn class_exists(&self, target: &str) -> bool;
     /// Whether an object (or user, for `"user"`) with this id exists in the target.
     fn object_exists(&self, target: &str, id: i64) -> bool;
+    /// Checks a `file` value given as a string: the platform takes only the URL of a
+    /// file stored in the same instance (which it copies), and answers
+    /// [`INVALID_FILE_URL`] for any other string and [`MISSING_FILE`] for a URL of
+    /// that form whose file is gone. Accepts every string by default.
+    fn check_file_url(&self, url: &str) -> Result<(), &'static str> {
+        let _ = url;
+        Ok(())
+    }
 }
 
 /// A [`RefResolver`] that accepts every class and id (for tests and offline checks).
@@ -229,7 +249,10 @@ pub fn validate_value(
             _ => Err(INVALID_DATETIME.into()),
         },
         FieldKind::File => match value {
-            Value::String(s) => Ok(Some(Value::String(s.clone()))),
+            Value::String(s) => {
+                resolver.check_file_url(s)?;
+                Ok(Some(Value::String(s.clone())))
+            }
             _ => Err(INVALID_FILE.into()),
         },
         FieldKind::Reference => {
@@ -301,6 +324,30 @@ pub fn validate_value(
             }
         }
     }
+}
+
+/// The error for a file part sent for a class field of `kind`, or `None` for a
+/// `file` field, whose only check on a file part is the length of its name's extension
+/// ([`FILE_EXTENSION_TOO_LONG`]; `file_name` is the name the client sent). Other kinds
+/// refuse a file as their serializers refuse any value that is not theirs.
+pub fn file_part_error(kind: FieldKind, file_name: &str) -> Option<&'static str> {
+    Some(match kind {
+        FieldKind::File => {
+            let ext = std::path::Path::new(file_name)
+                .extension()
+                .map_or(0, |e| e.to_string_lossy().chars().count() + 1);
+            return (ext > FILE_EXTENSION_MAX).then_some(FILE_EXTENSION_TOO_LONG);
+        }
+        FieldKind::String | FieldKind::Text => INVALID_STRING,
+        FieldKind::Integer | FieldKind::Reference => INVALID_INTEGER,
+        FieldKind::Float => INVALID_NUMBER,
+        FieldKind::Boolean => INVALID_BOOLEAN,
+        FieldKind::Datetime => INVALID_DATETIME,
+        FieldKind::Object => INVALID_OBJECT,
+        FieldKind::Array => INVALID_ARRAY,
+        FieldKind::Geopoint => INVALID_GEOPOINT,
+        FieldKind::Relation => INVALID_RELATION,
+    })
 }
 
 /// Unwraps `{"type": "<kind>", "value": v}` for the kinds whose API shape is typed.
@@ -829,6 +876,63 @@ mod tests {
             INVALID_DATETIME,
             "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm:ss.uuuuuuZ."
         );
+    }
+
+    #[test]
+    fn file_parts() {
+        assert_eq!(file_part_error(FieldKind::File, "a.txt"), None);
+        assert_eq!(file_part_error(FieldKind::File, "noext"), None);
+        // 16 characters with the dot pass, 17 do not (os.path.splitext keeps the dot)
+        assert_eq!(file_part_error(FieldKind::File, "a.abcdefghijklmno"), None);
+        assert_eq!(
+            file_part_error(FieldKind::File, "f.thisistoolongextension"),
+            Some(FILE_EXTENSION_TOO_LONG)
+        );
+        assert_eq!(
+            file_part_error(FieldKind::String, "a.txt"),
+            Some(INVALID_STRING)
+        );
+        assert_eq!(
+            file_part_error(FieldKind::Integer, "1"),
+            Some(INVALID_INTEGER)
+        );
+    }
+
+    struct Files;
+    impl RefResolver for Files {
+        fn class_exists(&self, _: &str) -> bool {
+            true
+        }
+        fn object_exists(&self, _: &str, _: i64) -> bool {
+            true
+        }
+        fn check_file_url(&self, url: &str) -> Result<(), &'static str> {
+            match url {
+                "/media/i/c/there.txt" => Ok(()),
+                u if u.starts_with("/media/i/") => Err(MISSING_FILE),
+                _ => Err(INVALID_FILE_URL),
+            }
+        }
+    }
+
+    #[test]
+    fn file_urls_go_through_the_resolver() {
+        let check = |v: Value| {
+            validate_object_with(&schema(), &obj(json!({ "file": v })), None, false, &Files)
+        };
+        assert_eq!(
+            check(json!("/media/i/c/there.txt")).unwrap()["file"],
+            json!("/media/i/c/there.txt")
+        );
+        assert_eq!(
+            check(json!({"type": "file", "value": "/media/i/c/gone.txt"})).unwrap_err()["file"],
+            [MISSING_FILE]
+        );
+        assert_eq!(
+            check(json!("http://onet.pl/a.jpg")).unwrap_err()["file"],
+            [INVALID_FILE_URL]
+        );
+        assert!(check(Value::Null).unwrap().is_empty(), "null clears");
     }
 
     #[test]

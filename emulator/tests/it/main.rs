@@ -3,6 +3,7 @@
 mod common;
 
 mod api;
+mod object_files;
 mod objects;
 mod paging;
 mod persistence;
