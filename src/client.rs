@@ -628,6 +628,63 @@ impl Client {
         decode(&method, path, &response)
     }
 
+    /// Downloads the bytes at `url`: the URL of a stored file
+    /// ([`StoredFile::url`](crate::StoredFile::url), e.g. a data object's `file` field).
+    ///
+    /// A path (`/media/…`, as the emulator and the platform's local storage render
+    /// them) or a URL under the [API root](Client::api_root) is fetched like any API
+    /// request: with this client's keys, timeout and re-login. A URL on another host
+    /// (the platform's cloud storage) is fetched without any key, so credentials never
+    /// leave the API's origin.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: syncano::Client, cover: syncano::StoredFile) -> syncano::Result<()> {
+    /// if let Some(url) = cover.url() {
+    ///     let bytes = client.download(url).await?;
+    ///     println!("{} bytes", bytes.len());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Api`] for a non-success answer (404 for a file that is gone:
+    /// [`Error::is_not_found`]), [`Error::Config`] for a `url` that is neither a path
+    /// nor an absolute URL, and the transport's errors.
+    pub async fn download(&self, url: &str) -> Result<Bytes> {
+        if self.relative_path(url).is_ok() {
+            return Ok(self.send(Method::GET, url, &[], None).await?.body);
+        }
+        let absolute = Url::parse(url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "cannot download {:?}: neither a path starting with '/' nor an http(s) URL",
+                    redact_query(url)
+                ))
+            })?;
+        let mut request = HttpRequest::new(Method::GET, absolute);
+        request
+            .headers
+            .insert(USER_AGENT, self.inner.user_agent.clone());
+        request.timeout = self.inner.timeout;
+        let response = self.inner.transport.send(request).await?;
+        if response.is_success() {
+            Ok(response.body)
+        } else {
+            let retry_after = response.retry_after();
+            Err(ApiError::from_response(
+                response.status,
+                Method::GET,
+                url,
+                &response.body,
+                retry_after,
+            )
+            .into())
+        }
+    }
+
     /// Sends one request and returns the success answer; non-success answers become
     /// [`Error::Api`]. When a logged-in key is no longer accepted, logs in again and
     /// sends the request once more (see [Session expiry](crate::auth#session-expiry)).

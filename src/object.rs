@@ -194,6 +194,116 @@ impl From<ObjectPatch> for Value {
     }
 }
 
+/// Writes with files, for the `file` fields of a class.
+///
+/// A class field of type `file` is written as a file part of a `multipart/form-data`
+/// body named after the field; these methods send the object's other fields as text
+/// parts beside the files (strings as they are, other values as their JSON text, which
+/// the API parses back; `null`s are left out, as a form cannot say `null`). A value of
+/// the object for a name that also comes as a file is left out too: the file wins.
+///
+/// Read a file field back as a [`StoredFile`](crate::StoredFile) (the API renders it
+/// as `{"type": "file", "value": "<url>"}`) and fetch the bytes with
+/// [`Client::download`](crate::Client::download). To clear a file field, send `null`
+/// through [`update`](crate::DataObjectManager::update) (JSON), e.g. with
+/// [`ObjectPatch::set`]`("cover", ())`; to copy a stored file into another object,
+/// send its URL as the field's value.
+///
+/// ```no_run
+/// # async fn demo(client: syncano::Client) -> syncano::Result<()> {
+/// use serde::{Deserialize, Serialize};
+/// use syncano::{DataObjectCreate, DataObjectUpdate, StoredFile, Upload};
+///
+/// #[derive(Debug, Serialize, Deserialize)]
+/// struct Book {
+///     title: String,
+///     #[serde(default, skip_serializing)] // written as a file, read as a stored file
+///     cover: Option<StoredFile>,
+/// }
+///
+/// let books = client.instances().classes("library").objects::<Book>("books");
+/// let cover = Upload::from_path("covers/dune.png").await?;
+/// let book = books
+///     .create_with_files(
+///         &DataObjectCreate::new(Book { title: "Dune".into(), cover: None }),
+///         &[("cover", cover)],
+///     )
+///     .await?;
+/// let url = book.data.cover.as_ref().and_then(StoredFile::url).unwrap_or_default();
+/// let bytes = client.download(url).await?;
+///
+/// // a new cover replaces the old one
+/// let changes = DataObjectUpdate::<serde_json::Map<String, serde_json::Value>>::default();
+/// let raw = client.instances().classes("library").objects("books");
+/// raw.update_with_files(book.id, &changes, &[("cover", Upload::from_bytes("v2.png", bytes))])
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(not(syncano_custom_schema))]
+impl<T: Serialize + serde::de::DeserializeOwned> crate::DataObjectManager<T> {
+    /// Creates an object (`POST` on the class's objects) from `object` and the `files`,
+    /// each `(field name, file)`, sent as one `multipart/form-data` body.
+    ///
+    /// # Errors
+    /// As [`create`](crate::DataObjectManager::create); the API answers
+    /// `{"<field>": ["…"]}` (an [`Error::Api`](crate::Error::Api)) for a file sent for a
+    /// field that is not of type `file`.
+    pub async fn create_with_files(
+        &self,
+        object: &crate::DataObjectCreate<T>,
+        files: &[(&str, crate::Upload)],
+    ) -> crate::Result<crate::DataObject<T>> {
+        let path = self.list().path().to_owned();
+        send_with_files(self.client(), crate::Method::POST, &path, object, files).await
+    }
+
+    /// Updates the object `id` (`PATCH`) with `changes` and the `files`, each
+    /// `(field name, file)`, sent as one `multipart/form-data` body; a file replaces
+    /// the field's stored file. Fields in neither keep their values.
+    ///
+    /// # Errors
+    /// As [`update`](crate::DataObjectManager::update) and
+    /// [`create_with_files`](Self::create_with_files).
+    pub async fn update_with_files(
+        &self,
+        id: impl std::fmt::Display,
+        changes: &crate::DataObjectUpdate<T>,
+        files: &[(&str, crate::Upload)],
+    ) -> crate::Result<crate::DataObject<T>> {
+        let path = format!("{}{}/", self.list().path(), crate::path::segment(&id));
+        send_with_files(self.client(), crate::Method::PATCH, &path, changes, files).await
+    }
+}
+
+/// Sends `fields` (without the names `files` has) and `files` as a multipart body.
+#[cfg(not(syncano_custom_schema))]
+async fn send_with_files<B: Serialize + ?Sized, R: serde::de::DeserializeOwned>(
+    client: &crate::Client,
+    method: crate::Method,
+    path: &str,
+    fields: &B,
+    files: &[(&str, crate::Upload)],
+) -> crate::Result<R> {
+    let encode = |source| crate::Error::Encode {
+        method: method.clone(),
+        path: path.to_owned(),
+        source,
+    };
+    let mut map = match serde_json::to_value(fields).map_err(encode)? {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    for (name, _) in files {
+        map.remove(*name);
+    }
+    let parts: Vec<(&str, Option<&crate::Upload>)> =
+        files.iter().map(|(n, u)| (*n, Some(u))).collect();
+    client
+        .request_multipart(method.clone(), path, &map, &parts)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
