@@ -2,20 +2,14 @@
 //! embedded server: paged like the class's objects, filtered and ordered as stored.
 #![cfg(not(syncano_custom_schema))]
 
+mod support;
+
 use serde_json::json;
-use syncano::{ClassCreate, Client, DataEndpointCreate, DataObjectCreate, InstanceCreate};
-use syncano_emulator::{Emulator, EmulatorConfig};
+use syncano::{ClassCreate, DataEndpointCreate, DataObjectCreate, InstanceCreate};
 
 #[tokio::test]
 async fn get_objects_pages_through_the_stored_query() {
-    let server = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts");
-    let client = Client::builder()
-        .api_root(server.base_url())
-        .api_key(server.account_key())
-        .build()
-        .expect("client");
+    let (server, client) = support::emulator_admin().await;
     let instance = client
         .instances()
         .create(&InstanceCreate::new("data-endpoints"))

@@ -2,25 +2,14 @@
 //! typed errors, with the API's messages.
 #![cfg(not(syncano_custom_schema))]
 
-use serde_json::json;
-use syncano::{ApiKeyCreate, Client, InstanceCreate, ScriptCreate, ScriptRuntimeName, UserCreate};
-use syncano_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+mod support;
 
-async fn admin() -> (RunningEmulator, Client) {
-    let server = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts");
-    let client = Client::builder()
-        .api_root(server.base_url())
-        .api_key(server.account_key())
-        .build()
-        .expect("client");
-    (server, client)
-}
+use serde_json::json;
+use syncano::{ApiKeyCreate, InstanceCreate, ScriptCreate, ScriptRuntimeName, UserCreate};
 
 #[tokio::test]
 async fn keys_that_do_not_open_the_door() {
-    let (server, client) = admin().await;
+    let (server, client) = support::emulator_admin().await;
     for name in ["first-inst", "second-inst"] {
         client
             .instances()
@@ -88,7 +77,7 @@ async fn keys_that_do_not_open_the_door() {
 
 #[tokio::test]
 async fn validation_errors_name_their_fields() {
-    let (server, client) = admin().await;
+    let (server, client) = support::emulator_admin().await;
     client
         .instances()
         .create(&InstanceCreate::new("checks"))

@@ -5,13 +5,15 @@
 //! files that are gone.
 #![cfg(not(syncano_custom_schema))]
 
+mod support;
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use syncano::object::ObjectPatch;
 use syncano::{
     ClassCreate, Client, DataObjectCreate, DataObjectUpdate, InstanceCreate, StoredFile, Upload,
 };
-use syncano_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use syncano_emulator::RunningEmulator;
 
 /// A book: plain fields written as text parts, a cover written as a file and read
 /// back as a stored file.
@@ -25,14 +27,7 @@ struct Book {
 }
 
 async fn library() -> (RunningEmulator, Client) {
-    let server = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts");
-    let client = Client::builder()
-        .api_root(server.base_url())
-        .api_key(server.account_key())
-        .build()
-        .expect("client");
+    let (server, client) = support::emulator_admin().await;
     client
         .instances()
         .create(&InstanceCreate::new("library"))

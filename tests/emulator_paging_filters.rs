@@ -3,6 +3,8 @@
 //! set it must select.
 #![cfg(not(syncano_custom_schema))]
 
+mod support;
+
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
@@ -10,17 +12,10 @@ use serde_json::{Value, json};
 use syncano::{
     ClassCreate, Client, DataObject, DataObjectCreate, DataObjectManager, InstanceCreate, Page,
 };
-use syncano_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use syncano_emulator::RunningEmulator;
 
 async fn connect(instance: &str) -> (RunningEmulator, Client) {
-    let server = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts");
-    let client = Client::builder()
-        .api_root(server.base_url())
-        .api_key(server.account_key())
-        .build()
-        .expect("client");
+    let (server, client) = support::emulator_admin().await;
     client
         .instances()
         .create(&InstanceCreate::new(instance))

@@ -4,27 +4,16 @@
 //! and removed.
 #![cfg(not(syncano_custom_schema))]
 
+mod support;
+
 use syncano::{
-    ApnsConfigRemoveCertificateRequest, ApnsConfigUpdate, Client, HostingCreate, HostingFileCreate,
+    ApnsConfigRemoveCertificateRequest, ApnsConfigUpdate, HostingCreate, HostingFileCreate,
     HostingFileUpdate, InstanceCreate, StoredFile, Upload,
 };
-use syncano_emulator::{Emulator, EmulatorConfig, RunningEmulator};
-
-async fn admin() -> (RunningEmulator, Client) {
-    let server = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts");
-    let client = Client::builder()
-        .api_root(server.base_url())
-        .api_key(server.account_key())
-        .build()
-        .expect("client");
-    (server, client)
-}
 
 #[tokio::test]
 async fn hosting_files_round_trip_through_the_generated_manager() {
-    let (_server, client) = admin().await;
+    let (_server, client) = support::emulator_admin().await;
     client
         .instances()
         .create(&InstanceCreate::new("site-inst"))
@@ -138,7 +127,7 @@ async fn hosting_files_round_trip_through_the_generated_manager() {
 
 #[tokio::test]
 async fn apns_certificates_are_uploaded_refused_and_removed() {
-    let (_server, client) = admin().await;
+    let (_server, client) = support::emulator_admin().await;
     client
         .instances()
         .create(&InstanceCreate::new("push-inst"))
