@@ -151,14 +151,7 @@ pub fn hosting_files(
     if let Some(file) = file {
         store_file(ctx, &coll, &key, &mut rec, file)?;
     }
-    rec.insert("updated_at".into(), json!(crate::time::now()));
-    ctx.store.put(&coll, key, rec.clone())?;
-    Ok(Some(Resp::ok(render::render(
-        ctx.spec,
-        t.res,
-        Some(&t.m.segs),
-        &rec,
-    ))))
+    save_updated(ctx, t, &coll, key, rec).map(Some)
 }
 
 /// Stores the bytes of a hosting file and records their size and MD5 checksum.
@@ -262,14 +255,7 @@ pub fn apns_config(
         let expiration = file.name.replace("certificate", "expiration_date");
         rec.insert(expiration, Value::Null);
     }
-    rec.insert("updated_at".into(), json!(crate::time::now()));
-    ctx.store.put(&coll, key, rec.clone())?;
-    Ok(Some(Resp::ok(render::render(
-        ctx.spec,
-        t.res,
-        Some(&t.m.segs),
-        &rec,
-    ))))
+    save_updated(ctx, t, &coll, key, rec).map(Some)
 }
 
 #[cfg(test)]
@@ -302,4 +288,22 @@ mod tests {
             assert!(!valid_path(bad), "{bad}");
         }
     }
+}
+
+/// Stamps `updated_at` on an updated record, stores it and answers with it.
+fn save_updated(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    coll: &str,
+    key: Key,
+    mut rec: Record,
+) -> HResult<Resp> {
+    rec.insert("updated_at".into(), json!(crate::time::now()));
+    ctx.store.put(coll, key, rec.clone())?;
+    Ok(Resp::ok(render::render(
+        ctx.spec,
+        t.res,
+        Some(&t.m.segs),
+        &rec,
+    )))
 }
