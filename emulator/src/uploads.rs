@@ -258,6 +258,24 @@ pub fn apns_config(
     save_updated(ctx, t, &coll, key, rec).map(Some)
 }
 
+/// Stamps `updated_at` on an updated record, stores it and answers with it.
+fn save_updated(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    coll: &str,
+    key: Key,
+    mut rec: Record,
+) -> HResult<Resp> {
+    rec.insert("updated_at".into(), json!(crate::time::now()));
+    ctx.store.put(coll, key, rec.clone())?;
+    Ok(Resp::ok(render::render(
+        ctx.spec,
+        t.res,
+        Some(&t.m.segs),
+        &rec,
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::valid_path;
@@ -288,22 +306,4 @@ mod tests {
             assert!(!valid_path(bad), "{bad}");
         }
     }
-}
-
-/// Stamps `updated_at` on an updated record, stores it and answers with it.
-fn save_updated(
-    ctx: &mut Ctx<'_>,
-    t: &Target,
-    coll: &str,
-    key: Key,
-    mut rec: Record,
-) -> HResult<Resp> {
-    rec.insert("updated_at".into(), json!(crate::time::now()));
-    ctx.store.put(coll, key, rec.clone())?;
-    Ok(Resp::ok(render::render(
-        ctx.spec,
-        t.res,
-        Some(&t.m.segs),
-        &rec,
-    )))
 }
