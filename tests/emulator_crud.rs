@@ -106,6 +106,26 @@ fn special_value(resource: &str, field: &str) -> Option<Value> {
     }
 }
 
+/// Settings a create needs outside its own body, written first to a singleton of the same
+/// scope (PATCH, the named file fields as multipart): the platform refuses a push message
+/// unless the config of its environment is set (a GCM API key; an APNS certificate and
+/// bundle identifier).
+fn prerequisite(resource: &str) -> Option<(&'static str, Value, &'static [&'static str])> {
+    match resource {
+        "GcmMessage" => Some((
+            "GcmConfig",
+            json!({"development_api_key": "sweep-key"}),
+            &[],
+        )),
+        "ApnsMessage" => Some((
+            "ApnsConfig",
+            json!({"development_bundle_identifier": "com.example.sweep"}),
+            &["development_certificate"],
+        )),
+        _ => None,
+    }
+}
+
 const ALL_METHODS: [HttpMethod; 5] = [
     HttpMethod::Get,
     HttpMethod::Post,
@@ -528,6 +548,27 @@ impl Sweep {
             .clone();
         let scope = self.scope_params(name, &list.path, &list.path_params).await;
         let list_path = fill(&list.path, &scope);
+        if let Some((config, settings, file_fields)) = prerequisite(name) {
+            let config_path = fill(
+                &self
+                    .resource(config)
+                    .detail()
+                    .unwrap_or_else(|| panic!("{config} has no detail endpoint"))
+                    .path,
+                &scope,
+            );
+            let uploads: Vec<(String, Upload)> = file_fields
+                .iter()
+                .map(|f| {
+                    // `.p12`: sent as application/x-pkcs12, the type the server accepts
+                    let upload = Upload::from_bytes(format!("{f}.p12"), b"sweep".to_vec());
+                    ((*f).to_owned(), upload)
+                })
+                .collect();
+            self.send(Method::PATCH, &config_path, &settings, &uploads)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: PATCH {config_path} {settings}: {e}"));
+        }
         let (body, files) = self.create_body(&resource).await;
         let created: Value = self
             .send(Method::POST, &list_path, &body, &files)

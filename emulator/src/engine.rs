@@ -397,6 +397,14 @@ fn handle(
             return Ok(r);
         }
     }
+    if rel.starts_with("push_notifications/") {
+        if rel.ends_with("/messages/") && t.kind == Kind::List && hm == HttpMethod::Post {
+            return crate::push::create_message(ctx, req, t);
+        }
+        if ep_name == "send_message" {
+            return crate::push::send_message(ctx, req, t);
+        }
+    }
     if rel == "classes/" || rel == "classes/{}/" {
         return crate::classes::handle(ctx, req, t, caller, hm);
     }
@@ -752,10 +760,6 @@ fn fill_generated(t: &Target, rec: &mut Record) {
             rec.insert("is_default".into(), Value::Bool(false));
             rec.insert("ssl_status".into(), Value::String("off".into()));
         }
-        r if r.ends_with("/messages/") => {
-            rec.insert("status".into(), Value::String("scheduled".into()));
-            rec.insert("result".into(), Value::Null);
-        }
         "invitations/" => {
             rec.insert("key".into(), Value::String(auth::new_key()));
             rec.entry("state").or_insert(Value::String("new".into()));
@@ -885,7 +889,6 @@ fn custom(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HResult<R
         .map(|e| e.name.clone())
         .unwrap_or_default();
     let status = ctx.spec.endpoint(t.route).and_then(|e| e.status);
-    let returns = ctx.spec.endpoint(t.route).and_then(|e| e.returns.clone());
     // the request body of endpoints that declare one
     let declared = ctx
         .spec
@@ -932,31 +935,6 @@ fn custom(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HResult<R
         None => return Err(Resp::not_found()),
     };
     match name.as_str() {
-        "send_message" if dsegs.len() >= 3 => {
-            let mut msegs = dsegs[..dsegs.len() - 2].to_vec();
-            msegs.push("messages".into());
-            let mcoll = join(&msegs);
-            let id = ctx.store.next_id(&format!("{mcoll}#seq"))?;
-            let now = crate::time::now();
-            let mut m = Record::new();
-            m.insert("id".into(), json!(id));
-            m.insert(
-                "content".into(),
-                clean.get("content").cloned().unwrap_or(json!({})),
-            );
-            m.insert("registration_ids".into(), json!([key.to_string()]));
-            m.insert("status".into(), json!("scheduled"));
-            m.insert("result".into(), Value::Null);
-            m.insert("created_at".into(), json!(now));
-            m.insert("updated_at".into(), json!(now));
-            ctx.store.put(&mcoll, Key::Int(id), m.clone())?;
-            let mres = returns
-                .as_deref()
-                .and_then(|r| ctx.spec.resources.iter().position(|x| x.name == r))
-                .unwrap_or(t.res);
-            msegs.push(id.to_string());
-            return Ok(Resp::ok(render::render(ctx.spec, mres, Some(&msegs), &m)));
-        }
         "set_default" => {
             let others: Vec<(Key, Record)> = ctx
                 .store

@@ -30,6 +30,7 @@ mod objects;
 mod options;
 mod paging;
 mod persist;
+mod push;
 mod query_bridge;
 mod ratelimit;
 mod render;

@@ -84,6 +84,26 @@ impl Api {
         }
     }
 
+    /// `method path` with a `multipart/form-data` body, with the account key.
+    pub async fn form(&self, method: Method, path: &str, form: reqwest::multipart::Form) -> Reply {
+        let resp = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("X-API-KEY", &self.key)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request sent");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.call(Method::GET, path, Some(&self.key.clone()), None)
             .await

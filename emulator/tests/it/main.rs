@@ -7,6 +7,7 @@ mod object_files;
 mod objects;
 mod paging;
 mod persistence;
+mod push;
 mod robustness;
 mod schema_driven;
 mod uploads;

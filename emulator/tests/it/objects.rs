@@ -449,31 +449,10 @@ async fn data_endpoints_channels_on_objects_and_singletons() {
 }
 
 #[tokio::test]
-async fn push_messages_and_hosting_defaults() {
+async fn hosting_defaults() {
+    // push notification messages: push.rs
     let api = start().await;
     let inst = api.instance("pushing").await;
-    let dev = format!("{inst}push_notifications/gcm/devices/");
-    let r = api
-        .post(&dev, json!({"registration_id": "reg-1", "label": "phone"}))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let r = api
-        .post(&format!("{dev}reg-1/send_message/"), json!({}))
-        .await;
-    assert_eq!(r.body, json!({"content": ["This field is required."]}));
-    let r = api
-        .post(
-            &format!("{dev}reg-1/send_message/"),
-            json!({"content": {"data": {"a": 1}}}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(r.body["status"], "scheduled");
-    let r = api
-        .get(&format!("{inst}push_notifications/gcm/messages/"))
-        .await;
-    assert_eq!(r.body["objects"][0]["content"], json!({"data": {"a": 1}}));
-
     let hosting = format!("{inst}hosting/");
     let a = api.post(&hosting, json!({"name": "a"})).await.body["id"]
         .as_i64()

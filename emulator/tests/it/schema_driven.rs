@@ -4,6 +4,7 @@
 //! from its required fields, read back and deleted — a resource added to the
 //! snapshot is covered without new test code.
 
+use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 use syncano_codegen::schema::{ChoiceValue, Field, FieldType, HttpMethod, parse};
@@ -17,6 +18,22 @@ fn method(m: HttpMethod) -> Method {
         HttpMethod::Put => Method::PUT,
         HttpMethod::Patch => Method::PATCH,
         HttpMethod::Delete => Method::DELETE,
+    }
+}
+
+/// Values whose shape the server validates beyond the schema's field types: the
+/// push message documents (the platform's JSON schemas; the seeded configs hold
+/// the `development` settings they need).
+fn special(resource: &str, field: &str) -> Option<Value> {
+    match (resource, field) {
+        ("GcmMessage", "content") => Some(json!({
+            "registration_ids": ["crud-device"], "environment": "development"
+        })),
+        ("ApnsMessage", "content") => Some(json!({
+            "registration_ids": ["crud-device"], "environment": "development",
+            "aps": {"alert": "crud"}
+        })),
+        _ => None,
     }
 }
 
@@ -182,6 +199,30 @@ async fn every_instance_resource_lists_creates_reads_deletes() {
         let r = api.post(&format!("{inst}{path}"), body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{path}: {:?}", r.body);
     }
+    // push messages need their environment's config: a GCM key, an APNS certificate
+    // and bundle identifier
+    let r = api
+        .patch(
+            &format!("{inst}push_notifications/gcm/config/"),
+            json!({"development_api_key": "crud-key"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let certificate = Part::bytes(b"p12".as_slice())
+        .file_name("dev.p12")
+        .mime_str("application/x-pkcs12")
+        .expect("a MIME type");
+    let form = Form::new()
+        .part("development_certificate", certificate)
+        .text("development_bundle_identifier", "com.example.crud");
+    let r = api
+        .form(
+            Method::PATCH,
+            &format!("{inst}push_notifications/apns/config/"),
+            form,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let mut created = Vec::new();
     let mut n = 0;
     for r in &schema.resources {
@@ -218,7 +259,8 @@ async fn every_instance_resource_lists_creates_reads_deletes() {
         let mut body = Map::new();
         for f in fields.iter().filter(|f| f.required && !f.read_only) {
             n += 1;
-            body.insert(f.name.clone(), sample(f, n));
+            let value = special(&r.name, &f.name).unwrap_or_else(|| sample(f, n));
+            body.insert(f.name.clone(), value);
         }
         let c = api.post(&path, Value::Object(body.clone())).await;
         assert_eq!(

@@ -16,22 +16,7 @@ const NOT_A_FILE: &str = "The submitted data was not a file. Check the encoding 
 
 /// Sends a multipart form with the account key.
 async fn send_form(api: &Api, method: Method, path: &str, form: Form) -> Reply {
-    let resp = api
-        .http
-        .request(method, format!("{}{path}", api.base))
-        .header("X-API-KEY", &api.key)
-        .multipart(form)
-        .send()
-        .await
-        .expect("request sent");
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    Reply {
-        status,
-        body,
-        headers,
-    }
+    api.form(method, path, form).await
 }
 
 fn file(name: &str, bytes: &'static [u8], content_type: &str) -> Part {
