@@ -765,26 +765,7 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
             cx.out.extend(ecx.out);
         }
         // endpoints only in the new resource
-        for e in &n.endpoints {
-            if old_eps.contains_key(e.norm.as_str()) {
-                continue;
-            }
-            let mut ecx = Ctx {
-                resource: &n.name,
-                endpoint: Some(&e.name),
-                path: Some(&e.path),
-                out: Vec::new(),
-            };
-            ecx.push(
-                Severity::Additive,
-                ChangeKind::Added,
-                Target::Endpoint,
-                None,
-                None,
-                format!("endpoint added ({})", methods_text(&e.methods)),
-            );
-            cx.out.extend(ecx.out);
-        }
+        added_endpoints(n, &old_eps, &mut cx.out);
         groups.push((n.key.clone(), cx.out));
     }
 
@@ -818,26 +799,7 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
             );
         } else {
             // it gathers endpoints that existed elsewhere; report only the new ones
-            for e in &n.endpoints {
-                if old_eps.contains_key(e.norm.as_str()) {
-                    continue;
-                }
-                let mut ecx = Ctx {
-                    resource: &n.name,
-                    endpoint: Some(&e.name),
-                    path: Some(&e.path),
-                    out: Vec::new(),
-                };
-                ecx.push(
-                    Severity::Additive,
-                    ChangeKind::Added,
-                    Target::Endpoint,
-                    None,
-                    None,
-                    format!("endpoint added ({})", methods_text(&e.methods)),
-                );
-                cx.out.extend(ecx.out);
-            }
+            added_endpoints(n, &old_eps, &mut cx.out);
         }
         groups.push((n.key.clone(), cx.out));
     }
@@ -850,6 +812,31 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
         changes.extend(g);
     }
     Diff { changes }
+}
+
+/// Reports each endpoint of `n` whose normalized path the old document lacks as added.
+fn added_endpoints(n: &Res, old_eps: &BTreeMap<&str, (usize, usize)>, out: &mut Vec<Change>) {
+    for e in n
+        .endpoints
+        .iter()
+        .filter(|e| !old_eps.contains_key(e.norm.as_str()))
+    {
+        let mut ecx = Ctx {
+            resource: &n.name,
+            endpoint: Some(&e.name),
+            path: Some(&e.path),
+            out: Vec::new(),
+        };
+        ecx.push(
+            Severity::Additive,
+            ChangeKind::Added,
+            Target::Endpoint,
+            None,
+            None,
+            format!("endpoint added ({})", methods_text(&e.methods)),
+        );
+        out.extend(ecx.out);
+    }
 }
 
 fn methods_text(m: &BTreeSet<String>) -> String {
