@@ -84,6 +84,27 @@ impl Api {
         }
     }
 
+    /// POST `path` with the account key and `body` sent as is under `content_type`
+    /// (bodies a JSON client would never produce).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("X-API-KEY", &self.key)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = resp.status();
+        (status, resp.json().await.expect("a JSON answer"))
+    }
+
     /// `method path` with a `multipart/form-data` body, with the account key.
     pub async fn form(&self, method: Method, path: &str, form: reqwest::multipart::Form) -> Reply {
         let resp = self

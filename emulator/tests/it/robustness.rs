@@ -16,30 +16,12 @@ async fn oversized_malformed_and_wrong_shapes() {
     let objs = format!("{inst}classes/c/objects/");
 
     let big = format!("{{\"s\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
-    let r = api
-        .http
-        .post(format!("{}{objs}", api.base))
-        .header("X-API-KEY", &api.key)
-        .header("content-type", "application/json")
-        .body(big)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let b: Value = r.json().await.expect("json");
+    let (status, b) = api.post_raw(&objs, "application/json", big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(b["detail"].is_string());
 
-    let r = api
-        .http
-        .post(format!("{}{objs}", api.base))
-        .header("X-API-KEY", &api.key)
-        .header("content-type", "application/json")
-        .body("{\"s\": ")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let b: Value = r.json().await.expect("json");
+    let (status, b) = api.post_raw(&objs, "application/json", "{\"s\": ").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
         b["detail"]
             .as_str()
@@ -47,47 +29,32 @@ async fn oversized_malformed_and_wrong_shapes() {
         "{b}"
     );
 
-    let r = api
-        .http
-        .post(format!("{}{objs}", api.base))
-        .header("X-API-KEY", &api.key)
-        .header("content-type", "multipart/mixed; boundary=x")
-        .body("--x--")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let b: Value = r.json().await.expect("json");
+    let (status, b) = api
+        .post_raw(&objs, "multipart/mixed; boundary=x", "--x--")
+        .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(
         b,
         json!({"detail": "Unsupported media type \"multipart/mixed\" in request."})
     );
     // multipart forms are parsed (text parts are fields); a broken one is a parse error
-    let r = api
-        .http
-        .post(format!("{}{objs}", api.base))
-        .header("X-API-KEY", &api.key)
-        .header("content-type", "multipart/form-data; boundary=x")
-        .body(
+    let (status, b) = api
+        .post_raw(
+            &objs,
+            "multipart/form-data; boundary=x",
             "--x\r\nContent-Disposition: form-data; name=\"s\"\r\n\r\nfrom multipart\r\n--x--\r\n",
         )
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let b: Value = r.json().await.expect("json");
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
     assert_eq!(b["s"], "from multipart");
-    let r = api
-        .http
-        .post(format!("{}{objs}", api.base))
-        .header("X-API-KEY", &api.key)
-        .header("content-type", "multipart/form-data; boundary=x")
-        .body("--x\r\nContent-Disposition: form-data; name=\"s\"\r\n\r\nnever closed")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let b: Value = r.json().await.expect("json");
+    let (status, b) = api
+        .post_raw(
+            &objs,
+            "multipart/form-data; boundary=x",
+            "--x\r\nContent-Disposition: form-data; name=\"s\"\r\n\r\nnever closed",
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
         b["detail"]
             .as_str()
