@@ -68,29 +68,57 @@ pub fn new_object(id: i64, owner: Option<i64>) -> Record {
     r
 }
 
+/// A checked write of a user's profile (see [`check_profile`]).
+#[derive(Debug, Default)]
+pub struct ProfileWrite {
+    /// The `profile` body as sent (its `file` values are URLs of files to copy).
+    input: Map<String, Value>,
+    /// The class-field data of the profile object after the write.
+    data: Map<String, Value>,
+    /// The `user_profile` class fields.
+    fields: Vec<ClassField>,
+}
+
+impl ProfileWrite {
+    /// Stores the profile's data on `rec`, the profile object `id`, copying the files
+    /// whose URLs the body gave into the profile (as an object write does).
+    fn apply(self, ctx: &mut Ctx<'_>, coll: &str, id: i64, rec: &mut Record) -> HResult<()> {
+        let mut data = self.data;
+        crate::object_files::FileWrite {
+            coll,
+            id,
+            fields: &self.fields,
+        }
+        .apply(ctx, &self.input, &[], &mut data, rec)?;
+        rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()) || k.starts_with(render::INTERNAL));
+        rec.extend(data);
+        Ok(())
+    }
+}
+
 /// Creates the `user_profile` object of a new user; returns its id.
 pub fn create_profile(
     ctx: &mut Ctx<'_>,
     base: &str,
     user: i64,
-    data: Map<String, Value>,
+    profile: ProfileWrite,
 ) -> HResult<i64> {
     let id = ctx.store.next_id(&object_seq(base))?;
+    let coll = objects_coll(base, "user_profile");
     let mut rec = new_object(id, Some(user));
-    rec.extend(data);
-    ctx.store
-        .put(&objects_coll(base, "user_profile"), Key::Int(id), rec)?;
+    profile.apply(ctx, &coll, id, &mut rec)?;
+    ctx.store.put(&coll, Key::Int(id), rec)?;
     Ok(id)
 }
 
-/// Validates a user's `profile` body against the `user_profile` class: the
-/// class-field data after the write, or the 400 body `{"profile": {...}}`.
+/// Validates a user's `profile` body against the `user_profile` class: the write to
+/// make, or the 400 body `{"profile": {...}}`.
 pub fn check_profile(
     ctx: &Ctx<'_>,
     base: &str,
     profile: &Value,
     existing: Option<i64>,
-) -> HResult<Map<String, Value>> {
+) -> HResult<ProfileWrite> {
     let Value::Object(input) = profile else {
         return Err(Resp::bad(json!({"profile": [
             format!("Expected a dictionary of items but got type \"{}\".", crate::validate::py_type(profile))
@@ -115,8 +143,13 @@ pub fn check_profile(
         base,
         class: "user_profile",
     };
-    validate_object_with(&fields, input, current.as_ref(), true, &resolver)
-        .map_err(|e| Resp::bad(json!({ "profile": e })))
+    let data = validate_object_with(&fields, input, current.as_ref(), true, &resolver)
+        .map_err(|e| Resp::bad(json!({ "profile": e })))?;
+    Ok(ProfileWrite {
+        input: input.clone(),
+        data,
+        fields,
+    })
 }
 
 /// Replaces the class fields of a user's profile object (revision + 1).
@@ -124,14 +157,13 @@ pub fn write_profile(
     ctx: &mut Ctx<'_>,
     base: &str,
     pid: i64,
-    data: Map<String, Value>,
+    profile: ProfileWrite,
 ) -> HResult<()> {
     let coll = objects_coll(base, "user_profile");
     let Some(mut rec) = ctx.store.get(&coll, &Key::Int(pid)).cloned() else {
         return Ok(());
     };
-    rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()) || k.starts_with(render::INTERNAL));
-    rec.extend(data);
+    profile.apply(ctx, &coll, pid, &mut rec)?;
     let rev = rec.get("revision").and_then(Value::as_i64).unwrap_or(1);
     rec.insert("revision".into(), json!(rev + 1));
     rec.insert("updated_at".into(), json!(crate::time::now()));

@@ -160,7 +160,7 @@ pub fn handle(
                 }
                 let profile = match body.get("profile").filter(|p| !p.is_null()) {
                     Some(p) => crate::objects::check_profile(ctx, &base, p, None)?,
-                    None => serde_json::Map::new(),
+                    None => crate::objects::ProfileWrite::default(),
                 };
                 let (key, mut rec) = engine::create_record(ctx, t, &body, Record::new())?;
                 let Key::Int(id) = key else {

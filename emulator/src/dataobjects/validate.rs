@@ -184,7 +184,7 @@ pub fn validate_object_with(
     if !errors.is_empty() {
         return Err(errors);
     }
-    if object_size(&data) > OBJECT_SIZE_MAX {
+    if object_size(fields, &data) > OBJECT_SIZE_MAX {
         push_error(&mut errors, NON_FIELD_ERRORS, OBJECT_TOO_BIG);
         return Err(errors);
     }
@@ -192,18 +192,43 @@ pub fn validate_object_with(
 }
 
 /// The size the platform charges an object's data with (compared to [`OBJECT_SIZE_MAX`]):
-/// a fixed overhead plus, per field, its name, a separator allowance and its value's text.
-pub fn object_size(data: &Map<String, Value>) -> usize {
+/// a fixed overhead plus, per field, its name, a separator allowance and its value's
+/// text. Empty values (null, `false`, zero, `""`, `[]`, `{}`) add nothing, and a stored
+/// file counts as [`FILE_SIZE_CHARGE`] whatever its name.
+pub fn object_size(fields: &[ClassField], data: &Map<String, Value>) -> usize {
     let mut size = 103 + 6 * data.len();
     for (key, value) in data {
         size += key.chars().count();
+        if is_empty_value(value) {
+            continue;
+        }
+        let is_file = fields
+            .iter()
+            .any(|f| f.name == *key && f.ty == FieldKind::File);
         size += match value {
-            Value::Null | Value::Bool(false) => 0,
+            _ if is_file => FILE_SIZE_CHARGE,
             Value::String(s) => s.len(),
             other => other.to_string().len(),
         };
     }
     size
+}
+
+/// What a stored file adds to [`object_size`]: the length of the longest stored name
+/// the platform can give a file (`<instance>/<class>/<40 hex digits>.<extension>`).
+pub const FILE_SIZE_CHARGE: usize = 78;
+
+/// Whether a value is empty in the platform's sense (Python falsiness), so that it
+/// adds nothing to an object's size.
+fn is_empty_value(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => true,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        Value::Bool(true) => false,
+    }
 }
 
 /// Validates one field's value. `current` is the stored value before the write and
@@ -1203,6 +1228,26 @@ mod tests {
             serde_json::to_value(&e).unwrap(),
             json!({"non_field_errors": ["Object maximum size exceeded."]})
         );
+    }
+
+    #[test]
+    fn object_size_charges_files_flat_and_empty_values_nothing() {
+        let fields = vec![
+            ClassField::new("f", FieldKind::File),
+            ClassField::new("s", FieldKind::String),
+            ClassField::new("n", FieldKind::Integer),
+        ];
+        let base = 103 + 6 * 3 + 3;
+        let short_file = obj(json!({"f": "a.txt", "s": "", "n": 0}));
+        assert_eq!(object_size(&fields, &short_file), base + FILE_SIZE_CHARGE);
+        let long_file = obj(json!({"f": "x".repeat(500), "s": "abc", "n": 12}));
+        assert_eq!(
+            object_size(&fields, &long_file),
+            base + FILE_SIZE_CHARGE + 3 + 2
+        );
+        // A string field whose value looks like a file name is charged by its length.
+        let not_file = obj(json!({"s": "a.txt"}));
+        assert_eq!(object_size(&fields, &not_file), 103 + 6 + 1 + 5);
     }
 
     #[test]

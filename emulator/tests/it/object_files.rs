@@ -8,28 +8,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use syncano_emulator::EmulatorConfig;
 
-use crate::common::{Api, Reply, start, start_with};
+use crate::common::{Api, start, start_with};
 
 const NOT_A_FILE: &str = "The submitted data was not a file. Check the encoding type on the form.";
-
-async fn send_form(api: &Api, method: Method, path: &str, form: Form) -> Reply {
-    let resp = api
-        .http
-        .request(method, format!("{}{path}", api.base))
-        .header("X-API-KEY", &api.key)
-        .multipart(form)
-        .send()
-        .await
-        .expect("request sent");
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    Reply {
-        status,
-        body,
-        headers,
-    }
-}
 
 fn file(name: &str, bytes: &[u8], content_type: &str) -> Part {
     Part::bytes(bytes.to_vec())
@@ -88,7 +69,7 @@ async fn file_parts_are_stored_rendered_and_served() {
         .text("title", "Dune")
         .text("pages", "412")
         .part("cover", file("Cover.PNG", b"\x89PNG fake", "image/png"));
-    let r = send_form(&api, Method::POST, &objects, form).await;
+    let r = api.form(Method::POST, &objects, form).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(r.body["title"], "Dune");
     assert_eq!(
@@ -129,7 +110,7 @@ async fn updates_replace_copy_keep_and_clear_files() {
     let api = start().await;
     let objects = books(&api, "shelf").await;
     let form = Form::new().part("cover", file("a.txt", b"first", "text/plain"));
-    let r = send_form(&api, Method::POST, &objects, form).await;
+    let r = api.form(Method::POST, &objects, form).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let detail = format!("{objects}{}/", r.body["id"]);
     let first = url_of(&r.body["cover"]);
@@ -138,7 +119,7 @@ async fn updates_replace_copy_keep_and_clear_files() {
     let form = Form::new()
         .text("title", "v2")
         .part("cover", file("b.txt", b"second", "text/plain"));
-    let r = send_form(&api, Method::PATCH, &detail, form).await;
+    let r = api.form(Method::PATCH, &detail, form).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["revision"], 2, "a file write is a write");
     let second = url_of(&r.body["cover"]);
@@ -152,13 +133,9 @@ async fn updates_replace_copy_keep_and_clear_files() {
     assert_eq!(r.body["revision"], 3);
     assert_eq!(url_of(&r.body["cover"]), second);
     // a multipart write without a file part keeps it too
-    let r = send_form(
-        &api,
-        Method::PATCH,
-        &detail,
-        Form::new().text("title", "v3"),
-    )
-    .await;
+    let r = api
+        .form(Method::PATCH, &detail, Form::new().text("title", "v3"))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(url_of(&r.body["cover"]), second);
 
@@ -209,7 +186,7 @@ async fn file_values_are_validated_as_the_platform_does() {
     let objects = books(&api, "strict").await;
     let elsewhere = books(&api, "elsewhere").await;
     let form = Form::new().part("cover", file("a.txt", b"x", "text/plain"));
-    let r = send_form(&api, Method::POST, &elsewhere, form).await;
+    let r = api.form(Method::POST, &elsewhere, form).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let foreign = url_of(&r.body["cover"]);
 
@@ -238,7 +215,7 @@ async fn file_values_are_validated_as_the_platform_does() {
             "cover",
             file("f.thisistoolongextension", b"x", "text/plain"),
         );
-    let r = send_form(&api, Method::POST, &objects, form).await;
+    let r = api.form(Method::POST, &objects, form).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         r.body,
@@ -250,7 +227,7 @@ async fn file_values_are_validated_as_the_platform_does() {
     );
     // nothing was created, and a part for a name that is no class field is ignored
     let form = Form::new().part("nope", file("n.txt", b"x", "text/plain"));
-    let r = send_form(&api, Method::POST, &objects, form).await;
+    let r = api.form(Method::POST, &objects, form).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert!(r.body.get("nope").is_none());
     assert_eq!(
@@ -271,7 +248,7 @@ async fn file_values_are_validated_as_the_platform_does() {
         "cover",
         file("big.bin", &[7u8; 4096], "application/octet-stream"),
     );
-    let r = send_form(&api, Method::POST, &objects, form).await;
+    let r = api.form(Method::POST, &objects, form).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{:?}", r.body);
     assert_eq!(api.get(&objects).await.body["objects"], json!([]));
 }
@@ -287,7 +264,7 @@ async fn object_files_survive_a_restart() {
     let objects = books(&api, "durable").await;
     let bytes: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
     let form = Form::new().part("scan", file("scan.bin", &bytes, "application/octet-stream"));
-    let r = send_form(&api, Method::POST, &objects, form).await;
+    let r = api.form(Method::POST, &objects, form).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let detail = format!("{objects}{}/", r.body["id"]);
     let url = url_of(&r.body["scan"]);
@@ -299,4 +276,78 @@ async fn object_files_survive_a_restart() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ct, "application/octet-stream");
     assert_eq!(got, bytes);
+}
+
+#[tokio::test]
+async fn a_profile_file_given_by_url_is_copied_into_the_profile() {
+    let api = start().await;
+    let objects = books(&api, "bookclub").await;
+    let form = Form::new().part("cover", file("me.png", b"portrait", "image/png"));
+    let r = api.form(Method::POST, &objects, form).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let book = format!("{objects}{}/", r.body["id"]);
+    let source = url_of(&r.body["cover"]);
+
+    let r = api
+        .patch(
+            "/v1.1/instances/bookclub/classes/user_profile/",
+            json!({"schema": [{"name": "avatar", "type": "file"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+
+    // a string that is no file URL of the instance is refused, as on objects
+    let r = api
+        .post(
+            "/v1.1/instances/bookclub/users/",
+            json!({"username": "ann", "password": "pw", "profile": {"avatar": "https://elsewhere/x.png"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert_eq!(
+        r.body,
+        json!({"profile": {"avatar": ["File URL is invalid."]}})
+    );
+
+    // the URL of a stored file is copied into the profile object, on create ...
+    let r = api
+        .post(
+            "/v1.1/instances/bookclub/users/",
+            json!({"username": "ann", "password": "pw", "profile": {"avatar": source}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let user = format!("/v1.1/instances/bookclub/users/{}/", r.body["id"]);
+    let avatar = url_of(&r.body["profile"]["avatar"]);
+    assert_ne!(avatar, source, "a copy, not the book's file");
+    assert!(
+        avatar.starts_with("/media/bookclub/user_profile/"),
+        "{avatar}"
+    );
+    // ... and survives the source's deletion
+    assert_eq!(api.delete(&book).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(download(&api, &source).await.0, StatusCode::NOT_FOUND);
+    let (status, content_type, bytes) = download(&api, &avatar).await;
+    assert_eq!(
+        (status, content_type.as_str(), bytes.as_slice()),
+        (StatusCode::OK, "image/png", b"portrait".as_slice())
+    );
+
+    // on update, a copy of the profile's own file replaces it; null clears it
+    let r = api
+        .patch(&user, json!({"profile": {"avatar": avatar}}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let second = url_of(&r.body["profile"]["avatar"]);
+    assert_ne!(second, avatar);
+    assert_eq!(download(&api, &second).await.2, b"portrait");
+    assert_eq!(
+        download(&api, &avatar).await.0,
+        StatusCode::NOT_FOUND,
+        "the replaced file is deleted"
+    );
+    let r = api.patch(&user, json!({"profile": {"avatar": null}})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["profile"]["avatar"], Value::Null);
+    assert_eq!(download(&api, &second).await.0, StatusCode::NOT_FOUND);
 }

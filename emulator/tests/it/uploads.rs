@@ -9,16 +9,12 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use syncano_emulator::EmulatorConfig;
 
-use crate::common::{Api, Reply, start, start_with};
+use crate::common::{Api, start, start_with};
 
 const NO_FILE: &str = "No file was submitted.";
 const NOT_A_FILE: &str = "The submitted data was not a file. Check the encoding type on the form.";
 
 /// Sends a multipart form with the account key.
-async fn send_form(api: &Api, method: Method, path: &str, form: Form) -> Reply {
-    api.form(method, path, form).await
-}
-
 fn file(name: &str, bytes: &'static [u8], content_type: &str) -> Part {
     Part::bytes(bytes)
         .file_name(name.to_owned())
@@ -45,7 +41,7 @@ async fn hosting_files_are_created_read_replaced_and_deleted() {
     let form = Form::new()
         .text("path", "index.html")
         .part("file", file("index.html", b"hello world", "text/html"));
-    let r = send_form(&api, Method::POST, &files, form).await;
+    let r = api.form(Method::POST, &files, form).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(r.body["path"], "index.html");
     assert_eq!(r.body["size"], 11);
@@ -66,24 +62,28 @@ async fn hosting_files_are_created_read_replaced_and_deleted() {
     let form = Form::new()
         .text("path", "moved.html")
         .part("file", file("v2.html", b"<h1>v2</h1>", "text/html"));
-    let r = send_form(&api, Method::PATCH, &detail, form).await;
+    let r = api.form(Method::PATCH, &detail, form).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["path"], "index.html");
     assert_eq!(r.body["size"], 11);
     assert_eq!(r.body["checksum"], "97f7d70d7c74e46e1702eb38e286dfba");
 
     // PUT needs the file again; an empty one is allowed
-    let r = send_form(&api, Method::PUT, &detail, Form::new().text("path", "x")).await;
+    let r = api
+        .form(Method::PUT, &detail, Form::new().text("path", "x"))
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body, json!({"file": [NO_FILE]}));
     let form = Form::new().part("file", file("empty.html", b"", "text/html"));
-    let r = send_form(&api, Method::PUT, &detail, form).await;
+    let r = api.form(Method::PUT, &detail, form).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["size"], 0);
     assert_eq!(r.body["checksum"], "d41d8cd98f00b204e9800998ecf8427e");
 
     // a PATCH without a file keeps it
-    let r = send_form(&api, Method::PATCH, &detail, Form::new().text("path", "y")).await;
+    let r = api
+        .form(Method::PATCH, &detail, Form::new().text("path", "y"))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["checksum"], "d41d8cd98f00b204e9800998ecf8427e");
 
@@ -94,7 +94,7 @@ async fn hosting_files_are_created_read_replaced_and_deleted() {
     let form = Form::new()
         .text("path", "index.html")
         .part("file", file("index.html", b"body{}", "text/html"));
-    let r = send_form(&api, Method::POST, &files, form).await;
+    let r = api.form(Method::POST, &files, form).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(r.body["checksum"], "aa676972bbd2b68e94ef8e91e81d20be");
 }
@@ -105,7 +105,9 @@ async fn hosting_file_errors_are_the_platforms() {
     let files = hosting_files(&api, "upload-errors").await;
 
     // no file, and a bad path, in one answer
-    let r = send_form(&api, Method::POST, &files, Form::new().text("path", "/abs")).await;
+    let r = api
+        .form(Method::POST, &files, Form::new().text("path", "/abs"))
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         r.body,
@@ -115,7 +117,7 @@ async fn hosting_file_errors_are_the_platforms() {
     let form = Form::new()
         .text("path", "a.txt")
         .part("file", Part::bytes(&b"abc"[..]));
-    let r = send_form(&api, Method::POST, &files, form).await;
+    let r = api.form(Method::POST, &files, form).await;
     assert_eq!(r.body, json!({"file": [NOT_A_FILE]}));
     // JSON instead of multipart: a validation error, not a crash
     let r = api
@@ -125,19 +127,19 @@ async fn hosting_file_errors_are_the_platforms() {
     assert_eq!(r.body, json!({"file": [NOT_A_FILE]}));
     let r = api.post(&files, json!({"path": "a.txt"})).await;
     assert_eq!(r.body, json!({"file": [NO_FILE]}));
-    let r = send_form(
-        &api,
-        Method::POST,
-        &files,
-        Form::new().part("file", file("a.txt", b"a", "text/plain")),
-    )
-    .await;
+    let r = api
+        .form(
+            Method::POST,
+            &files,
+            Form::new().part("file", file("a.txt", b"a", "text/plain")),
+        )
+        .await;
     assert_eq!(r.body, json!({"path": ["This field is required."]}));
     for bad in ["dir/", "a//b", "sp ace.txt", "%zz"] {
         let form = Form::new()
             .text("path", bad)
             .part("file", file("a.txt", b"a", "text/plain"));
-        let r = send_form(&api, Method::POST, &files, form).await;
+        let r = api.form(Method::POST, &files, form).await;
         assert_eq!(
             r.body,
             json!({"path": ["Invalid path specified."]}),
@@ -149,7 +151,7 @@ async fn hosting_file_errors_are_the_platforms() {
         let form = Form::new()
             .text("path", "css/site.css")
             .part("file", file("site.css", b"a", "text/css"));
-        let r = send_form(&api, Method::POST, &files, form).await;
+        let r = api.form(Method::POST, &files, form).await;
         assert_eq!(r.status, expected, "{:?}", r.body);
         if expected == StatusCode::BAD_REQUEST {
             assert_eq!(r.body, json!({"path": ["This field must be unique."]}));
@@ -173,7 +175,7 @@ async fn apns_certificates_are_checked_and_shown_as_set() {
             "production_certificate",
             file("prod.p12", b"not really pkcs12", "application/x-pkcs12"),
         );
-    let r = send_form(&api, Method::PATCH, &config, form).await;
+    let r = api.form(Method::PATCH, &config, form).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["production_certificate"], true);
     assert_eq!(r.body["production_certificate_name"], "prod");
@@ -188,7 +190,7 @@ async fn apns_certificates_are_checked_and_shown_as_set() {
         "development_certificate",
         file("dev.pem", &BIG, "application/x-pem-file"),
     );
-    let r = send_form(&api, Method::PATCH, &config, form).await;
+    let r = api.form(Method::PATCH, &config, form).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         r.body,
@@ -202,7 +204,7 @@ async fn apns_certificates_are_checked_and_shown_as_set() {
         "development_certificate",
         file("dev.p12", &BIG[1..], "application/x-pkcs12"),
     );
-    let r = send_form(&api, Method::PATCH, &config, form).await;
+    let r = api.form(Method::PATCH, &config, form).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["development_certificate"], true);
 
@@ -236,7 +238,7 @@ async fn uploaded_files_survive_a_restart() {
     let form = Form::new()
         .text("path", "index.html")
         .part("file", file("index.html", b"hello world", "text/html"));
-    let r = send_form(&api, Method::POST, &files, form).await;
+    let r = api.form(Method::POST, &files, form).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let detail = format!("{files}{}/", r.body["id"]);
     let config = "/v1.1/instances/durable-files/push_notifications/apns/config/";
@@ -244,7 +246,7 @@ async fn uploaded_files_survive_a_restart() {
         "production_certificate",
         file("prod.p12", b"p12", "application/x-pkcs12"),
     );
-    let r = send_form(&api, Method::PUT, config, form).await;
+    let r = api.form(Method::PUT, config, form).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     api.emu.shutdown().await;
 
@@ -255,7 +257,7 @@ async fn uploaded_files_survive_a_restart() {
     assert_eq!(r.body["checksum"], "5eb63bbbe01eeed093cb22bb8f5acdc3");
     assert_eq!(api.get(config).await.body["production_certificate"], true);
     // a PATCH without a file keeps what was stored
-    let r = send_form(&api, Method::PATCH, &detail, Form::new()).await;
+    let r = api.form(Method::PATCH, &detail, Form::new()).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["checksum"], "5eb63bbbe01eeed093cb22bb8f5acdc3");
 }
