@@ -418,6 +418,13 @@ async fn send_message_targets_the_device_and_validates_the_same_way() {
         r.body,
         json!({"content": ["Invalid JSON: Element \"environment\" contains invalid value."]})
     );
+    // content that is no object: a 400 (the platform's send_message fails with a 500)
+    let r = api.post(&send, json!({"content": ["a", "list"]})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert_eq!(
+        r.body,
+        json!({"content": ["Invalid JSON: Object contains value of wrong type (expected: object)."]})
+    );
 
     // registration ids given are replaced by the device's
     let mut given = content.clone();
