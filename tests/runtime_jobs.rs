@@ -3,14 +3,18 @@
 //! is served here.
 #![cfg(not(syncano_custom_schema))]
 
+mod mock;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use syncano::jobs::PollOptions;
-use syncano::{Client, Error, ScriptRunRequest, ScriptTrace, ScriptTraceStatus};
+use syncano::{Error, ScriptRunRequest, ScriptTrace, ScriptTraceStatus};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use mock::client;
 
 const TRACE: &str = "/v1.1/instances/lib/snippets/scripts/4/traces/17/";
 
@@ -57,15 +61,6 @@ async fn server(statuses: Vec<&'static str>) -> MockServer {
         .mount(&server)
         .await;
     server
-}
-
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_root(server.uri())
-        .no_proxy()
-        .api_key("k")
-        .build()
-        .expect("client")
 }
 
 fn fast() -> PollOptions {

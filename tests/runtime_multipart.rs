@@ -4,6 +4,8 @@
 //! transport sees the form as its parts.
 #![cfg(not(syncano_custom_schema))]
 
+mod mock;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,16 +16,7 @@ use syncano::{ApnsConfigUpdate, Client, HostingFileCreate, Method, RetryPolicy, 
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
-
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_root(server.uri())
-        .api_key(KEY)
-        .no_proxy()
-        .build()
-        .expect("client")
-}
+use mock::{KEY, client};
 
 /// One part of a multipart body as received.
 #[derive(Debug, PartialEq)]

@@ -1,29 +1,23 @@
 //! Paging against a local mock server: one page, next/prev, lazy streams across pages,
 //! limits, collect, include_count, raw mode and the list parameters.
 
+mod mock;
+
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use syncano::{Client, Direction, ListRequest, Ordering};
+use syncano::{Direction, ListRequest, Ordering};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
+use mock::{KEY, client};
+
 const BOOKS: &str = "/v1.1/instances/lib/classes/book/objects/";
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 struct Book {
     id: u64,
     title: String,
-}
-
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_root(server.uri())
-        .api_key(KEY)
-        .no_proxy()
-        .build()
-        .expect("client")
 }
 
 fn books(ids: std::ops::RangeInclusive<u64>) -> Vec<Value> {

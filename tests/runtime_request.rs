@@ -1,6 +1,8 @@
 //! Single requests: bodies, query parameters, following links, data-object write
 //! operators, decimals, proxies and caller-supplied HTTP clients.
 
+mod mock;
+
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -12,16 +14,7 @@ use syncano::{Client, Decimal, Method};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
-
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_root(server.uri())
-        .api_key(KEY)
-        .no_proxy()
-        .build()
-        .expect("client")
-}
+use mock::{KEY, client};
 
 async fn received(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap_or_default()
