@@ -169,6 +169,39 @@ impl Api {
         r.body
     }
 
+    /// Sets the GCM API key of `environment` (what a push message for it needs).
+    pub async fn gcm_key(&self, inst: &str, environment: &str) {
+        let r = self
+            .patch(
+                &format!("{inst}push_notifications/gcm/config/"),
+                json!({ format!("{environment}_api_key"): "AIza-emulator" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
+
+    /// Uploads the APNS certificate of `environment`, and its bundle identifier if
+    /// given (both are what an APNS message for it needs).
+    pub async fn apns_config(&self, inst: &str, environment: &str, bundle: Option<&str>) {
+        let cert = reqwest::multipart::Part::bytes(b"p12 bytes".as_slice())
+            .file_name(format!("{environment}.p12"))
+            .mime_str("application/x-pkcs12")
+            .expect("a MIME type");
+        let mut form =
+            reqwest::multipart::Form::new().part(format!("{environment}_certificate"), cert);
+        if let Some(b) = bundle {
+            form = form.text(format!("{environment}_bundle_identifier"), b.to_owned());
+        }
+        let r = self
+            .form(
+                Method::PATCH,
+                &format!("{inst}push_notifications/apns/config/"),
+                form,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
+
     /// Creates an API key and returns (id, key).
     pub async fn api_key(&self, inst: &str, body: Value) -> (i64, String) {
         let r = self.post(&format!("{inst}api_keys/"), body).await;

@@ -4,7 +4,6 @@
 //! in the create answer, then `error`: the emulator sends nothing), and a device's
 //! `send_message`.
 
-use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
@@ -17,37 +16,6 @@ const GCM_NOT_SENT: &str =
 const APNS_NOT_SENT: &str =
     "Push notifications are not delivered by the emulator: the message was not sent to APNS.";
 const APNS_DEVICE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
-
-/// Sets the GCM API key of `environment`.
-async fn gcm_key(api: &Api, inst: &str, environment: &str) {
-    let r = api
-        .patch(
-            &format!("{inst}push_notifications/gcm/config/"),
-            json!({ format!("{environment}_api_key"): "AIza-emulator" }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-}
-
-/// Uploads the APNS certificate of `environment`, and its bundle identifier if given.
-async fn apns_config(api: &Api, inst: &str, environment: &str, bundle: Option<&str>) {
-    let cert = Part::bytes(b"p12 bytes".as_slice())
-        .file_name(format!("{environment}.p12"))
-        .mime_str("application/x-pkcs12")
-        .expect("a MIME type");
-    let mut form = Form::new().part(format!("{environment}_certificate"), cert);
-    if let Some(b) = bundle {
-        form = form.text(format!("{environment}_bundle_identifier"), b.to_owned());
-    }
-    let r = api
-        .form(
-            Method::PATCH,
-            &format!("{inst}push_notifications/apns/config/"),
-            form,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-}
 
 /// POSTs each body and expects 400 with `{"content": [message]}`.
 async fn refused(api: &Api, path: &str, cases: Vec<(Value, &str)>) {
@@ -74,7 +42,7 @@ fn apns_content(aps: Value) -> Value {
 async fn gcm_content_follows_the_platform_schema() {
     let api = start().await;
     let inst = api.instance("push-gcm-schema").await;
-    gcm_key(&api, &inst, "development").await;
+    api.gcm_key(&inst, "development").await;
     let path = format!("{inst}push_notifications/gcm/messages/");
     let many: Vec<String> = (0..1001).map(|i| format!("r{i}")).collect();
     let wide: Map<String, Value> = (0..257).map(|i| (format!("k{i}"), json!(i))).collect();
@@ -176,7 +144,8 @@ async fn gcm_content_follows_the_platform_schema() {
 async fn apns_content_follows_the_platform_schema() {
     let api = start().await;
     let inst = api.instance("push-apns-schema").await;
-    apns_config(&api, &inst, "development", Some("com.example.app")).await;
+    api.apns_config(&inst, "development", Some("com.example.app"))
+        .await;
     let path = format!("{inst}push_notifications/apns/messages/");
     refused(
         &api,
@@ -254,7 +223,7 @@ async fn messages_need_the_config_of_their_environment() {
         non_field("GCM api key for \"development\" environment is required.")
     );
     // the other environment's key does not do
-    gcm_key(&api, &inst, "production").await;
+    api.gcm_key(&inst, "production").await;
     let r = api.post(&gcm, gcm_content(json!({}))).await;
     assert_eq!(
         r.body,
@@ -308,13 +277,14 @@ async fn messages_need_the_config_of_their_environment() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    apns_config(&api, &inst, "development", None).await;
+    api.apns_config(&inst, "development", None).await;
     let r = api.post(&apns, message.clone()).await;
     assert_eq!(
         r.body,
         non_field("APNS bundle identifier for \"development\" environment is required.")
     );
-    apns_config(&api, &inst, "development", Some("com.example.app")).await;
+    api.apns_config(&inst, "development", Some("com.example.app"))
+        .await;
     let r = api.post(&apns, message.clone()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     // a removed certificate is required again
@@ -339,8 +309,9 @@ async fn messages_need_the_config_of_their_environment() {
 async fn a_message_is_answered_scheduled_and_then_reads_as_not_delivered() {
     let api = start().await;
     let inst = api.instance("push-status").await;
-    gcm_key(&api, &inst, "development").await;
-    apns_config(&api, &inst, "development", Some("com.example.app")).await;
+    api.gcm_key(&inst, "development").await;
+    api.apns_config(&inst, "development", Some("com.example.app"))
+        .await;
     for (service, body, result) in [
         ("gcm", gcm_content(json!({"data": {"n": 1}})), GCM_NOT_SENT),
         ("apns", apns_content(json!({"alert": "hi"})), APNS_NOT_SENT),
@@ -402,7 +373,7 @@ async fn send_message_targets_the_device_and_validates_the_same_way() {
         r.body,
         json!({"non_field_errors": ["GCM api key for \"development\" environment is required."]})
     );
-    gcm_key(&api, &inst, "development").await;
+    api.gcm_key(&inst, "development").await;
     // no content: the device alone is not enough
     for body in [None, Some(json!({})), Some(json!({"content": {}}))] {
         let r = api
@@ -466,7 +437,8 @@ async fn send_message_targets_the_device_and_validates_the_same_way() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // APNS: `aps` is required as for any APNS message
-    apns_config(&api, &inst, "development", Some("com.example.app")).await;
+    api.apns_config(&inst, "development", Some("com.example.app"))
+        .await;
     let adevices = format!("{inst}push_notifications/apns/devices/");
     let r = api
         .post(&adevices, json!({"registration_id": APNS_DEVICE}))

@@ -4,7 +4,6 @@
 //! from its required fields, read back and deleted — a resource added to the
 //! snapshot is covered without new test code.
 
-use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 use syncano_codegen::schema::{ChoiceValue, Field, FieldType, HttpMethod, parse};
@@ -201,28 +200,9 @@ async fn every_instance_resource_lists_creates_reads_deletes() {
     }
     // push messages need their environment's config: a GCM key, an APNS certificate
     // and bundle identifier
-    let r = api
-        .patch(
-            &format!("{inst}push_notifications/gcm/config/"),
-            json!({"development_api_key": "crud-key"}),
-        )
+    api.gcm_key(&inst, "development").await;
+    api.apns_config(&inst, "development", Some("com.example.crud"))
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let certificate = Part::bytes(b"p12".as_slice())
-        .file_name("dev.p12")
-        .mime_str("application/x-pkcs12")
-        .expect("a MIME type");
-    let form = Form::new()
-        .part("development_certificate", certificate)
-        .text("development_bundle_identifier", "com.example.crud");
-    let r = api
-        .form(
-            Method::PATCH,
-            &format!("{inst}push_notifications/apns/config/"),
-            form,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let mut created = Vec::new();
     let mut n = 0;
     for r in &schema.resources {
