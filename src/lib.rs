@@ -61,7 +61,9 @@
 
 pub mod auth;
 pub mod batch;
+pub mod calls;
 pub mod client;
+mod create;
 pub mod decimal;
 pub mod error;
 pub mod jobs;
@@ -71,21 +73,25 @@ pub mod pagination;
 pub mod path;
 #[cfg(not(syncano_custom_schema))]
 pub mod permissions;
+pub mod scope;
 pub mod transport;
 pub mod upload;
 
-mod generated;
+pub mod generated;
 
 // `auth::ApiKey` (the credential) stays in its module: at the crate root, `ApiKey` is
 // the generated model of the API keys resource.
 pub use auth::{AuthMode, UserKey};
+pub use calls::{EndpointOptions, FieldOptions};
 pub use client::{API_VERSION, Client, ClientBuilder};
 pub use decimal::Decimal;
 pub use error::{ApiError, Error, Result};
+#[doc(inline)]
 pub use generated::*;
 #[cfg(not(syncano_custom_schema))]
 pub use object::Object;
 pub use pagination::{Direction, ListRequest, Ordering, Page};
+pub use scope::InstanceScope;
 pub use reqwest::Method;
 pub use transport::RetryPolicy;
 pub use upload::{StoredFile, Upload};

@@ -14,10 +14,12 @@ pub mod emit;
 #[cfg(feature = "cli")]
 pub mod fetch;
 pub mod normalize;
+pub mod runtime_names;
 pub mod schema;
 pub mod validate;
 
 pub use emit::{GenerateError, generate};
+pub use runtime_names::RuntimeNames;
 pub use validate::SchemaError;
 
 use std::path::Path;
@@ -39,15 +41,16 @@ pub enum Error {
     },
 }
 
-/// Loads, validates and generates code for the schema document at `path` — exactly
-/// what the `syncano` build script runs.
+/// Loads, validates and generates code for the schema document at `path`, next to a
+/// runtime with the inherent methods `runtime` lists — exactly what the `syncano`
+/// build script runs (with [`RuntimeNames::from_dir`] of its `src/`).
 ///
 /// # Errors
 /// [`Error::Schema`] for unreadable or invalid documents, [`Error::Generate`] when
 /// generated names collide.
-pub fn generate_from_path(path: &Path) -> Result<String, Error> {
+pub fn generate_from_path(path: &Path, runtime: &RuntimeNames) -> Result<String, Error> {
     let schema = schema::load(path)?;
-    generate(&schema).map_err(|source| Error::Generate {
+    generate(&schema, runtime).map_err(|source| Error::Generate {
         file: path.display().to_string(),
         source,
     })

@@ -249,7 +249,6 @@ fn parse_resource(ctx: &Ctx<'_>, v: &Value, index: usize) -> Result<Resource, Sc
             }
         }
     }
-    fields.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Resource {
         name,
         description,
@@ -331,7 +330,6 @@ fn parse_fields(ctx: &Ctx<'_>, m: &Map<String, Value>, at: &At) -> Result<Vec<Fi
     for (name, v) in m {
         out.push(parse_field(ctx, name, v, &at.with("field", name))?);
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
@@ -348,6 +346,7 @@ fn parse_field(ctx: &Ctx<'_>, name: &str, v: &Value, at: &At) -> Result<Field, S
                     subs.push(parse_field(ctx, sub, sv, &at.with("field", sub))?);
                 }
             }
+            // a nested object's keys carry no order of their own in the documents
             subs.sort_by(|a, b| a.name.cmp(&b.name));
             FieldType::Object(subs)
         }

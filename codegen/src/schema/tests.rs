@@ -119,7 +119,7 @@ fn unknown_keys_and_ext_keys() {
     let names: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
-        ["id", "n", "opts", "pw"],
+        ["id", "opts", "pw", "n"],
         "custom endpoint fields are not merged"
     );
     assert!(

@@ -9,6 +9,7 @@
 ///
 /// Managed through [`AccountManager`].
 #[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Account {
     /// Account key.
     ///
@@ -35,6 +36,7 @@ impl ::std::fmt::Debug for Account {
 }
 /// A partial update of a [`Account`] (PATCH): only the fields that are `Some` are sent.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct AccountUpdate {
     /// Email address.
     ///
@@ -53,6 +55,25 @@ impl ::std::fmt::Debug for AccountUpdate {
             .field("email", &self.email)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .finish()
+    }
+}
+impl AccountUpdate {
+    /// A value with every field unset: set fields with the setters.
+    pub fn new() -> Self {
+        Self {
+            email: None,
+            password: None,
+        }
+    }
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+    /// Sets `password`.
+    pub fn password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
     }
 }
 /// The `Account` objects of one scope: one method per endpoint and HTTP method the schema declares.
@@ -98,11 +119,11 @@ impl AccountManager {
     }
     /// Fetches one [`Account`] (`GET /v1.1/account/`).
     pub async fn get(&self) -> crate::Result<Account> {
-        self.client.request::<(), _>(crate::Method::GET, &self.detail_path(), None).await
+        self.client.get(&self.detail_path()).await
     }
     /// Fetches one `Account` as raw JSON (`GET /v1.1/account/`).
     pub async fn get_raw(&self) -> crate::Result<::serde_json::Value> {
-        self.client.request::<(), _>(crate::Method::GET, &self.detail_path(), None).await
+        self.client.get(&self.detail_path()).await
     }
     /// Updates (only the fields set) one [`Account`] (`PATCH /v1.1/account/`).
     pub async fn update(&self, body: &AccountUpdate) -> crate::Result<Account> {
@@ -110,9 +131,7 @@ impl AccountManager {
     }
     /// Calls the `reset_key` endpoint (`POST /v1.1/account/reset_key/`).
     pub async fn reset_key(&self) -> crate::Result<Account> {
-        self.client
-            .request::<(), _>(crate::Method::POST, &self.reset_key_path(), None)
-            .await
+        self.client.send(crate::Method::POST, &self.reset_key_path()).await
     }
     /// The path of `/v1.1/account/`.
     fn detail_path(&self) -> String {
@@ -125,7 +144,7 @@ impl AccountManager {
 }
 impl crate::Client {
     /// The [`AccountManager`] of the `Account` objects.
-    pub fn account(&self) -> AccountManager {
+    pub fn account_manager(&self) -> AccountManager {
         AccountManager::new(self)
     }
 }
@@ -161,6 +180,7 @@ impl BookLinks {
 ///
 /// Objects also carry user-defined fields: `T` (by default a JSON map) holds them, flattened.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Book<T = ::serde_json::Map<String, ::serde_json::Value>> {
     /// Id.
     ///
@@ -182,6 +202,7 @@ pub struct Book<T = ::serde_json::Map<String, ::serde_json::Value>> {
 }
 /// The body that creates (or fully replaces) a [`Book`]: its writable fields, the required ones not optional.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct BookCreate<T = ::serde_json::Map<String, ::serde_json::Value>> {
     /// Expected revision.
     ///
@@ -193,16 +214,22 @@ pub struct BookCreate<T = ::serde_json::Map<String, ::serde_json::Value>> {
     pub data: T,
 }
 impl<T> BookCreate<T> {
-    /// A payload with every field unset.
+    /// A value with every field unset: set fields with the setters.
     pub fn new(data: T) -> Self {
         Self {
             expected_revision: None,
             data,
         }
     }
+    /// Sets `expected_revision`.
+    pub fn expected_revision(mut self, value: impl Into<i64>) -> Self {
+        self.expected_revision = Some(value.into());
+        self
+    }
 }
 /// A partial update of a [`Book`] (PATCH): only the fields that are `Some` are sent.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct BookUpdate<T = ::serde_json::Map<String, ::serde_json::Value>> {
     /// Expected revision.
     ///
@@ -212,6 +239,20 @@ pub struct BookUpdate<T = ::serde_json::Map<String, ::serde_json::Value>> {
     /// The user-defined fields (by default a JSON map; any serde type works).
     #[serde(flatten)]
     pub data: T,
+}
+impl<T> BookUpdate<T> {
+    /// A value with every field unset: set fields with the setters.
+    pub fn new(data: T) -> Self {
+        Self {
+            expected_revision: None,
+            data,
+        }
+    }
+    /// Sets `expected_revision`.
+    pub fn expected_revision(mut self, value: impl Into<i64>) -> Self {
+        self.expected_revision = Some(value.into());
+        self
+    }
 }
 /// The `Book` objects of one scope: one method per endpoint and HTTP method the schema declares.
 ///
@@ -270,6 +311,14 @@ impl<T> BookManager<T> {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
+    /// The same manager, reading and writing the user-defined fields as your own type `U`.
+    pub fn typed<U>(&self) -> BookManager<U> {
+        BookManager {
+            client: self.client.clone(),
+            shelf: self.shelf.clone(),
+            _data: ::std::marker::PhantomData,
+        }
+    }
     /// The path parameter `shelf` of this scope.
     pub fn shelf(&self) -> &str {
         &self.shelf
@@ -289,18 +338,14 @@ impl<T> BookManager<T> {
 impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
     /// Fetches one [`Book`] (`GET /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn get(&self, id: impl ::std::fmt::Display) -> crate::Result<Book<T>> {
-        self.client
-            .request::<(), _>(crate::Method::GET, &self.detail_path(id), None)
-            .await
+        self.client.get(&self.detail_path(id)).await
     }
     /// Fetches one `Book` as raw JSON (`GET /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn get_raw(
         &self,
         id: impl ::std::fmt::Display,
     ) -> crate::Result<::serde_json::Value> {
-        self.client
-            .request::<(), _>(crate::Method::GET, &self.detail_path(id), None)
-            .await
+        self.client.get(&self.detail_path(id)).await
     }
     /// Replaces (every writable field) one [`Book`] (`POST /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn replace(
@@ -320,11 +365,19 @@ impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
             .request(crate::Method::PATCH, &self.detail_path(id), Some(body))
             .await
     }
+    /// Updates the fields a [`ObjectPatch`](crate::object::ObjectPatch) sets, with its write operators (`_increment`, `_add` …) and `expected_revision` (`PATCH /v1.1/shelves/{shelf}/books/{id}/`); the answer is read as [`Book`].
+    pub async fn update_fields(
+        &self,
+        id: impl ::std::fmt::Display,
+        patch: &crate::object::ObjectPatch,
+    ) -> crate::Result<Book<T>> {
+        self.client
+            .request(crate::Method::PATCH, &self.detail_path(id), Some(patch))
+            .await
+    }
     /// Deletes one `Book` (`DELETE /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn delete(&self, id: impl ::std::fmt::Display) -> crate::Result<()> {
-        self.client
-            .request::<(), _>(crate::Method::DELETE, &self.detail_path(id), None)
-            .await
+        self.client.delete(&self.detail_path(id)).await
     }
     /// Lists the `Book` objects (`GET /v1.1/shelves/{shelf}/books/`); a lazy, paged request: tune it, then `page`, `stream` or `collect` it.
     pub fn list(&self) -> crate::ListRequest<Book<T>> {
@@ -363,12 +416,12 @@ impl<
     /// Fetches this `Book` again (GET on its `self` link).
     pub async fn reload(&self, client: &crate::Client) -> crate::Result<Self> {
         let link = self.self_link()?;
-        client.request::<(), Self>(crate::Method::GET, link, None).await
+        client.get(link).await
     }
     /// Deletes this `Book` (DELETE on its `self` link).
     pub async fn delete(self, client: &crate::Client) -> crate::Result<()> {
         let link = self.self_link()?;
-        client.request::<(), ()>(crate::Method::DELETE, link, None).await
+        client.delete(link).await
     }
     /// Saves this `Book`'s writable fields (PATCH on its `self` link) and returns the stored object.
     pub async fn save(&self, client: &crate::Client) -> crate::Result<Self> {
@@ -388,6 +441,7 @@ impl<
 ///
 /// Managed through [`RuntimeManager`].
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Runtime {}
 /// The `Runtime` objects of one scope: one method per endpoint and HTTP method the schema declares.
 ///
@@ -440,7 +494,7 @@ impl RuntimeManager {
     }
     /// Fetches the `Runtime` listing (`GET /v1.1/shelves/{shelf}/runtimes/`), a plain JSON object.
     pub async fn list(&self) -> crate::Result<::serde_json::Value> {
-        self.client.request::<(), _>(crate::Method::GET, &self.list_path(), None).await
+        self.client.get(&self.list_path()).await
     }
     /// The path of `/v1.1/shelves/{shelf}/runtimes/`.
     fn list_path(&self) -> String {
@@ -498,6 +552,7 @@ impl ShelfOwnerLinks {
 ///
 /// Field `owner`: object.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ShelfOwner {
     /// Email.
     ///
@@ -513,6 +568,26 @@ pub struct ShelfOwner {
     /// Field `links`: links; read-only; links `self`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<ShelfOwnerLinks>,
+}
+impl ShelfOwner {
+    /// A value with the required fields `email` set (in that order) and the others unset.
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            id: None,
+            links: None,
+        }
+    }
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<i64>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `links`.
+    pub fn links(mut self, value: impl Into<ShelfOwnerLinks>) -> Self {
+        self.links = Some(value.into());
+        self
+    }
 }
 /// The values of the field `size` of [`Shelf`].
 ///
@@ -711,6 +786,7 @@ impl<'de> ::serde::Deserialize<'de> for ShelfType {
 ///
 /// Managed through [`ShelfManager`].
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Shelf {
     /// 3d model.
     ///
@@ -784,6 +860,7 @@ pub struct Shelf {
 }
 /// The body that creates (or fully replaces) a [`Shelf`]: its writable fields, the required ones not optional.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+#[non_exhaustive]
 pub struct ShelfCreate {
     /// 3d model.
     ///
@@ -841,7 +918,7 @@ pub struct ShelfCreate {
     pub r#type: Option<ShelfType>,
 }
 impl ShelfCreate {
-    /// A payload with the required fields `name` set and the others unset.
+    /// A value with the required fields `name` set (in that order) and the others unset.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             _3d: None,
@@ -857,9 +934,60 @@ impl ShelfCreate {
             r#type: None,
         }
     }
+    /// Sets `3d`.
+    pub fn _3d(mut self, value: impl Into<bool>) -> Self {
+        self._3d = Some(value.into());
+        self
+    }
+    /// Sets `built`.
+    pub fn built(mut self, value: impl Into<::chrono::NaiveDate>) -> Self {
+        self.built = Some(value.into());
+        self
+    }
+    /// Sets `content-type`.
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+    /// Sets `cover`.
+    pub fn cover(mut self, value: impl Into<crate::Upload>) -> Self {
+        self.cover = Some(value.into());
+        self
+    }
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<::serde_json::Value>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+    /// Sets `owner`.
+    pub fn owner(mut self, value: impl Into<ShelfOwner>) -> Self {
+        self.owner = Some(value.into());
+        self
+    }
+    /// Sets `price`.
+    pub fn price(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.price = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    pub fn size(mut self, value: impl Into<ShelfSize>) -> Self {
+        self.size = Some(value.into());
+        self
+    }
+    /// Sets `state`.
+    pub fn state(mut self, value: impl Into<ShelfState>) -> Self {
+        self.state = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    pub fn r#type(mut self, value: impl Into<ShelfType>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
 }
 /// A partial update of a [`Shelf`] (PATCH): only the fields that are `Some` are sent.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize)]
+#[non_exhaustive]
 pub struct ShelfUpdate {
     /// 3d model.
     ///
@@ -917,8 +1045,82 @@ pub struct ShelfUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<ShelfType>,
 }
+impl ShelfUpdate {
+    /// A value with every field unset: set fields with the setters.
+    pub fn new() -> Self {
+        Self {
+            _3d: None,
+            built: None,
+            content_type: None,
+            cover: None,
+            metadata: None,
+            name: None,
+            owner: None,
+            price: None,
+            size: None,
+            state: None,
+            r#type: None,
+        }
+    }
+    /// Sets `3d`.
+    pub fn _3d(mut self, value: impl Into<bool>) -> Self {
+        self._3d = Some(value.into());
+        self
+    }
+    /// Sets `built`.
+    pub fn built(mut self, value: impl Into<::chrono::NaiveDate>) -> Self {
+        self.built = Some(value.into());
+        self
+    }
+    /// Sets `content-type`.
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+    /// Sets `cover`.
+    pub fn cover(mut self, value: impl Into<crate::Upload>) -> Self {
+        self.cover = Some(value.into());
+        self
+    }
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<::serde_json::Value>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `owner`.
+    pub fn owner(mut self, value: impl Into<ShelfOwner>) -> Self {
+        self.owner = Some(value.into());
+        self
+    }
+    /// Sets `price`.
+    pub fn price(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.price = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    pub fn size(mut self, value: impl Into<ShelfSize>) -> Self {
+        self.size = Some(value.into());
+        self
+    }
+    /// Sets `state`.
+    pub fn state(mut self, value: impl Into<ShelfState>) -> Self {
+        self.state = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    pub fn r#type(mut self, value: impl Into<ShelfType>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+}
 /// The body of the `rename` endpoint of [`Shelf`]: POST `/v1.1/shelves/{name}/rename/`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ShelfRenameRequest {
     /// New name.
     ///
@@ -926,7 +1128,7 @@ pub struct ShelfRenameRequest {
     pub new_name: String,
 }
 impl ShelfRenameRequest {
-    /// A payload with the required fields `new_name` set and the others unset.
+    /// A value with the required fields `new_name` set (in that order) and the others unset.
     pub fn new(new_name: impl Into<String>) -> Self {
         Self { new_name: new_name.into() }
     }
@@ -976,7 +1178,11 @@ impl ShelfManager {
         &self.client
     }
     /// The [`BookManager`] of the `Book` below one of these (at GET, POST `/v1.1/shelves/{shelf}/books/`).
-    pub fn books<U>(&self, name: impl ::std::fmt::Display) -> BookManager<U> {
+    pub fn books(&self, name: impl ::std::fmt::Display) -> BookManager {
+        BookManager::new(&self.client, name)
+    }
+    /// As [`books`](Self::books), with the user-defined fields read into (and written from) your own type `U`.
+    pub fn books_as<U>(&self, name: impl ::std::fmt::Display) -> BookManager<U> {
         BookManager::new(&self.client, name)
     }
     /// The [`RuntimeManager`] of the `Runtime` below one of these (at GET `/v1.1/shelves/{shelf}/runtimes/`).
@@ -985,18 +1191,14 @@ impl ShelfManager {
     }
     /// Fetches one [`Shelf`] (`GET /v1.1/shelves/{name}/`).
     pub async fn get(&self, name: impl ::std::fmt::Display) -> crate::Result<Shelf> {
-        self.client
-            .request::<(), _>(crate::Method::GET, &self.detail_path(name), None)
-            .await
+        self.client.get(&self.detail_path(name)).await
     }
     /// Fetches one `Shelf` as raw JSON (`GET /v1.1/shelves/{name}/`).
     pub async fn get_raw(
         &self,
         name: impl ::std::fmt::Display,
     ) -> crate::Result<::serde_json::Value> {
-        self.client
-            .request::<(), _>(crate::Method::GET, &self.detail_path(name), None)
-            .await
+        self.client.get(&self.detail_path(name)).await
     }
     /// Replaces (every writable field) one [`Shelf`] (`PUT /v1.1/shelves/{name}/`).
     ///
@@ -1034,9 +1236,7 @@ impl ShelfManager {
     }
     /// Deletes one `Shelf` (`DELETE /v1.1/shelves/{name}/`).
     pub async fn delete(&self, name: impl ::std::fmt::Display) -> crate::Result<()> {
-        self.client
-            .request::<(), _>(crate::Method::DELETE, &self.detail_path(name), None)
-            .await
+        self.client.delete(&self.detail_path(name)).await
     }
     /// Lists the `Shelf` objects (`GET /v1.1/shelves/`); a lazy, paged request: tune it, then `page`, `stream` or `collect` it.
     pub fn list(&self) -> crate::ListRequest<Shelf> {
@@ -1057,9 +1257,7 @@ impl ShelfManager {
     }
     /// Calls the `dust` endpoint (`POST /v1.1/shelves/{name}/dust/`).
     pub async fn dust(&self, name: impl ::std::fmt::Display) -> crate::Result<()> {
-        self.client
-            .request::<(), _>(crate::Method::POST, &self.dust_path(name), None)
-            .await
+        self.client.send(crate::Method::POST, &self.dust_path(name)).await
     }
     /// Calls the `peek` endpoint (`GET /v1.1/shelves/{name}/peek/`).
     ///
@@ -1071,12 +1269,7 @@ impl ShelfManager {
         name: impl ::std::fmt::Display,
         query: &[(&str, &str)],
     ) -> crate::Result<::serde_json::Value> {
-        self.client
-            .request_with_query::<
-                (),
-                _,
-            >(crate::Method::GET, &self.peek_path(name), query, None)
-            .await
+        self.client.get_with_query(&self.peek_path(name), query).await
     }
     /// Calls the `peek` endpoint (`POST /v1.1/shelves/{name}/peek/`).
     ///
@@ -1153,7 +1346,7 @@ impl Shelf {
         Ok(ShelfManager::new(client))
     }
     /// The [`BookManager`] of the `Book` below this object (from its `self` link).
-    pub fn books<U>(&self, client: &crate::Client) -> crate::Result<BookManager<U>> {
+    pub fn books(&self, client: &crate::Client) -> crate::Result<BookManager> {
         let [p0] = self.self_params()?;
         Ok(BookManager::new(client, p0))
     }
@@ -1165,12 +1358,12 @@ impl Shelf {
     /// Fetches this `Shelf` again (GET on its `self` link).
     pub async fn reload(&self, client: &crate::Client) -> crate::Result<Self> {
         let link = self.self_link()?;
-        client.request::<(), Self>(crate::Method::GET, link, None).await
+        client.get(link).await
     }
     /// Deletes this `Shelf` (DELETE on its `self` link).
     pub async fn delete(self, client: &crate::Client) -> crate::Result<()> {
         let link = self.self_link()?;
-        client.request::<(), ()>(crate::Method::DELETE, link, None).await
+        client.delete(link).await
     }
     /// Saves this `Shelf`'s writable fields (PATCH on its `self` link) and returns the stored object.
     pub async fn save(&self, client: &crate::Client) -> crate::Result<Self> {
