@@ -35,16 +35,15 @@ fn example_arg(param: &str, resource: &str) -> String {
     }
 }
 
-/// How to reach resource `i`'s manager from a `client` in an example.
-fn example_chain(plans: &[ResPlan<'_>], i: usize) -> String {
+/// How to reach resource `i`'s manager from a `client` in an example: through the
+/// client's accessor, the instance scope's, or the parent's child accessor.
+fn example_chain(plans: &[ResPlan<'_>], i: usize, shared: &SharedNames) -> String {
     let p = &plans[i];
-    let turbofish = if p.generic() {
-        "::<serde_json::Map<String, serde_json::Value>>"
-    } else {
-        ""
-    };
-    if p.is_root() && !p.accessor.is_empty() {
-        return format!("client.{}{turbofish}()", p.accessor);
+    if let Some(acc) = &shared.client_accessors[i] {
+        return format!("client.{acc}()");
+    }
+    if let Some(acc) = &shared.scope_accessors[i] {
+        return format!("client.instance(\"my-instance\").{acc}()");
     }
     if let Some((pi, acc)) = &p.parent {
         let parent = &plans[*pi];
@@ -54,24 +53,16 @@ fn example_chain(plans: &[ResPlan<'_>], i: usize) -> String {
                 .map(|a| example_arg(a, &parent.res.name))
                 .collect();
             return format!(
-                "{}.{acc}{turbofish}({})",
-                example_chain(plans, *pi),
+                "{}.{acc}({})",
+                example_chain(plans, *pi, shared),
                 args.join(", ")
             );
         }
     }
     let mut args = vec!["&client".to_string()];
     args.extend(p.scope.iter().map(|s| example_arg(s, "")));
-    let generic = if p.generic() {
-        "::<serde_json::Map<String, serde_json::Value>>"
-    } else {
-        ""
-    };
-    format!(
-        "syncano::{}Manager{generic}::new({})",
-        p.ty,
-        args.join(", ")
-    )
+    // `<Manager>::new`: a type position, so a generic manager takes its default
+    format!("<syncano::{}Manager>::new({})", p.ty, args.join(", "))
 }
 
 /// The name of the private helper that builds endpoint `e`'s path (`list_path`,
@@ -141,18 +132,36 @@ fn id_args(e: &Endpoint, scope_len: usize) -> Vec<syn::Ident> {
         .collect()
 }
 
-/// The namespaces shared by all resources: the client's root accessors and the
-/// instance scope's accessors.
+/// The accessors on runtime types, resolved for all resources at once (examples of one
+/// resource show the accessors of others): the client's, for root resources, and the
+/// instance scope's, for resources directly in an instance.
 pub(crate) struct SharedNames {
-    pub client: Namespace,
-    pub scope: Namespace,
+    /// By resource index: the `Client` accessor.
+    pub client_accessors: Vec<Option<String>>,
+    /// By resource index: the `InstanceScope` accessor.
+    pub scope_accessors: Vec<Option<String>>,
 }
 
 impl SharedNames {
-    pub fn new(runtime: &RuntimeNames) -> Self {
+    pub fn new(plans: &[ResPlan<'_>], runtime: &RuntimeNames) -> Self {
+        let mut client = Namespace::new("Client", runtime);
+        let mut scope = Namespace::new(SCOPE_TYPE, runtime);
+        let client_accessors = plans
+            .iter()
+            .map(|p| {
+                (p.is_root() && !p.accessor.is_empty())
+                    .then(|| client.claim(&p.accessor, "_manager"))
+            })
+            .collect();
+        let scope_accessors = (0..plans.len())
+            .map(|i| match (&plans[i].parent, in_instance_scope(plans, i)) {
+                (Some((_, acc)), true) => Some(scope.claim(acc, "_manager")),
+                _ => None,
+            })
+            .collect();
         SharedNames {
-            client: Namespace::new("Client", runtime),
-            scope: Namespace::new(SCOPE_TYPE, runtime),
+            client_accessors,
+            scope_accessors,
         }
     }
 }
@@ -191,7 +200,7 @@ pub(crate) fn emit(
     i: usize,
     payloads: &Payloads<'_>,
     runtime: &RuntimeNames,
-    shared: &mut SharedNames,
+    shared: &SharedNames,
 ) -> Result<(), GenerateError> {
     let p = &plans[i];
     let res = p.res;
@@ -310,7 +319,7 @@ pub(crate) fn emit(
         .collect();
 
     // the manager struct
-    let example = example_doc(plans, i);
+    let example = example_doc(plans, i, shared);
     let mut doc = format!(
         "The {} objects of one scope: one method per endpoint and HTTP method the schema declares.\n\n{}",
         docs::code(&res.name),
@@ -444,8 +453,8 @@ pub(crate) fn emit(
     }
 
     // client accessor
-    if p.is_root() && !p.accessor.is_empty() {
-        let acc = ident(&shared.client.claim(&p.accessor, "_manager"));
+    if let Some(acc) = &shared.client_accessors[i] {
+        let acc = ident(acc);
         let doc = docs::attrs(&format!(
             "The [`{mgr_name}`] of the {} objects.",
             docs::code(&res.name)
@@ -463,20 +472,23 @@ pub(crate) fn emit(
         });
     }
     // instance scope accessor
-    if in_instance_scope(plans, i) {
-        if let Some((_, acc)) = &p.parent {
-            let acc = ident(&shared.scope.claim(acc, "_manager"));
-            let doc = docs::attrs(&format!(
-                "The [`{mgr_name}`] of the {} objects of this instance.",
-                docs::code(&res.name)
-            ));
-            reg.push(quote! {
-                impl crate::InstanceScope {
-                    #doc
-                    pub fn #acc(&self) -> #mgr { #mgr::new(self.client(), self.name()) }
-                }
-            });
-        }
+    if let Some(acc) = &shared.scope_accessors[i] {
+        let acc = ident(acc);
+        let doc = docs::attrs(&format!(
+            "The [`{mgr_name}`] of the {} objects of this instance.",
+            docs::code(&res.name)
+        ));
+        let (g, r) = if generic {
+            (quote!(<T>), quote!(#mgr<T>))
+        } else {
+            (quote!(), quote!(#mgr))
+        };
+        reg.push(quote! {
+            impl crate::InstanceScope {
+                #doc
+                pub fn #acc #g(&self) -> #r { #mgr::new(self.client(), self.name()) }
+            }
+        });
     }
 
     model_methods::emit(reg, plans, i, payloads, runtime);
@@ -528,7 +540,7 @@ fn render_method(
     path_fn: &syn::Ident,
     ids: &[syn::Ident],
 ) -> Result<Option<TokenStream>, GenerateError> {
-    let (p, plans, payloads, model) = (&r.plans[r.i], r.plans, r.payloads, &r.model);
+    let (p, payloads, model) = (&r.plans[r.i], r.payloads, &r.model);
     let res = p.res;
     let ty = &p.ty;
     let e = m.endpoint;
@@ -687,7 +699,8 @@ fn render_custom(
     path: &TokenStream,
     ids: &[syn::Ident],
 ) -> TokenStream {
-    let (p, plans, payloads, model) = (&r.plans[r.i], r.plans, r.payloads, &r.model);
+    let (p, payloads, model) = (&r.plans[r.i], r.payloads, &r.model);
+    let plans = r.plans;
     let id_params = quote!(#(#ids: impl ::std::fmt::Display),*);
     let comma = if ids.is_empty() { quote!() } else { quote!(,) };
     let e = m.endpoint;
@@ -784,9 +797,9 @@ fn render_custom(
     }
 }
 
-fn example_doc(plans: &[ResPlan<'_>], i: usize) -> String {
+fn example_doc(plans: &[ResPlan<'_>], i: usize, shared: &SharedNames) -> String {
     let p = &plans[i];
-    let chain = example_chain(plans, i);
+    let chain = example_chain(plans, i, shared);
     let mut body = format!("let manager = {chain};\n");
     let list_paged = p
         .res

@@ -1,11 +1,14 @@
 //! Code emission: schema model → Rust source (quote → `syn::File` → prettyplease).
 //!
 //! One module per concern: [`names`] (identifier escaping), `types` (field → Rust
-//! type), `docs` (rustdoc text), `structs` (models, payloads, nested structs),
-//! `enums` (choices), `links`, `resource` (what one resource gets), `managers`
-//! (managers, child accessors, model conveniences, `Client` accessors) and `plan`
-//! (scopes, parents and accessor names). See `docs/ARCHITECTURE.md` §2 for the
-//! generated API.
+//! type), `docs` (rustdoc text), `structs` (models, payloads with their builders,
+//! nested structs), `enums` (choices), `links`, `resource` (what one resource gets),
+//! `plan` (scopes, parents and accessor names), `methods` (the intermediate form: one
+//! `ManagerMethod` of a `MethodKind` per manager method), `namespace` (names resolved
+//! against the runtime's own methods, read by [`crate::RuntimeNames`], before
+//! rendering), `managers` (managers and the `Client` / `InstanceScope` accessors) and
+//! `model_methods` (`save`, `reload`, `delete`, child accessors on models). See
+//! `docs/ARCHITECTURE.md` §2 for the generated API.
 
 mod docs;
 mod enums;
@@ -59,10 +62,10 @@ pub const HEADER: &str =
 pub fn generate(schema: &Schema, runtime: &RuntimeNames) -> Result<String, GenerateError> {
     let plans = plan::plan(schema)?;
     let mut reg = structs::Registry::default();
-    let mut shared = managers::SharedNames::new(runtime);
+    let shared = managers::SharedNames::new(&plans, runtime);
     for i in 0..plans.len() {
         let payloads = resource::emit(&mut reg, &plans[i])?;
-        managers::emit(&mut reg, &plans, i, &payloads, runtime, &mut shared)?;
+        managers::emit(&mut reg, &plans, i, &payloads, runtime, &shared)?;
     }
     let items = &reg.items;
     let tokens = quote!(#(#items)*);

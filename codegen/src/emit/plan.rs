@@ -78,50 +78,6 @@ fn plural(snake: &str) -> String {
     }
 }
 
-/// Method names the runtime's `Client` already has; root accessors avoid them.
-const CLIENT_METHODS: &[&str] = &[
-    "builder",
-    "new",
-    "from_env",
-    "from_lookup",
-    "api_root",
-    "instance_name",
-    "api_key",
-    "user_key",
-    "auth_mode",
-    "derive",
-    "with_api_key",
-    "with_user_key",
-    "without_user_key",
-    "without_keys",
-    "with_auth_mode",
-    "with_instance",
-    "with_timeout",
-    "request",
-    "request_raw",
-    "request_with_query",
-    "login",
-    "user_login",
-    "follow",
-    "follow_raw",
-    "follow_list",
-    "relogin",
-    "without_relogin",
-    "can_relogin",
-    "batch",
-    "poll_until_done",
-    "wait_for",
-    "send",
-    "send_with",
-    "decode",
-    "sessions",
-    "current_keys",
-    "expired_session",
-    "url",
-    "relative_path",
-    "clone",
-    "fmt",
-];
 
 pub(crate) fn plan(schema: &Schema) -> Result<Vec<ResPlan<'_>>, GenerateError> {
     let mut plans: Vec<ResPlan<'_>> = schema
@@ -228,14 +184,11 @@ pub(crate) fn plan(schema: &Schema) -> Result<Vec<ResPlan<'_>>, GenerateError> {
         let mut taken: BTreeSet<String> = BTreeSet::new();
         let mut chosen = Vec::new();
         for (ci, pref, fallback) in &members {
-            let mut name = if counts.get(pref.as_str()).copied().unwrap_or(0) > 1 {
+            let name = if counts.get(pref.as_str()).copied().unwrap_or(0) > 1 {
                 fallback.clone()
             } else {
                 pref.clone()
             };
-            if parent.is_none() && CLIENT_METHODS.contains(&name.as_str()) {
-                name.push_str("_manager");
-            }
             if !taken.insert(name.clone()) {
                 return Err(GenerateError::new(format!(
                     "resource \"{}\": its accessor `{name}` collides with a sibling's; rename one of the resources",

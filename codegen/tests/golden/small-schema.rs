@@ -131,7 +131,7 @@ impl AccountManager {
     }
     /// Calls the `reset_key` endpoint (`POST /v1.1/account/reset_key/`).
     pub async fn reset_key(&self) -> crate::Result<Account> {
-        self.client.send(crate::Method::POST, &self.reset_key_path()).await
+        self.client.call(crate::Method::POST, &self.reset_key_path()).await
     }
     /// The path of `/v1.1/account/`.
     fn detail_path(&self) -> String {
@@ -186,16 +186,16 @@ pub struct Book<T = ::serde_json::Map<String, ::serde_json::Value>> {
     ///
     /// Field `id`: integer; primary key; read-only.
     pub id: i64,
-    /// The `links` field.
-    ///
-    /// Field `links`: links; read-only; links `self`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<BookLinks>,
     /// Revision.
     ///
     /// Field `revision`: integer; read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<i64>,
+    /// The `links` field.
+    ///
+    /// Field `links`: links; read-only; links `self`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<BookLinks>,
     /// The user-defined fields (by default a JSON map; any serde type works).
     #[serde(flatten)]
     pub data: T,
@@ -502,91 +502,63 @@ impl RuntimeManager {
         format!("/v1.1/shelves/{shelf}/runtimes/")
     }
 }
-/// The links of [`Shelf`]: paths (relative to the API root) of related resources.
+/// The values of the field `type` of [`Shelf`].
 ///
-/// Field `links`: links; read-only; links `self`, `books`, `other`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ShelfLinks {
-    /// The `self` link (detail).
-    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
-    pub self_: Option<String>,
-    /// The `books` link (list).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub books: Option<String>,
-    /// Links this schema does not declare.
-    #[serde(flatten)]
-    pub other: ::std::collections::BTreeMap<String, ::serde_json::Value>,
-}
-impl ShelfLinks {
-    /// The path of the link `name`, declared or not.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        match name {
-            "self" => self.self_.as_deref(),
-            "books" => self.books.as_deref(),
-            _ => self.other.get(name).and_then(|value| value.as_str()),
-        }
-    }
-}
-/// The links of [`ShelfOwner`]: paths (relative to the API root) of related resources.
+/// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
 ///
-/// Field `links`: links; read-only; links `self`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ShelfOwnerLinks {
-    /// The `self` link (detail).
-    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
-    pub self_: Option<String>,
-    /// Links this schema does not declare.
-    #[serde(flatten)]
-    pub other: ::std::collections::BTreeMap<String, ::serde_json::Value>,
-}
-impl ShelfOwnerLinks {
-    /// The path of the link `name`, declared or not.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        match name {
-            "self" => self.self_.as_deref(),
-            _ => self.other.get(name).and_then(|value| value.as_str()),
-        }
-    }
-}
-/// The nested object in the field `owner` of [`Shelf`].
-///
-/// Field `owner`: object.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+/// Values this schema does not list are kept in `Unknown`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub struct ShelfOwner {
-    /// Email.
-    ///
-    /// Field `email`: email; required.
-    pub email: String,
-    /// ID.
-    ///
-    /// Field `id`: integer; read-only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<i64>,
-    /// The `links` field.
-    ///
-    /// Field `links`: links; read-only; links `self`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<ShelfOwnerLinks>,
+pub enum ShelfType {
+    /// `wood` (Wood)
+    Wood,
+    /// `metal-frame` (Metal)
+    MetalFrame,
+    /// `""` (---)
+    Empty,
+    /// A value this schema does not list.
+    Unknown(String),
 }
-impl ShelfOwner {
-    /// A value with the required fields `email` set (in that order) and the others unset.
-    pub fn new(email: impl Into<String>) -> Self {
-        Self {
-            email: email.into(),
-            id: None,
-            links: None,
+impl ShelfType {
+    /// The value sent over the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Wood => "wood",
+            Self::MetalFrame => "metal-frame",
+            Self::Empty => "",
+            Self::Unknown(value) => value.as_str(),
         }
     }
-    /// Sets `id`.
-    pub fn id(mut self, value: impl Into<i64>) -> Self {
-        self.id = Some(value.into());
-        self
+}
+impl ::std::convert::From<&str> for ShelfType {
+    fn from(value: &str) -> Self {
+        match value {
+            "wood" => Self::Wood,
+            "metal-frame" => Self::MetalFrame,
+            "" => Self::Empty,
+            other => Self::Unknown(other.to_string()),
+        }
     }
-    /// Sets `links`.
-    pub fn links(mut self, value: impl Into<ShelfOwnerLinks>) -> Self {
-        self.links = Some(value.into());
-        self
+}
+impl ::std::fmt::Display for ShelfType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for ShelfType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ShelfType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value.as_str()))
     }
 }
 /// The values of the field `size` of [`Shelf`].
@@ -715,63 +687,91 @@ impl<'de> ::serde::Deserialize<'de> for ShelfState {
         )
     }
 }
-/// The values of the field `type` of [`Shelf`].
+/// The links of [`ShelfOwner`]: paths (relative to the API root) of related resources.
 ///
-/// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
+/// Field `links`: links; read-only; links `self`.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShelfOwnerLinks {
+    /// The `self` link (detail).
+    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
+    pub self_: Option<String>,
+    /// Links this schema does not declare.
+    #[serde(flatten)]
+    pub other: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+}
+impl ShelfOwnerLinks {
+    /// The path of the link `name`, declared or not.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        match name {
+            "self" => self.self_.as_deref(),
+            _ => self.other.get(name).and_then(|value| value.as_str()),
+        }
+    }
+}
+/// The nested object in the field `owner` of [`Shelf`].
 ///
-/// Values this schema does not list are kept in `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Field `owner`: object.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
-pub enum ShelfType {
-    /// `wood` (Wood)
-    Wood,
-    /// `metal-frame` (Metal)
-    MetalFrame,
-    /// `""` (---)
-    Empty,
-    /// A value this schema does not list.
-    Unknown(String),
+pub struct ShelfOwner {
+    /// Email.
+    ///
+    /// Field `email`: email; required.
+    pub email: String,
+    /// ID.
+    ///
+    /// Field `id`: integer; read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// The `links` field.
+    ///
+    /// Field `links`: links; read-only; links `self`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<ShelfOwnerLinks>,
 }
-impl ShelfType {
-    /// The value sent over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Wood => "wood",
-            Self::MetalFrame => "metal-frame",
-            Self::Empty => "",
-            Self::Unknown(value) => value.as_str(),
+impl ShelfOwner {
+    /// A value with the required fields `email` set (in that order) and the others unset.
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            id: None,
+            links: None,
         }
     }
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<i64>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `links`.
+    pub fn links(mut self, value: impl Into<ShelfOwnerLinks>) -> Self {
+        self.links = Some(value.into());
+        self
+    }
 }
-impl ::std::convert::From<&str> for ShelfType {
-    fn from(value: &str) -> Self {
-        match value {
-            "wood" => Self::Wood,
-            "metal-frame" => Self::MetalFrame,
-            "" => Self::Empty,
-            other => Self::Unknown(other.to_string()),
+/// The links of [`Shelf`]: paths (relative to the API root) of related resources.
+///
+/// Field `links`: links; read-only; links `self`, `books`, `other`.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShelfLinks {
+    /// The `self` link (detail).
+    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
+    pub self_: Option<String>,
+    /// The `books` link (list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub books: Option<String>,
+    /// Links this schema does not declare.
+    #[serde(flatten)]
+    pub other: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+}
+impl ShelfLinks {
+    /// The path of the link `name`, declared or not.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        match name {
+            "self" => self.self_.as_deref(),
+            "books" => self.books.as_deref(),
+            _ => self.other.get(name).and_then(|value| value.as_str()),
         }
-    }
-}
-impl ::std::fmt::Display for ShelfType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ShelfType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ShelfType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_str()))
     }
 }
 /// A `Shelf` resource.
@@ -788,16 +788,35 @@ impl<'de> ::serde::Deserialize<'de> for ShelfType {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Shelf {
+    /// Name.
+    ///
+    /// Field `name`: slug; primary key; required; max length 64.
+    pub name: String,
+    /// Kind of shelf \[A\/B\].
+    ///
+    /// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<ShelfType>,
+    /// Size.
+    ///
+    /// Field `size`: choice; choices `1`, `2`, `60`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<ShelfSize>,
+    /// State.
+    ///
+    /// Field `state`: choice; choices `""`, `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<ShelfState>,
+    /// Self.
+    ///
+    /// Field `self`: string; read-only.
+    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
+    pub self_: Option<String>,
     /// 3d model.
     ///
     /// Field `3d`: boolean; default `false`.
     #[serde(rename = "3d", default, skip_serializing_if = "Option::is_none")]
     pub _3d: Option<bool>,
-    /// Built on.
-    ///
-    /// Field `built`: date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built: Option<::chrono::NaiveDate>,
     /// Content type.
     ///
     /// Field `content-type`: string; min length 3.
@@ -808,40 +827,50 @@ pub struct Shelf {
     /// Field `cover`: file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover: Option<crate::StoredFile>,
-    /// Created at.
-    ///
-    /// Field `created_at`: datetime; read-only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<::chrono::DateTime<::chrono::Utc>>,
-    /// The `links` field.
-    ///
-    /// Field `links`: links; read-only; links `self`, `books`, `other`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<ShelfLinks>,
-    /// Metadata.
-    ///
-    /// Field `metadata`: field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::serde_json::Value>,
-    /// Name.
-    ///
-    /// Field `name`: slug; primary key; required; max length 64.
-    pub name: String,
-    /// The `owner` field.
-    ///
-    /// Field `owner`: object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<ShelfOwner>,
     /// Price.
     ///
     /// Field `price`: decimal; min 0; max 1000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::Decimal>,
-    /// Self.
+    /// Built on.
     ///
-    /// Field `self`: string; read-only.
-    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
-    pub self_: Option<String>,
+    /// Field `built`: date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built: Option<::chrono::NaiveDate>,
+    /// Created at.
+    ///
+    /// Field `created_at`: datetime; read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// The `owner` field.
+    ///
+    /// Field `owner`: object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<ShelfOwner>,
+    /// Metadata.
+    ///
+    /// Field `metadata`: field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<::serde_json::Value>,
+    /// The `links` field.
+    ///
+    /// Field `links`: links; read-only; links `self`, `books`, `other`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<ShelfLinks>,
+}
+/// The body that creates (or fully replaces) a [`Shelf`]: its writable fields, the required ones not optional.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+#[non_exhaustive]
+pub struct ShelfCreate {
+    /// Name.
+    ///
+    /// Field `name`: slug; primary key; required; max length 64.
+    pub name: String,
+    /// Kind of shelf \[A\/B\].
+    ///
+    /// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<ShelfType>,
     /// Size.
     ///
     /// Field `size`: choice; choices `1`, `2`, `60`.
@@ -852,26 +881,11 @@ pub struct Shelf {
     /// Field `state`: choice; choices `""`, `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<ShelfState>,
-    /// Kind of shelf \[A\/B\].
-    ///
-    /// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ShelfType>,
-}
-/// The body that creates (or fully replaces) a [`Shelf`]: its writable fields, the required ones not optional.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
-#[non_exhaustive]
-pub struct ShelfCreate {
     /// 3d model.
     ///
     /// Field `3d`: boolean; default `false`.
     #[serde(rename = "3d", default, skip_serializing_if = "Option::is_none")]
     pub _3d: Option<bool>,
-    /// Built on.
-    ///
-    /// Field `built`: date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built: Option<::chrono::NaiveDate>,
     /// Content type.
     ///
     /// Field `content-type`: string; min length 3.
@@ -882,91 +896,47 @@ pub struct ShelfCreate {
     /// Field `cover`: file.
     #[serde(skip)]
     pub cover: Option<crate::Upload>,
-    /// Metadata.
-    ///
-    /// Field `metadata`: field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::serde_json::Value>,
-    /// Name.
-    ///
-    /// Field `name`: slug; primary key; required; max length 64.
-    pub name: String,
-    /// The `owner` field.
-    ///
-    /// Field `owner`: object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<ShelfOwner>,
     /// Price.
     ///
     /// Field `price`: decimal; min 0; max 1000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::Decimal>,
-    /// Size.
+    /// Built on.
     ///
-    /// Field `size`: choice; choices `1`, `2`, `60`.
+    /// Field `built`: date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<ShelfSize>,
-    /// State.
+    pub built: Option<::chrono::NaiveDate>,
+    /// The `owner` field.
     ///
-    /// Field `state`: choice; choices `""`, `1`.
+    /// Field `owner`: object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<ShelfState>,
-    /// Kind of shelf \[A\/B\].
+    pub owner: Option<ShelfOwner>,
+    /// Metadata.
     ///
-    /// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
+    /// Field `metadata`: field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ShelfType>,
+    pub metadata: Option<::serde_json::Value>,
 }
 impl ShelfCreate {
     /// A value with the required fields `name` set (in that order) and the others unset.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
-            _3d: None,
-            built: None,
-            content_type: None,
-            cover: None,
-            metadata: None,
             name: name.into(),
-            owner: None,
-            price: None,
+            r#type: None,
             size: None,
             state: None,
-            r#type: None,
+            _3d: None,
+            content_type: None,
+            cover: None,
+            price: None,
+            built: None,
+            owner: None,
+            metadata: None,
         }
     }
-    /// Sets `3d`.
-    pub fn _3d(mut self, value: impl Into<bool>) -> Self {
-        self._3d = Some(value.into());
-        self
-    }
-    /// Sets `built`.
-    pub fn built(mut self, value: impl Into<::chrono::NaiveDate>) -> Self {
-        self.built = Some(value.into());
-        self
-    }
-    /// Sets `content-type`.
-    pub fn content_type(mut self, value: impl Into<String>) -> Self {
-        self.content_type = Some(value.into());
-        self
-    }
-    /// Sets `cover`.
-    pub fn cover(mut self, value: impl Into<crate::Upload>) -> Self {
-        self.cover = Some(value.into());
-        self
-    }
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<::serde_json::Value>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-    /// Sets `owner`.
-    pub fn owner(mut self, value: impl Into<ShelfOwner>) -> Self {
-        self.owner = Some(value.into());
-        self
-    }
-    /// Sets `price`.
-    pub fn price(mut self, value: impl Into<crate::Decimal>) -> Self {
-        self.price = Some(value.into());
+    /// Sets `type`.
+    pub fn r#type(mut self, value: impl Into<ShelfType>) -> Self {
+        self.r#type = Some(value.into());
         self
     }
     /// Sets `size`.
@@ -979,9 +949,39 @@ impl ShelfCreate {
         self.state = Some(value.into());
         self
     }
-    /// Sets `type`.
-    pub fn r#type(mut self, value: impl Into<ShelfType>) -> Self {
-        self.r#type = Some(value.into());
+    /// Sets `3d`.
+    pub fn _3d(mut self, value: impl Into<bool>) -> Self {
+        self._3d = Some(value.into());
+        self
+    }
+    /// Sets `content-type`.
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+    /// Sets `cover`.
+    pub fn cover(mut self, value: impl Into<crate::Upload>) -> Self {
+        self.cover = Some(value.into());
+        self
+    }
+    /// Sets `price`.
+    pub fn price(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.price = Some(value.into());
+        self
+    }
+    /// Sets `built`.
+    pub fn built(mut self, value: impl Into<::chrono::NaiveDate>) -> Self {
+        self.built = Some(value.into());
+        self
+    }
+    /// Sets `owner`.
+    pub fn owner(mut self, value: impl Into<ShelfOwner>) -> Self {
+        self.owner = Some(value.into());
+        self
+    }
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<::serde_json::Value>) -> Self {
+        self.metadata = Some(value.into());
         self
     }
 }
@@ -989,46 +989,16 @@ impl ShelfCreate {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize)]
 #[non_exhaustive]
 pub struct ShelfUpdate {
-    /// 3d model.
-    ///
-    /// Field `3d`: boolean; default `false`.
-    #[serde(rename = "3d", default, skip_serializing_if = "Option::is_none")]
-    pub _3d: Option<bool>,
-    /// Built on.
-    ///
-    /// Field `built`: date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built: Option<::chrono::NaiveDate>,
-    /// Content type.
-    ///
-    /// Field `content-type`: string; min length 3.
-    #[serde(rename = "content-type", default, skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
-    /// Cover picture.
-    ///
-    /// Field `cover`: file.
-    #[serde(skip)]
-    pub cover: Option<crate::Upload>,
-    /// Metadata.
-    ///
-    /// Field `metadata`: field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::serde_json::Value>,
     /// Name.
     ///
     /// Field `name`: slug; primary key; required; max length 64.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The `owner` field.
+    /// Kind of shelf \[A\/B\].
     ///
-    /// Field `owner`: object.
+    /// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<ShelfOwner>,
-    /// Price.
-    ///
-    /// Field `price`: decimal; min 0; max 1000.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::Decimal>,
+    pub r#type: Option<ShelfType>,
     /// Size.
     ///
     /// Field `size`: choice; choices `1`, `2`, `60`.
@@ -1039,67 +1009,67 @@ pub struct ShelfUpdate {
     /// Field `state`: choice; choices `""`, `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<ShelfState>,
-    /// Kind of shelf \[A\/B\].
+    /// 3d model.
     ///
-    /// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
+    /// Field `3d`: boolean; default `false`.
+    #[serde(rename = "3d", default, skip_serializing_if = "Option::is_none")]
+    pub _3d: Option<bool>,
+    /// Content type.
+    ///
+    /// Field `content-type`: string; min length 3.
+    #[serde(rename = "content-type", default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Cover picture.
+    ///
+    /// Field `cover`: file.
+    #[serde(skip)]
+    pub cover: Option<crate::Upload>,
+    /// Price.
+    ///
+    /// Field `price`: decimal; min 0; max 1000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ShelfType>,
+    pub price: Option<crate::Decimal>,
+    /// Built on.
+    ///
+    /// Field `built`: date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built: Option<::chrono::NaiveDate>,
+    /// The `owner` field.
+    ///
+    /// Field `owner`: object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<ShelfOwner>,
+    /// Metadata.
+    ///
+    /// Field `metadata`: field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<::serde_json::Value>,
 }
 impl ShelfUpdate {
     /// A value with every field unset: set fields with the setters.
     pub fn new() -> Self {
         Self {
-            _3d: None,
-            built: None,
-            content_type: None,
-            cover: None,
-            metadata: None,
             name: None,
-            owner: None,
-            price: None,
+            r#type: None,
             size: None,
             state: None,
-            r#type: None,
+            _3d: None,
+            content_type: None,
+            cover: None,
+            price: None,
+            built: None,
+            owner: None,
+            metadata: None,
         }
-    }
-    /// Sets `3d`.
-    pub fn _3d(mut self, value: impl Into<bool>) -> Self {
-        self._3d = Some(value.into());
-        self
-    }
-    /// Sets `built`.
-    pub fn built(mut self, value: impl Into<::chrono::NaiveDate>) -> Self {
-        self.built = Some(value.into());
-        self
-    }
-    /// Sets `content-type`.
-    pub fn content_type(mut self, value: impl Into<String>) -> Self {
-        self.content_type = Some(value.into());
-        self
-    }
-    /// Sets `cover`.
-    pub fn cover(mut self, value: impl Into<crate::Upload>) -> Self {
-        self.cover = Some(value.into());
-        self
-    }
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<::serde_json::Value>) -> Self {
-        self.metadata = Some(value.into());
-        self
     }
     /// Sets `name`.
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
-    /// Sets `owner`.
-    pub fn owner(mut self, value: impl Into<ShelfOwner>) -> Self {
-        self.owner = Some(value.into());
-        self
-    }
-    /// Sets `price`.
-    pub fn price(mut self, value: impl Into<crate::Decimal>) -> Self {
-        self.price = Some(value.into());
+    /// Sets `type`.
+    pub fn r#type(mut self, value: impl Into<ShelfType>) -> Self {
+        self.r#type = Some(value.into());
         self
     }
     /// Sets `size`.
@@ -1112,9 +1082,39 @@ impl ShelfUpdate {
         self.state = Some(value.into());
         self
     }
-    /// Sets `type`.
-    pub fn r#type(mut self, value: impl Into<ShelfType>) -> Self {
-        self.r#type = Some(value.into());
+    /// Sets `3d`.
+    pub fn _3d(mut self, value: impl Into<bool>) -> Self {
+        self._3d = Some(value.into());
+        self
+    }
+    /// Sets `content-type`.
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+    /// Sets `cover`.
+    pub fn cover(mut self, value: impl Into<crate::Upload>) -> Self {
+        self.cover = Some(value.into());
+        self
+    }
+    /// Sets `price`.
+    pub fn price(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.price = Some(value.into());
+        self
+    }
+    /// Sets `built`.
+    pub fn built(mut self, value: impl Into<::chrono::NaiveDate>) -> Self {
+        self.built = Some(value.into());
+        self
+    }
+    /// Sets `owner`.
+    pub fn owner(mut self, value: impl Into<ShelfOwner>) -> Self {
+        self.owner = Some(value.into());
+        self
+    }
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<::serde_json::Value>) -> Self {
+        self.metadata = Some(value.into());
         self
     }
 }
@@ -1257,7 +1257,7 @@ impl ShelfManager {
     }
     /// Calls the `dust` endpoint (`POST /v1.1/shelves/{name}/dust/`).
     pub async fn dust(&self, name: impl ::std::fmt::Display) -> crate::Result<()> {
-        self.client.send(crate::Method::POST, &self.dust_path(name)).await
+        self.client.call(crate::Method::POST, &self.dust_path(name)).await
     }
     /// Calls the `peek` endpoint (`GET /v1.1/shelves/{name}/peek/`).
     ///
@@ -1369,17 +1369,17 @@ impl Shelf {
     pub async fn save(&self, client: &crate::Client) -> crate::Result<Self> {
         let link = self.self_link()?;
         let body: ShelfUpdate = ShelfUpdate {
-            _3d: self._3d,
-            built: self.built,
-            content_type: self.content_type.clone(),
-            cover: None,
-            metadata: self.metadata.clone(),
             name: Some(self.name.clone()),
-            owner: self.owner.clone(),
-            price: self.price.clone(),
+            r#type: self.r#type.clone(),
             size: self.size,
             state: self.state.clone(),
-            r#type: self.r#type.clone(),
+            _3d: self._3d,
+            content_type: self.content_type.clone(),
+            cover: None,
+            price: self.price.clone(),
+            built: self.built,
+            owner: self.owner.clone(),
+            metadata: self.metadata.clone(),
         };
         client.request(crate::Method::PATCH, link, Some(&body)).await
     }
