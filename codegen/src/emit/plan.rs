@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::GenerateError;
+use super::structs::is_reserved;
 use super::names::{self, camel_ok, snake_ok};
 use crate::schema::{Endpoint, FieldType, Resource, Schema};
 use crate::validate::template_params;
@@ -96,7 +97,7 @@ pub(crate) fn plan(schema: &Schema) -> Result<Vec<ResPlan<'_>>, GenerateError> {
                 });
             ResPlan {
                 res,
-                ty: camel_ok(&res.name),
+                ty: model_name(&res.name),
                 scope,
                 base,
                 accessor: String::new(),
@@ -215,6 +216,17 @@ pub(crate) fn plan(schema: &Schema) -> Result<Vec<ResPlan<'_>>, GenerateError> {
         p.children.sort();
     }
     Ok(plans)
+}
+
+/// The model's type name: the resource's name in CamelCase, with `Resource` added when
+/// that is a name the generated code refers to unqualified (`Option`, `Result` …).
+fn model_name(resource: &str) -> String {
+    let ty = camel_ok(resource);
+    if is_reserved(&ty) {
+        format!("{ty}Resource")
+    } else {
+        ty
+    }
 }
 
 /// The longest common prefix (by name) of all endpoints' path parameters.

@@ -22,6 +22,11 @@ const RESERVED: &[&str] = &[
     "Into", "Self", "T", "U", "B", "D", "S",
 ];
 
+/// Whether generated code may not define a type of this name.
+pub(crate) fn is_reserved(name: &str) -> bool {
+    RESERVED.contains(&name)
+}
+
 /// Every generated item, in emission order, with a check that no two generated
 /// types share a name.
 #[derive(Default)]
