@@ -3,6 +3,7 @@
 //!
 //! * [`schema`]: the model, [`schema::parse`] and [`schema::load`];
 //! * [`validate`]: the checks and [`SchemaError`];
+//! * [`names`]: how schema names become Rust identifiers (used by both);
 //! * [`emit`]: the emitters.
 
 #[cfg(feature = "cli")]
@@ -13,6 +14,7 @@ pub mod discover;
 pub mod emit;
 #[cfg(feature = "cli")]
 pub mod fetch;
+pub mod names;
 pub mod normalize;
 pub mod schema;
 pub mod validate;
@@ -50,5 +52,20 @@ pub fn generate_from_path(path: &Path) -> Result<String, Error> {
     generate(&schema).map_err(|source| Error::Generate {
         file: path.display().to_string(),
         source,
+    })
+}
+
+/// Validates a schema document given as text exactly as the build validates a
+/// file ([`schema::parse`], which validates, then [`generate`]); `source` names it
+/// in messages, as the file name does in [`generate_from_path`]'s.
+///
+/// # Errors
+/// [`Error::Schema`] for documents that do not parse or validate,
+/// [`Error::Generate`] when generated names collide.
+pub fn check_str(text: &str, source: &str) -> Result<(), Error> {
+    let schema = schema::parse(text, source)?;
+    generate(&schema).map(|_| ()).map_err(|e| Error::Generate {
+        file: source.to_owned(),
+        source: e,
     })
 }

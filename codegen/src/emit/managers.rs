@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::names::{bare, snake_ok};
 use super::plan::ResPlan;
 use super::resource::{FilePart, Payloads, endpoints_doc, has_body, model_type};
 use super::structs::{Registry, field_ident, ident};
 use super::{GenerateError, docs};
+use crate::names::{bare, snake_ok};
 use crate::schema::{Endpoint, FieldType, HttpMethod};
 use crate::validate::template_params;
 

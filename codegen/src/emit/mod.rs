@@ -1,7 +1,7 @@
 //! Code emission: schema model → Rust source (quote → `syn::File` → prettyplease).
 //!
-//! One module per concern: [`names`] (identifier escaping), `types` (field → Rust
-//! type), `docs` (rustdoc text), `structs` (models, payloads, nested structs),
+//! One module per concern (identifier escaping is [`crate::names`], shared with
+//! validation): `types` (field → Rust type), `docs` (rustdoc text), `structs` (models, payloads, nested structs),
 //! `enums` (choices), `links`, `resource` (what one resource gets), `managers`
 //! (managers, child accessors, model conveniences, `Client` accessors) and `plan`
 //! (scopes, parents and accessor names). See `docs/ARCHITECTURE.md` §2 for the
@@ -11,7 +11,6 @@ mod docs;
 mod enums;
 mod links;
 mod managers;
-pub mod names;
 mod plan;
 mod resource;
 mod structs;
