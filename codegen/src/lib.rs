@@ -5,9 +5,14 @@
 //! * [`validate`]: the checks and [`SchemaError`];
 //! * [`names`]: how schema names become Rust identifiers (used by both);
 //! * [`emit`]: the emitters.
+//!
+//! That is all the `syncano` build script compiles. With the feature `cli`, the
+//! `syncano-schema` tool and what it is made of: `fetch`, `discover`, `diff` (all
+//! reading documents with [`schema::parse`]) and `normalize`.
 
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cli")]
 pub mod diff;
 #[cfg(feature = "cli")]
 pub mod discover;
@@ -15,6 +20,7 @@ pub mod emit;
 #[cfg(feature = "cli")]
 pub mod fetch;
 pub mod names;
+#[cfg(feature = "cli")]
 pub mod normalize;
 pub mod schema;
 pub mod validate;
