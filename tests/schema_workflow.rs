@@ -152,7 +152,7 @@ fn discover_finds_the_vendored_api_unchanged_or_extended() {
     );
     // the discovered document is a valid document for the generator too
     let text = normalize::normalize(&d.document);
-    if let Err(e) = syncano_codegen::cli::check_str(&text, "discovered") {
+    if let Err(e) = syncano_codegen::check_str(&text, "discovered") {
         panic!("the discovered document does not validate: {e}\n{text}");
     }
 

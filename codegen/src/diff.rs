@@ -1,5 +1,11 @@
 //! Comparing two schema documents: what changed between an old and a new API
-//! description, and whether each change breaks code written against the old one.
+//! description, and whether each change breaks Rust code built on the crate
+//! generated from the old one.
+//!
+//! Both documents are read by the reader the build uses ([`crate::schema::parse`]:
+//! parsed and validated), so `diff` accepts exactly the documents the build
+//! accepts and sees the same fields, types and merges the generated code is made
+//! from.
 //!
 //! # Matching
 //! Resources and endpoints are matched by their **normalized path templates**
@@ -17,35 +23,60 @@
 //!
 //! # What is compared
 //! - endpoints: presence, methods, and the ext keys `returns`, `paginated`,
-//!   `status`, `query_fields`, `order_fields` (each only when both documents
-//!   declare it: a document built by `discover` cannot know them);
-//! - the fields of a resource, merged from its `properties` and the `fields` of
-//!   its `list` and `detail` endpoints (detail over list over properties);
+//!   `status` (each only when both documents declare it: a document built by
+//!   `discover` cannot know them), `query_fields`, `order_fields` (only when both
+//!   lists are non-empty, for the same reason);
+//! - the fields of a resource, merged as the model merges them
+//!   ([`crate::schema::Resource::fields`]);
 //! - the `fields` declared on a custom endpoint (its request body), when both
 //!   documents declare them;
 //! - per field: presence, type (nested objects recursively), `required`,
-//!   `read_only`, `write_only`, `choices`, `max_length`, `min_length`,
-//!   `min_value`, `max_value`, `links`, and — only when both documents declare
-//!   them — `primary_key`, `label`, `default`.
+//!   `read_only`, `write_only`, `primary_key`, `choices`, `max_length`,
+//!   `min_length`, `min_value`, `max_value`, `links`, and — only when both
+//!   documents declare them — `label`, `default`;
+//! - the order in which the document lists the required fields each generated
+//!   constructor takes (a resource's create payload, a custom endpoint's
+//!   request, a nested object).
 //!
-//! Descriptions are not compared. Two ext keys written by `discover` limit the
+//! Descriptions are not compared. Three ext keys written by `discover` limit the
 //! comparison to what is known: a field with `"inferred": true` (its attributes
-//! were guessed from sample values) is compared by presence only, and a resource
-//! with `"fields_unknown": true` has its fields and `extensible` not compared;
-//! an endpoint with `"methods_incomplete": true` cannot show removed methods
+//! were guessed from sample values) is compared by presence only, a resource
+//! with `"fields_unknown": true` has its fields and `extensible` not compared,
+//! and an endpoint with `"methods_incomplete": true` cannot show removed methods
 //! (when new) or added ones (when old).
 //!
 //! # Breaking
-//! A change is *breaking* when code or requests valid against the old document
-//! can fail against the new one: removal of a resource, endpoint, method, field,
-//! choice, query or order field or link; a field type change; a field that
-//! becomes required on create (or a new required writable field); a writable
-//! field that becomes read-only; a returned field that becomes write-only; a
-//! lowered `max_length` / `max_value` or raised `min_length` / `min_value`; a
-//! changed `returns`, `paginated` or `status`; an extensible resource that stops
-//! being extensible. Everything else is *additive*. A resource whose name changed
-//! while its paths stayed is reported as renamed (additive: the API is the same,
-//! but the generated Rust type names follow the new name).
+//! A change is *breaking* when Rust code that compiles and works against the
+//! crate generated from the old document can fail to compile or fail at run time
+//! against the one generated from the new document. Every generated model,
+//! payload, links and nested struct is `#[non_exhaustive]` (code reads their
+//! fields but never writes struct literals) and every choice enum is too, so
+//! **new optional fields, choice values, links, methods, endpoints and resources
+//! are additive**. Payloads are built with `XCreate::new(required…)`, whose
+//! arguments are the required writable fields **in the order the document lists
+//! them**, plus one setter per optional field. So these are breaking:
+//! - removal of a resource, endpoint, method, field, choice, query or order
+//!   field or link;
+//! - a field type change;
+//! - a new required writable field, a field that becomes required or stops being
+//!   required, a read-only field that becomes writable and required (each
+//!   changes a constructor's arguments, or a model field between `T` and
+//!   `Option<T>`), and two required fields listed in another order (the
+//!   constructor's arguments swap, which may still compile);
+//! - a writable field that becomes read-only; a returned field that becomes
+//!   write-only;
+//! - a lowered `max_length` / `max_value` or raised `min_length` / `min_value`
+//!   (requests valid before are refused);
+//! - a changed `returns`, `paginated` or `status`;
+//! - a resource that becomes or stops being extensible (its types gain or lose
+//!   the user-defined-fields parameter, its constructor the `data` argument).
+//!
+//! Everything else is *additive*. A resource whose name changed while its paths
+//! stayed is reported as renamed (additive: the API is the same, but the
+//! generated Rust type names follow the new name). A change of `primary_key`
+//! alone is reported as additive although it can turn a model field between `T`
+//! and `Option<T>`: a document built by `discover` marks primary keys only where
+//! records show them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -53,26 +84,9 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-/// An error reading a document to compare.
-#[derive(Debug, thiserror::Error)]
-pub enum DiffError {
-    /// The text is not JSON.
-    #[error("{source_name}: not valid JSON: {error}")]
-    Json {
-        /// The document's name (file name) for messages.
-        source_name: String,
-        /// The parser's error.
-        error: serde_json::Error,
-    },
-    /// The JSON is not shaped like a schema document.
-    #[error("{source_name}: {message}")]
-    Shape {
-        /// The document's name (file name) for messages.
-        source_name: String,
-        /// What is wrong.
-        message: String,
-    },
-}
+use crate::schema::{
+    self, ChoiceValue, Endpoint, Field, FieldType, HttpMethod, Resource, Schema, SchemaError,
+};
 
 /// Whether a change can break existing users.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -244,36 +258,35 @@ impl fmt::Display for Diff {
     }
 }
 
-/// Compares two documents given as text.
+/// Compares two documents given as text; the names name them in messages.
 ///
 /// # Errors
-/// When either is not JSON or not shaped like a schema document.
-pub fn diff_str(old: &str, old_name: &str, new: &str, new_name: &str) -> Result<Diff, DiffError> {
-    let o: Value = serde_json::from_str(old).map_err(|error| DiffError::Json {
-        source_name: old_name.to_owned(),
-        error,
-    })?;
-    let n: Value = serde_json::from_str(new).map_err(|error| DiffError::Json {
-        source_name: new_name.to_owned(),
-        error,
-    })?;
-    diff_values(&o, old_name, &n, new_name)
+/// When either does not parse or validate as a schema document (the build's
+/// message, see [`crate::schema::parse`]).
+pub fn diff_str(old: &str, old_name: &str, new: &str, new_name: &str) -> Result<Diff, SchemaError> {
+    let o = schema::parse(old, old_name)?;
+    let n = schema::parse(new, new_name)?;
+    Ok(diff(&o, &n))
 }
 
-/// Compares two parsed documents.
+/// Compares two documents already read as JSON.
 ///
 /// # Errors
-/// When either is not shaped like a schema document (a list of resources, each
-/// with a string `name`; endpoints with a string `path`).
+/// As [`diff_str`].
 pub fn diff_values(
     old: &Value,
     old_name: &str,
     new: &Value,
     new_name: &str,
-) -> Result<Diff, DiffError> {
-    let o = Doc::read(old, old_name)?;
-    let n = Doc::read(new, new_name)?;
-    Ok(compare(&o, &n))
+) -> Result<Diff, SchemaError> {
+    let o = schema::parse_value(old, old_name)?;
+    let n = schema::parse_value(new, new_name)?;
+    Ok(diff(&o, &n))
+}
+
+/// Compares two schema models.
+pub fn diff(old: &Schema, new: &Schema) -> Diff {
+    compare(&Doc::new(old), &Doc::new(new))
 }
 
 /// Replaces every `{parameter}` of a path template by `{}` and makes sure it
@@ -302,248 +315,60 @@ pub fn normalize_path(path: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// the comparable view of a document
+// the comparable view of a schema: endpoints keyed by normalized path
 
-#[derive(Clone, Debug, PartialEq)]
-struct FieldInfo {
-    ty: String,
-    sub: BTreeMap<String, FieldInfo>,
-    read_only: bool,
-    write_only: bool,
-    required: bool,
-    primary_key: Option<bool>,
-    label: Option<String>,
-    default: Option<Value>,
-    max_length: Option<f64>,
-    min_length: Option<f64>,
-    min_value: Option<f64>,
-    max_value: Option<f64>,
-    choices: Vec<(Value, String)>,
-    links: BTreeSet<String>,
-    inferred: bool,
-}
-
-#[derive(Clone, Debug)]
-struct Ep {
-    name: String,
-    path: String,
+struct Ep<'a> {
+    e: &'a Endpoint,
     norm: String,
-    methods: BTreeSet<String>,
-    methods_incomplete: bool,
-    fields: Option<BTreeMap<String, FieldInfo>>,
-    returns: Option<String>,
-    paginated: Option<bool>,
-    status: Option<i64>,
-    query_fields: Option<BTreeSet<String>>,
-    order_fields: Option<BTreeSet<String>>,
 }
 
-#[derive(Clone, Debug)]
-struct Res {
-    name: String,
-    extensible: bool,
-    fields_unknown: bool,
-    fields: BTreeMap<String, FieldInfo>,
-    endpoints: Vec<Ep>,
+struct Res<'a> {
+    r: &'a Resource,
+    /// Sorted by normalized path, then name.
+    endpoints: Vec<Ep<'a>>,
     key: String,
 }
 
-struct Doc {
-    resources: Vec<Res>,
+struct Doc<'a> {
+    resources: Vec<Res<'a>>,
+    /// Some field of the document is a primary key.
+    marks_keys: bool,
 }
 
-fn shape(source: &str, message: String) -> DiffError {
-    DiffError::Shape {
-        source_name: source.to_owned(),
-        message,
-    }
-}
-
-fn num(v: Option<&Value>) -> Option<f64> {
-    v.and_then(Value::as_f64)
-}
-
-fn flag(m: &serde_json::Map<String, Value>, k: &str) -> bool {
-    m.get(k).and_then(Value::as_bool).unwrap_or(false)
-}
-
-fn str_set(v: Option<&Value>) -> BTreeSet<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn read_fields(v: &Value) -> BTreeMap<String, FieldInfo> {
-    let mut out = BTreeMap::new();
-    if let Some(m) = v.as_object() {
-        for (k, f) in m {
-            if let Some(fi) = read_field(f) {
-                out.insert(k.clone(), fi);
-            }
-        }
-    }
-    out
-}
-
-fn read_field(v: &Value) -> Option<FieldInfo> {
-    let m = v.as_object()?;
-    let (ty, sub) = match m.get("type").and_then(Value::as_str) {
-        Some("object") | Some("nested object") => {
-            let sub = m
-                .get("fields")
-                .or_else(|| m.get("children"))
-                .map(read_fields)
-                .unwrap_or_default();
-            ("object".to_owned(), sub)
-        }
-        Some(t) => (t.to_owned(), BTreeMap::new()),
-        // a field without a type: its object-valued keys are sub-fields
-        None => {
-            let mut sub = BTreeMap::new();
-            for (k, s) in m {
-                if let Some(fi) = s.is_object().then(|| read_field(s)).flatten() {
-                    sub.insert(k.clone(), fi);
-                }
-            }
-            ("object".to_owned(), sub)
-        }
-    };
-    let choices = m
-        .get("choices")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| {
-                    let o = c.as_object()?;
-                    let value = o.get("value")?.clone();
-                    let name = o
-                        .get("display_name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned();
-                    Some((value, name))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let links = m
-        .get("links")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|l| l.get("name").and_then(Value::as_str).map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    Some(FieldInfo {
-        ty,
-        sub,
-        read_only: flag(m, "read_only"),
-        write_only: flag(m, "write_only"),
-        required: flag(m, "required"),
-        primary_key: m.get("primary_key").and_then(Value::as_bool),
-        label: m.get("label").and_then(Value::as_str).map(str::to_owned),
-        default: m.get("default").cloned(),
-        max_length: num(m.get("max_length")),
-        min_length: num(m.get("min_length")),
-        min_value: num(m.get("min_value")),
-        max_value: num(m.get("max_value")),
-        choices,
-        links,
-        inferred: flag(m, "inferred"),
-    })
-}
-
-impl Doc {
-    fn read(v: &Value, source: &str) -> Result<Doc, DiffError> {
-        let list = v
-            .as_array()
-            .ok_or_else(|| shape(source, "expected a JSON list of resources".into()))?;
-        let mut resources = Vec::new();
-        for (i, r) in list.iter().enumerate() {
-            let m = r
-                .as_object()
-                .ok_or_else(|| shape(source, format!("resource #{i} is not an object")))?;
-            let name = m
-                .get("name")
-                .and_then(Value::as_str)
-                .ok_or_else(|| shape(source, format!("resource #{i} has no string `name`")))?
-                .to_owned();
-            let mut endpoints = Vec::new();
-            if let Some(eps) = m.get("endpoints") {
-                let eps = eps.as_object().ok_or_else(|| {
-                    shape(
-                        source,
-                        format!("resource {name}: `endpoints` is not an object"),
-                    )
-                })?;
-                for (ename, e) in eps {
-                    let em = e.as_object().ok_or_else(|| {
-                        shape(source, format!("{name}.{ename}: endpoint is not an object"))
-                    })?;
-                    let path = em.get("path").and_then(Value::as_str).ok_or_else(|| {
-                        shape(
-                            source,
-                            format!("{name}.{ename}: endpoint has no string `path`"),
-                        )
-                    })?;
-                    endpoints.push(Ep {
-                        name: ename.clone(),
-                        path: path.to_owned(),
-                        norm: normalize_path(path),
-                        methods: str_set(em.get("methods"))
-                            .into_iter()
-                            .map(|s| s.to_ascii_lowercase())
-                            .collect(),
-                        methods_incomplete: flag(em, "methods_incomplete"),
-                        fields: em.get("fields").map(read_fields),
-                        returns: em.get("returns").and_then(Value::as_str).map(str::to_owned),
-                        paginated: em.get("paginated").and_then(Value::as_bool),
-                        status: em.get("status").and_then(Value::as_i64),
-                        query_fields: em.get("query_fields").map(|v| str_set(Some(v))),
-                        order_fields: em.get("order_fields").map(|v| str_set(Some(v))),
-                    });
-                }
-            }
-            endpoints.sort_by(|a, b| a.norm.cmp(&b.norm).then(a.name.cmp(&b.name)));
-            let mut fields = m.get("properties").map(read_fields).unwrap_or_default();
-            for std_name in ["list", "detail"] {
-                if let Some(fs) = endpoints
+impl<'a> Doc<'a> {
+    fn new(schema: &'a Schema) -> Doc<'a> {
+        let mut resources: Vec<Res<'a>> = schema
+            .resources
+            .iter()
+            .map(|r| {
+                let mut endpoints: Vec<Ep<'a>> = r
+                    .endpoints
                     .iter()
-                    .find(|e| e.name == std_name)
-                    .and_then(|e| e.fields.as_ref())
-                {
-                    for (k, f) in fs {
-                        fields.insert(k.clone(), f.clone());
-                    }
-                }
-            }
-            let key = endpoints
-                .iter()
-                .find(|e| e.name == "list")
-                .or_else(|| endpoints.iter().find(|e| e.name == "detail"))
-                .or_else(|| endpoints.first())
-                .map(|e| e.norm.clone())
-                .unwrap_or_else(|| format!("<no endpoints: {name}>"));
-            resources.push(Res {
-                name,
-                extensible: m
-                    .get("extensible")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-                fields_unknown: flag(m, "fields_unknown"),
-                fields,
-                endpoints,
-                key,
-            });
+                    .map(|e| Ep {
+                        e,
+                        norm: normalize_path(&e.path),
+                    })
+                    .collect();
+                endpoints.sort_by(|a, b| a.norm.cmp(&b.norm).then(a.e.name.cmp(&b.e.name)));
+                let key = r
+                    .list()
+                    .or_else(|| r.detail())
+                    .map(|e| normalize_path(&e.path))
+                    .or_else(|| endpoints.first().map(|e| e.norm.clone()))
+                    .unwrap_or_else(|| format!("<no endpoints: {}>", r.name));
+                Res { r, endpoints, key }
+            })
+            .collect();
+        resources.sort_by(|a, b| a.key.cmp(&b.key).then(a.r.name.cmp(&b.r.name)));
+        let marks_keys = schema
+            .resources
+            .iter()
+            .flat_map(|r| &r.fields)
+            .any(|f| f.primary_key);
+        Doc {
+            resources,
+            marks_keys,
         }
-        resources.sort_by(|a, b| a.key.cmp(&b.key).then(a.name.cmp(&b.name)));
-        Ok(Doc { resources })
     }
 
     /// Normalized endpoint path → (resource index, endpoint index).
@@ -558,6 +383,99 @@ impl Doc {
     }
 }
 
+/// The names of the fields `XCreate::new` takes, in document order: the
+/// required writable fields of the fields the create payload is made from
+/// (the `list` endpoint's own fields, else `detail`'s, else the resource's, as
+/// `emit::resource` picks them); none when the resource cannot be created.
+fn create_arguments(r: &Resource) -> Vec<&str> {
+    let (list, detail) = (r.list(), r.detail());
+    let creates = list.is_some_and(|l| l.allows(HttpMethod::Post))
+        || detail.is_some_and(|d| d.allows(HttpMethod::Put) || d.allows(HttpMethod::Post));
+    if !creates {
+        return Vec::new();
+    }
+    let source: &[Field] = match list.or(detail).and_then(|e| e.fields.as_deref()) {
+        Some(fields) if !fields.is_empty() => fields,
+        _ => &r.fields,
+    };
+    arguments(source, |f| !f.read_only && f.required)
+}
+
+/// The names of `fields` for which `takes` holds, in document order.
+fn arguments(fields: &[Field], takes: impl Fn(&Field) -> bool) -> Vec<&str> {
+    schema::document_order(fields)
+        .into_iter()
+        .filter(|f| takes(f))
+        .map(|f| f.name.as_str())
+        .collect()
+}
+
+/// The names of the fields a custom endpoint's request `new` takes, in document
+/// order (none when the endpoint sends no body, so has no request struct).
+fn request_arguments(e: &Endpoint) -> Vec<&str> {
+    let sends_body = e
+        .methods
+        .iter()
+        .any(|m| matches!(m, HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch));
+    match &e.fields {
+        Some(fields) if sends_body => arguments(fields, |f| !f.read_only && f.required),
+        _ => Vec::new(),
+    }
+}
+
+/// The names of the sub-fields a nested struct's `new` takes, in document order.
+fn nested_arguments(subs: &[Field]) -> Vec<&str> {
+    arguments(subs, |f| f.required || f.primary_key)
+}
+
+/// The arguments of the constructor of the struct a list of fields makes, in
+/// the old and in the new document (field names, document order).
+struct Args<'x> {
+    /// What it is, for messages (`the create payload's `new``).
+    what: &'static str,
+    old: Vec<&'x str>,
+    new: Vec<&'x str>,
+}
+
+impl Args<'_> {
+    /// Whether the field `name` is an argument in the old / the new document.
+    fn takes(&self, name: &str) -> (bool, bool) {
+        (self.old.contains(&name), self.new.contains(&name))
+    }
+}
+
+/// When the arguments both lists share come in another order: both orders.
+fn reordered<'n>(old: &[&'n str], new: &[&'n str]) -> Option<(Vec<&'n str>, Vec<&'n str>)> {
+    let o: Vec<&str> = old.iter().filter(|x| new.contains(x)).copied().collect();
+    let n: Vec<&str> = new.iter().filter(|x| old.contains(x)).copied().collect();
+    (o != n).then_some((o, n))
+}
+
+/// Reports a reordering of a constructor's arguments.
+fn check_order(cx: &mut Ctx<'_>, target: Target, field: Option<&str>, args: &Args<'_>) {
+    let what = args.what;
+    if let Some((o, n)) = reordered(&args.old, &args.new) {
+        let list = |v: &[&str]| {
+            v.iter()
+                .map(|x| format!("`{x}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        cx.push(
+            Severity::Breaking,
+            ChangeKind::Changed,
+            target,
+            None,
+            field,
+            format!(
+                "required fields reordered from {} to {}: {what} takes them in the document's order",
+                list(&o),
+                list(&n)
+            ),
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // comparison
 
@@ -565,6 +483,9 @@ struct Ctx<'a> {
     resource: &'a str,
     endpoint: Option<&'a str>,
     path: Option<&'a str>,
+    /// Whether `primary_key` is compared: both documents mark primary keys (a
+    /// document marking none, like the March 2015 one, does not declare them).
+    compare_keys: bool,
     out: Vec<Change>,
 }
 
@@ -574,7 +495,7 @@ impl Ctx<'_> {
         severity: Severity,
         kind: ChangeKind,
         target: Target,
-        method: Option<&str>,
+        method: Option<HttpMethod>,
         field: Option<&str>,
         detail: String,
     ) {
@@ -585,14 +506,15 @@ impl Ctx<'_> {
             resource: self.resource.to_owned(),
             endpoint: self.endpoint.map(str::to_owned),
             path: self.path.map(str::to_owned),
-            method: method.map(str::to_owned),
+            method: method.map(|m| m.as_str().to_owned()),
             field: field.map(str::to_owned),
             detail,
         });
     }
 }
 
-fn compare(old: &Doc, new: &Doc) -> Diff {
+fn compare(old: &Doc<'_>, new: &Doc<'_>) -> Diff {
+    let compare_keys = old.marks_keys && new.marks_keys;
     let old_eps = old.endpoint_index();
     let new_eps = new.endpoint_index();
     let new_by_key: BTreeMap<&str, usize> = new
@@ -608,62 +530,7 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
 
     for o in &old.resources {
         let Some(&ni) = new_by_key.get(o.key.as_str()) else {
-            // not matched by key path: regrouped or removed
-            let all_present = !o.endpoints.is_empty()
-                && o.endpoints
-                    .iter()
-                    .all(|e| new_eps.contains_key(e.norm.as_str()));
-            let mut cx = Ctx {
-                resource: &o.name,
-                endpoint: None,
-                path: Some(&o.key),
-                out: Vec::new(),
-            };
-            if all_present {
-                let owners: BTreeSet<&str> = o
-                    .endpoints
-                    .iter()
-                    .filter_map(|e| new_eps.get(e.norm.as_str()))
-                    .filter_map(|(ri, _)| new.resources.get(*ri))
-                    .map(|r| r.name.as_str())
-                    .collect();
-                cx.push(
-                    Severity::Additive,
-                    ChangeKind::Regrouped,
-                    Target::Resource,
-                    None,
-                    None,
-                    format!(
-                        "resource no longer stands alone; its endpoints are now under {}",
-                        owners.into_iter().collect::<Vec<_>>().join(", ")
-                    ),
-                );
-                for e in &o.endpoints {
-                    let found = new_eps.get(e.norm.as_str()).and_then(|(ri, ei)| {
-                        new.resources.get(*ri).and_then(|r| r.endpoints.get(*ei))
-                    });
-                    if let Some(ne) = found {
-                        let mut ecx = Ctx {
-                            resource: &o.name,
-                            endpoint: Some(&e.name),
-                            path: Some(&e.path),
-                            out: Vec::new(),
-                        };
-                        compare_endpoint(&mut ecx, e, ne);
-                        cx.out.extend(ecx.out);
-                    }
-                }
-            } else {
-                cx.push(
-                    Severity::Breaking,
-                    ChangeKind::Removed,
-                    Target::Resource,
-                    None,
-                    None,
-                    "resource removed".into(),
-                );
-            }
-            groups.push((o.key.clone(), cx.out));
+            groups.push((o.key.clone(), unmatched(o, new, &new_eps, compare_keys)));
             continue;
         };
         matched_new.insert(ni);
@@ -671,12 +538,13 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
             continue;
         };
         let mut cx = Ctx {
-            resource: &n.name,
+            resource: &n.r.name,
             endpoint: None,
             path: Some(&n.key),
+            compare_keys,
             out: Vec::new(),
         };
-        if o.name != n.name {
+        if o.r.name != n.r.name {
             cx.push(
                 Severity::Additive,
                 ChangeKind::Renamed,
@@ -685,42 +553,42 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
                 None,
                 format!(
                     "resource renamed from {} to {} (same paths; generated Rust names change)",
-                    o.name, n.name
+                    o.r.name, n.r.name
                 ),
             );
         }
-        let fields_known = !o.fields_unknown && !n.fields_unknown;
-        if !fields_known {
-            // nothing to compare
-        } else if o.extensible && !n.extensible {
+        let fields_known = !o.r.fields_unknown && !n.r.fields_unknown;
+        if fields_known && o.r.extensible != n.r.extensible {
             cx.push(
                 Severity::Breaking,
                 ChangeKind::Changed,
                 Target::Resource,
                 None,
                 None,
-                "no longer extensible (user-defined fields dropped)".into(),
-            );
-        } else if !o.extensible && n.extensible {
-            cx.push(
-                Severity::Additive,
-                ChangeKind::Changed,
-                Target::Resource,
-                None,
-                None,
-                "now extensible (carries user-defined fields)".into(),
+                if o.r.extensible {
+                    "no longer extensible: user-defined fields dropped, the generated types lose their type parameter".into()
+                } else {
+                    "now extensible: the generated types gain a type parameter for user-defined fields and `new` a `data` argument".into()
+                },
             );
         }
         cx.path = None;
         if fields_known {
-            compare_fields(&mut cx, "", &o.fields, &n.fields);
+            let args = Args {
+                what: "the create payload's `new`",
+                old: create_arguments(o.r),
+                new: create_arguments(n.r),
+            };
+            compare_fields(&mut cx, "", &o.r.fields, &n.r.fields, &args);
+            check_order(&mut cx, Target::Resource, None, &args);
         }
         // endpoints of the old resource
         for e in &o.endpoints {
             let mut ecx = Ctx {
-                resource: &n.name,
-                endpoint: Some(&e.name),
-                path: Some(&e.path),
+                resource: &n.r.name,
+                endpoint: Some(&e.e.name),
+                path: Some(&e.e.path),
+                compare_keys,
                 out: Vec::new(),
             };
             match new_eps.get(e.norm.as_str()) {
@@ -730,14 +598,7 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
                     Target::Endpoint,
                     None,
                     None,
-                    format!(
-                        "endpoint removed (was {})",
-                        e.methods
-                            .iter()
-                            .map(|m| m.to_uppercase())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                    format!("endpoint removed (was {})", methods_text(&e.e.methods)),
                 ),
                 Some((ri, ei)) => {
                     let Some(nr) = new.resources.get(*ri) else {
@@ -755,11 +616,11 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
                             None,
                             format!(
                                 "endpoint now belongs to resource {} as `{}`",
-                                nr.name, ne.name
+                                nr.r.name, ne.e.name
                             ),
                         );
                     }
-                    compare_endpoint(&mut ecx, e, ne);
+                    compare_endpoint(&mut ecx, e.e, ne.e);
                 }
             }
             cx.out.extend(ecx.out);
@@ -779,9 +640,10 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
             .iter()
             .any(|e| old_eps.contains_key(e.norm.as_str()));
         let mut cx = Ctx {
-            resource: &n.name,
+            resource: &n.r.name,
             endpoint: None,
             path: Some(&n.key),
+            compare_keys,
             out: Vec::new(),
         };
         if !any_old {
@@ -794,7 +656,7 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
                 format!(
                     "resource added ({} endpoint(s), {} field(s))",
                     n.endpoints.len(),
-                    n.fields.len()
+                    n.r.fields.len()
                 ),
             );
         } else {
@@ -814,17 +676,87 @@ fn compare(old: &Doc, new: &Doc) -> Diff {
     Diff { changes }
 }
 
+/// The changes of an old resource whose key path the new document lacks:
+/// regrouped when all its endpoints live on elsewhere, else removed.
+fn unmatched(
+    o: &Res<'_>,
+    new: &Doc<'_>,
+    new_eps: &BTreeMap<&str, (usize, usize)>,
+    compare_keys: bool,
+) -> Vec<Change> {
+    let all_present = !o.endpoints.is_empty()
+        && o.endpoints
+            .iter()
+            .all(|e| new_eps.contains_key(e.norm.as_str()));
+    let mut cx = Ctx {
+        resource: &o.r.name,
+        endpoint: None,
+        path: Some(&o.key),
+        compare_keys,
+        out: Vec::new(),
+    };
+    if !all_present {
+        cx.push(
+            Severity::Breaking,
+            ChangeKind::Removed,
+            Target::Resource,
+            None,
+            None,
+            "resource removed".into(),
+        );
+        return cx.out;
+    }
+    let owners: BTreeSet<&str> = o
+        .endpoints
+        .iter()
+        .filter_map(|e| new_eps.get(e.norm.as_str()))
+        .filter_map(|(ri, _)| new.resources.get(*ri))
+        .map(|r| r.r.name.as_str())
+        .collect();
+    cx.push(
+        Severity::Additive,
+        ChangeKind::Regrouped,
+        Target::Resource,
+        None,
+        None,
+        format!(
+            "resource no longer stands alone; its endpoints are now under {}",
+            owners.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+    );
+    for e in &o.endpoints {
+        let found = new_eps
+            .get(e.norm.as_str())
+            .and_then(|(ri, ei)| new.resources.get(*ri).and_then(|r| r.endpoints.get(*ei)));
+        if let Some(ne) = found {
+            let mut ecx = Ctx {
+                resource: &o.r.name,
+                endpoint: Some(&e.e.name),
+                path: Some(&e.e.path),
+                compare_keys,
+                out: Vec::new(),
+            };
+            compare_endpoint(&mut ecx, e.e, ne.e);
+            cx.out.extend(ecx.out);
+        }
+    }
+    cx.out
+}
+
 /// Reports each endpoint of `n` whose normalized path the old document lacks as added.
-fn added_endpoints(n: &Res, old_eps: &BTreeMap<&str, (usize, usize)>, out: &mut Vec<Change>) {
+fn added_endpoints(n: &Res<'_>, old_eps: &BTreeMap<&str, (usize, usize)>, out: &mut Vec<Change>) {
+    // (no fields compared)
+    let compare_keys = false;
     for e in n
         .endpoints
         .iter()
         .filter(|e| !old_eps.contains_key(e.norm.as_str()))
     {
         let mut ecx = Ctx {
-            resource: &n.name,
-            endpoint: Some(&e.name),
-            path: Some(&e.path),
+            resource: &n.r.name,
+            endpoint: Some(&e.e.name),
+            path: Some(&e.e.path),
+            compare_keys,
             out: Vec::new(),
         };
         ecx.push(
@@ -833,54 +765,45 @@ fn added_endpoints(n: &Res, old_eps: &BTreeMap<&str, (usize, usize)>, out: &mut 
             Target::Endpoint,
             None,
             None,
-            format!("endpoint added ({})", methods_text(&e.methods)),
+            format!("endpoint added ({})", methods_text(&e.e.methods)),
         );
         out.extend(ecx.out);
     }
 }
 
-fn methods_text(m: &BTreeSet<String>) -> String {
+fn methods_text(m: &[HttpMethod]) -> String {
     if m.is_empty() {
         return "no methods".into();
     }
-    m.iter()
-        .map(|x| x.to_uppercase())
-        .collect::<Vec<_>>()
-        .join(", ")
+    m.iter().map(|x| x.as_http()).collect::<Vec<_>>().join(", ")
 }
 
-fn compare_endpoint(cx: &mut Ctx<'_>, o: &Ep, n: &Ep) {
+fn compare_endpoint(cx: &mut Ctx<'_>, o: &Endpoint, n: &Endpoint) {
     // a side whose method list is marked incomplete cannot show a removal
     // (new side) or an addition (old side)
-    let removals: Vec<&String> = if n.methods_incomplete {
-        Vec::new()
-    } else {
-        o.methods.difference(&n.methods).collect()
-    };
-    let additions: Vec<&String> = if o.methods_incomplete {
-        Vec::new()
-    } else {
-        n.methods.difference(&o.methods).collect()
-    };
-    for m in removals {
-        cx.push(
-            Severity::Breaking,
-            ChangeKind::Removed,
-            Target::Method,
-            Some(m),
-            None,
-            "method removed".into(),
-        );
+    if !n.methods_incomplete {
+        for m in o.methods.iter().filter(|m| !n.allows(**m)) {
+            cx.push(
+                Severity::Breaking,
+                ChangeKind::Removed,
+                Target::Method,
+                Some(*m),
+                None,
+                "method removed".into(),
+            );
+        }
     }
-    for m in additions {
-        cx.push(
-            Severity::Additive,
-            ChangeKind::Added,
-            Target::Method,
-            Some(m),
-            None,
-            "method added".into(),
-        );
+    if !o.methods_incomplete {
+        for m in n.methods.iter().filter(|m| !o.allows(**m)) {
+            cx.push(
+                Severity::Additive,
+                ChangeKind::Added,
+                Target::Method,
+                Some(*m),
+                None,
+                "method added".into(),
+            );
+        }
     }
     if let Some((a, b)) = o
         .returns
@@ -921,11 +844,11 @@ fn compare_endpoint(cx: &mut Ctx<'_>, o: &Ep, n: &Ep) {
         ("query field", &o.query_fields, &n.query_fields),
         ("order field", &o.order_fields, &n.order_fields),
     ] {
-        // compared when both documents declare the list
-        let (Some(a), Some(b)) = (a, b) else {
+        // compared when both documents list some (discover cannot know them)
+        if a.is_empty() || b.is_empty() {
             continue;
-        };
-        for x in a.difference(b) {
+        }
+        for x in a.iter().filter(|x| !b.contains(x)) {
             cx.push(
                 Severity::Breaking,
                 ChangeKind::Removed,
@@ -935,7 +858,7 @@ fn compare_endpoint(cx: &mut Ctx<'_>, o: &Ep, n: &Ep) {
                 format!("{what} `{x}` removed"),
             );
         }
-        for x in b.difference(a) {
+        for x in b.iter().filter(|x| !a.contains(x)) {
             cx.push(
                 Severity::Additive,
                 ChangeKind::Added,
@@ -948,14 +871,19 @@ fn compare_endpoint(cx: &mut Ctx<'_>, o: &Ep, n: &Ep) {
     }
     // request-body fields of custom endpoints (list/detail fields are compared
     // per resource)
-    let standard = matches!(o.name.as_str(), "list" | "detail");
-    if let (false, Some(a), Some(b)) = (standard, &o.fields, &n.fields) {
-        compare_fields(cx, "", a, b);
+    if let (false, Some(a), Some(b)) = (o.is_standard(), &o.fields, &n.fields) {
+        let args = Args {
+            what: "the request's `new`",
+            old: request_arguments(o),
+            new: request_arguments(n),
+        };
+        compare_fields(cx, "", a, b, &args);
+        check_order(cx, Target::Endpoint, None, &args);
     }
 }
 
-fn describe(f: &FieldInfo) -> String {
-    let mut s = f.ty.clone();
+fn describe(f: &Field) -> String {
+    let mut s = f.ty.as_str().to_owned();
     if f.read_only {
         s.push_str(", read-only");
     } else if f.required {
@@ -977,22 +905,21 @@ fn fmt_num(x: f64) -> String {
     }
 }
 
-fn choice_text(v: &Value) -> String {
+fn choice_text(v: &ChoiceValue) -> String {
     match v {
-        Value::String(s) => format!("\"{s}\""),
-        other => other.to_string(),
+        ChoiceValue::Str(s) => format!("\"{s}\""),
+        ChoiceValue::Int(i) => i.to_string(),
     }
 }
 
-fn compare_fields(
-    cx: &mut Ctx<'_>,
-    prefix: &str,
-    old: &BTreeMap<String, FieldInfo>,
-    new: &BTreeMap<String, FieldInfo>,
-) {
-    for (name, o) in old {
-        let full = format!("{prefix}{name}");
-        match new.get(name) {
+/// Compares the fields of one struct; `args` are its constructor's arguments.
+fn compare_fields(cx: &mut Ctx<'_>, prefix: &str, old: &[Field], new: &[Field], args: &Args<'_>) {
+    let find = |fields: &'_ [Field], name: &str| -> Option<usize> {
+        fields.iter().position(|f| f.name == name)
+    };
+    for o in old {
+        let full = format!("{prefix}{}", o.name);
+        match find(new, &o.name).and_then(|i| new.get(i)) {
             None => cx.push(
                 Severity::Breaking,
                 ChangeKind::Removed,
@@ -1001,15 +928,14 @@ fn compare_fields(
                 Some(&full),
                 format!("field removed (was {})", describe(o)),
             ),
-            Some(n) => compare_field(cx, &full, o, n),
+            Some(n) => compare_field(cx, &full, o, n, args),
         }
     }
-    for (name, n) in new {
-        if old.contains_key(name) {
-            continue;
-        }
-        let full = format!("{prefix}{name}");
-        let breaking = n.required && !n.read_only;
+    for n in new.iter().filter(|n| find(old, &n.name).is_none()) {
+        let full = format!("{prefix}{}", n.name);
+        // structs are non-exhaustive: a new field only breaks when a constructor
+        // must take it
+        let breaking = args.takes(&n.name).1;
         cx.push(
             if breaking {
                 Severity::Breaking
@@ -1022,7 +948,7 @@ fn compare_fields(
             Some(&full),
             if breaking {
                 format!(
-                    "new required field ({}): creates without it fail",
+                    "new required field ({}): `new` takes one more argument and creates without it fail",
                     describe(n)
                 )
             } else {
@@ -1032,7 +958,34 @@ fn compare_fields(
     }
 }
 
-fn compare_field(cx: &mut Ctx<'_>, name: &str, o: &FieldInfo, n: &FieldInfo) {
+/// A numeric limit's old and new value, and whether a lower value is the
+/// stricter one.
+fn compare_limit(
+    push: &mut impl FnMut(Severity, String),
+    what: &str,
+    old: Option<f64>,
+    new: Option<f64>,
+    upper: bool,
+) {
+    use Severity::{Additive, Breaking};
+    match (old, new) {
+        (Some(a), Some(b)) if a != b => {
+            let stricter = if upper { b < a } else { b > a };
+            let verb = if b < a { "lowered" } else { "raised" };
+            push(
+                if stricter { Breaking } else { Additive },
+                format!("{what} {verb} from {} to {}", fmt_num(a), fmt_num(b)),
+            );
+        }
+        (None, Some(b)) => push(Breaking, format!("{what} {} introduced", fmt_num(b))),
+        (Some(a), None) => push(Additive, format!("{what} {} lifted", fmt_num(a))),
+        _ => {}
+    }
+}
+
+fn compare_field(cx: &mut Ctx<'_>, name: &str, o: &Field, n: &Field, args: &Args<'_>) {
+    let (old_argument, new_argument) = args.takes(&o.name);
+    let compare_keys = cx.compare_keys;
     let mut push = |sev: Severity, detail: String| {
         cx.push(
             sev,
@@ -1048,14 +1001,31 @@ fn compare_field(cx: &mut Ctx<'_>, name: &str, o: &FieldInfo, n: &FieldInfo) {
         // attributes guessed from sample values (discover): only presence counts
         return;
     }
-    if o.ty != n.ty {
-        push(Breaking, format!("type changed from {} to {}", o.ty, n.ty));
+    if o.ty.as_str() != n.ty.as_str() {
+        push(
+            Breaking,
+            format!("type changed from {} to {}", o.ty.as_str(), n.ty.as_str()),
+        );
     }
-    let writable = !n.read_only;
-    if !o.required && n.required && writable {
-        push(Breaking, "optional → required on create".into());
-    } else if o.required && !n.required && !o.read_only {
-        push(Additive, "required → optional".into());
+    if o.required != n.required {
+        // what the generated code makes of it: a constructor argument (required
+        // and writable) and a model field that is `T` rather than `Option<T>`
+        // (required or primary key, and returned)
+        let argument_changes = old_argument != new_argument;
+        let model_changes = !o.write_only && !n.write_only && !o.primary_key && !n.primary_key;
+        let (from, to) = if n.required {
+            ("optional", "required on create")
+        } else {
+            ("required", "optional")
+        };
+        if argument_changes || model_changes {
+            push(Breaking, format!("{from} → {to}"));
+        } else {
+            push(
+                Additive,
+                format!("{from} → {to} (no generated signature changes)"),
+            );
+        }
     }
     if !o.read_only && n.read_only {
         push(
@@ -1063,72 +1033,59 @@ fn compare_field(cx: &mut Ctx<'_>, name: &str, o: &FieldInfo, n: &FieldInfo) {
             "writable → read-only: writes setting it fail".into(),
         );
     } else if o.read_only && !n.read_only {
-        push(Additive, "read-only → writable".into());
+        if new_argument && o.required {
+            push(
+                Breaking,
+                "read-only → writable and required: `new` takes one more argument".into(),
+            );
+        } else {
+            push(Additive, "read-only → writable".into());
+        }
     }
     if !o.write_only && n.write_only {
         push(Breaking, "now write-only: no longer returned".into());
     } else if o.write_only && !n.write_only {
         push(Additive, "no longer write-only: now returned".into());
     }
-    if let Some((a, b)) = o.primary_key.zip(n.primary_key).filter(|(a, b)| a != b) {
-        push(Additive, format!("primary_key changed from {a} to {b}"));
-    }
-    match (o.max_length, n.max_length) {
-        (Some(a), Some(b)) if b < a => push(
-            Breaking,
-            format!("max_length lowered from {} to {}", fmt_num(a), fmt_num(b)),
-        ),
-        (Some(a), Some(b)) if b > a => push(
+    if compare_keys && o.primary_key != n.primary_key {
+        push(
             Additive,
-            format!("max_length raised from {} to {}", fmt_num(a), fmt_num(b)),
-        ),
-        (None, Some(b)) => push(Breaking, format!("max_length {} introduced", fmt_num(b))),
-        (Some(a), None) => push(Additive, format!("max_length {} lifted", fmt_num(a))),
-        _ => {}
-    }
-    match (o.max_value, n.max_value) {
-        (Some(a), Some(b)) if b < a => push(
-            Breaking,
-            format!("max_value lowered from {} to {}", fmt_num(a), fmt_num(b)),
-        ),
-        (Some(a), Some(b)) if b > a => push(
-            Additive,
-            format!("max_value raised from {} to {}", fmt_num(a), fmt_num(b)),
-        ),
-        (None, Some(b)) => push(Breaking, format!("max_value {} introduced", fmt_num(b))),
-        (Some(a), None) => push(Additive, format!("max_value {} lifted", fmt_num(a))),
-        _ => {}
-    }
-    for (what, a, b) in [
-        ("min_length", o.min_length, n.min_length),
-        ("min_value", o.min_value, n.min_value),
-    ] {
-        match (a, b) {
-            (Some(a), Some(b)) if b > a => push(
-                Breaking,
-                format!("{what} raised from {} to {}", fmt_num(a), fmt_num(b)),
+            format!(
+                "primary_key changed from {} to {}",
+                o.primary_key, n.primary_key
             ),
-            (Some(a), Some(b)) if b < a => push(
-                Additive,
-                format!("{what} lowered from {} to {}", fmt_num(a), fmt_num(b)),
-            ),
-            (None, Some(b)) => push(Breaking, format!("{what} {} introduced", fmt_num(b))),
-            (Some(a), None) => push(Additive, format!("{what} {} lifted", fmt_num(a))),
-            _ => {}
-        }
+        );
     }
+    let as_f64 = |v: Option<u64>| v.map(|x| x as f64);
+    compare_limit(
+        &mut push,
+        "max_length",
+        as_f64(o.max_length),
+        as_f64(n.max_length),
+        true,
+    );
+    compare_limit(&mut push, "max_value", o.max_value, n.max_value, true);
+    compare_limit(
+        &mut push,
+        "min_length",
+        as_f64(o.min_length),
+        as_f64(n.min_length),
+        false,
+    );
+    compare_limit(&mut push, "min_value", o.min_value, n.min_value, false);
     // choices, by value
+    let has = |list: &[schema::Choice], v: &ChoiceValue| list.iter().any(|c| &c.value == v);
     let removed: Vec<String> = o
         .choices
         .iter()
-        .filter(|(v, _)| !n.choices.iter().any(|(w, _)| w == v))
-        .map(|(v, _)| choice_text(v))
+        .filter(|c| !has(&n.choices, &c.value))
+        .map(|c| choice_text(&c.value))
         .collect();
     let added: Vec<String> = n
         .choices
         .iter()
-        .filter(|(v, _)| !o.choices.iter().any(|(w, _)| w == v))
-        .map(|(v, _)| choice_text(v))
+        .filter(|c| !has(&o.choices, &c.value))
+        .map(|c| choice_text(&c.value))
         .collect();
     if !removed.is_empty() {
         push(
@@ -1139,30 +1096,36 @@ fn compare_field(cx: &mut Ctx<'_>, name: &str, o: &FieldInfo, n: &FieldInfo) {
     if !added.is_empty() {
         push(
             Additive,
-            format!("choices widened: {} added", added.join(", ")),
+            format!(
+                "choices widened: {} added (choice enums are non-exhaustive)",
+                added.join(", ")
+            ),
         );
     }
-    for (v, label) in &o.choices {
-        if let Some((_, l2)) = n.choices.iter().find(|(w, _)| w == v)
-            && l2 != label
-            && !label.is_empty()
-            && !l2.is_empty()
+    for c in &o.choices {
+        if let Some(c2) = n.choices.iter().find(|c2| c2.value == c.value)
+            && c2.display_name != c.display_name
         {
             push(
                 Additive,
                 format!(
-                    "display name of choice {} changed from {label:?} to {l2:?}",
-                    choice_text(v)
+                    "display name of choice {} changed from {:?} to {:?}",
+                    choice_text(&c.value),
+                    c.display_name,
+                    c2.display_name
                 ),
             );
         }
     }
     // links of a `links` field
-    if o.ty == "links" && n.ty == "links" {
-        for l in o.links.difference(&n.links) {
+    if o.ty == FieldType::Links && n.ty == FieldType::Links {
+        let names =
+            |f: &Field| -> BTreeSet<String> { f.links.iter().map(|l| l.name.clone()).collect() };
+        let (a, b) = (names(o), names(n));
+        for l in a.difference(&b) {
             push(Breaking, format!("link `{l}` removed"));
         }
-        for l in n.links.difference(&o.links) {
+        for l in b.difference(&a) {
             push(Additive, format!("link `{l}` added"));
         }
     }
@@ -1182,8 +1145,14 @@ fn compare_field(cx: &mut Ctx<'_>, name: &str, o: &FieldInfo, n: &FieldInfo) {
     {
         push(Additive, format!("default changed from {a} to {b}"));
     }
-    if o.ty == "object" && n.ty == "object" {
-        compare_fields(cx, &format!("{name}."), &o.sub, &n.sub);
+    if let (FieldType::Object(a), FieldType::Object(b)) = (&o.ty, &n.ty) {
+        let args = Args {
+            what: "the nested struct's `new`",
+            old: nested_arguments(a),
+            new: nested_arguments(b),
+        };
+        compare_fields(cx, &format!("{name}."), a, b, &args);
+        check_order(cx, Target::Field, Some(name), &args);
     }
 }
 
@@ -1262,6 +1231,7 @@ mod tests {
     fn renamed_parameters_and_names_still_match_by_path() {
         let mut new = base();
         new[0]["endpoints"]["detail"]["path"] = json!("/v1.1/instances/{i}/classes/{class_name}/");
+        new[0]["endpoints"]["detail"]["properties"] = json!(["i", "class_name"]);
         new[0]["name"] = json!("DataClass");
         let d = run(&base(), &new);
         let c = only(&d);
@@ -1270,12 +1240,29 @@ mod tests {
         assert_eq!(c.resource, "DataClass");
     }
 
+    // Rust-semver rule: new resources and endpoints only add types and methods.
+    #[test]
+    fn new_endpoint_is_additive() {
+        let mut new = base();
+        new[1]["endpoints"]["backup"] = json!({"path": "/v1.1/instances/{name}/backup/",
+            "methods": ["post"], "properties": ["name"]});
+        let d = run(&base(), &new);
+        let c = only(&d);
+        assert_eq!(
+            (c.severity, c.kind, c.target),
+            (Severity::Additive, ChangeKind::Added, Target::Endpoint)
+        );
+        assert_eq!(c.endpoint.as_deref(), Some("backup"));
+        assert!(!d.is_breaking());
+    }
+
     #[test]
     fn resource_added_is_additive() {
         let mut new = base();
         if let Some(a) = new.as_array_mut() {
             a.push(json!({"name": "Group", "properties": {"label": {"type": "string"}},
-                "endpoints": {"list": {"path": "/v1.1/instances/{instance}/groups/", "methods": ["get"]}}}));
+                "endpoints": {"list": {"path": "/v1.1/instances/{instance}/groups/", "methods": ["get"],
+                                       "properties": ["instance"]}}}));
         }
         let d = run(&base(), &new);
         let c = only(&d);
@@ -1302,6 +1289,7 @@ mod tests {
         assert_eq!(c.resource, "Class");
     }
 
+    // Rust-semver rule: code reading a removed field no longer compiles.
     #[test]
     fn field_removed_is_breaking() {
         let mut new = base();
@@ -1318,17 +1306,136 @@ mod tests {
         assert!(d.is_breaking());
     }
 
+    // Rust-semver rule: generated structs are non-exhaustive, so code built on the
+    // old crate never names every field; a new optional field only adds a setter.
     #[test]
-    fn optional_field_added_is_additive_but_required_writable_is_breaking() {
+    fn new_optional_field_is_additive() {
         let mut new = base();
         field_mut(&mut new, 0, "metadata").clone_from(&json!({"type": "field", "required": false}));
         let d = run(&base(), &new);
-        assert_eq!(only(&d).severity, Severity::Additive);
-        field_mut(&mut new, 0, "metadata").clone_from(&json!({"type": "field", "required": true}));
-        let d = run(&base(), &new);
-        assert_eq!(only(&d).severity, Severity::Breaking);
+        let c = only(&d);
+        assert_eq!(
+            (c.severity, c.kind, c.target),
+            (Severity::Additive, ChangeKind::Added, Target::Field)
+        );
+        assert_eq!(c.field.as_deref(), Some("metadata"));
+        // so is a new read-only field that is required (returned, never written)
+        field_mut(&mut new, 0, "metadata")
+            .clone_from(&json!({"type": "field", "required": true, "read_only": true}));
+        assert_eq!(only(&run(&base(), &new)).severity, Severity::Additive);
     }
 
+    // Rust-semver rule: `XCreate::new` takes every required writable field.
+    #[test]
+    fn new_required_create_field_is_breaking() {
+        let mut new = base();
+        field_mut(&mut new, 0, "metadata").clone_from(&json!({"type": "field", "required": true}));
+        let d = run(&base(), &new);
+        let c = only(&d);
+        assert_eq!(
+            (c.severity, c.kind, c.target),
+            (Severity::Breaking, ChangeKind::Added, Target::Field)
+        );
+        assert!(
+            c.detail.contains("`new` takes one more argument"),
+            "{}",
+            c.detail
+        );
+    }
+
+    #[test]
+    fn new_required_field_of_a_resource_nobody_creates_is_additive() {
+        // no POST on `list`, no PUT/POST on `detail`: no create payload, no `new`
+        let mut old = base();
+        old[1]["endpoints"]["list"]["methods"] = json!(["get"]);
+        let mut new = old.clone();
+        field_mut(&mut new, 1, "region").clone_from(&json!({"type": "string", "required": true}));
+        let d = run(&old, &new);
+        let c = only(&d);
+        assert_eq!(
+            (c.severity, c.kind),
+            (Severity::Additive, ChangeKind::Added)
+        );
+    }
+
+    /// A resource whose create payload has the required fields `first` and
+    /// `second`, listed in that order, plus an optional one between them.
+    fn two_required(first: &str, second: &str) -> Value {
+        let mut props = serde_json::Map::new();
+        props.insert(first.into(), json!({"type": "string", "required": true}));
+        props.insert("note".into(), json!({"type": "string"}));
+        props.insert(second.into(), json!({"type": "string", "required": true}));
+        json!([{"name": "User", "properties": props, "endpoints": {
+            "list": {"path": "/v1.1/instances/{instance}/users/", "methods": ["get", "post"],
+                     "properties": ["instance"]}}}])
+    }
+
+    // Rust-semver rule: `XCreate::new` takes the required fields in the order the
+    // document lists them; swapping two of the same type still compiles and sends
+    // each value as the other field.
+    #[test]
+    fn reordered_required_create_fields_are_breaking() {
+        let old = two_required("username", "password");
+        let new = two_required("password", "username");
+        let d = run(&old, &new);
+        let c = only(&d);
+        assert_eq!(
+            (c.severity, c.kind, c.target),
+            (Severity::Breaking, ChangeKind::Changed, Target::Resource)
+        );
+        assert_eq!(
+            c.detail,
+            "required fields reordered from `username`, `password` to `password`, `username`: \
+             the create payload's `new` takes them in the document's order"
+        );
+        // the same order with the optional field moved is no change at all
+        let mut moved = two_required("username", "password");
+        if let Some(p) = moved[0]["properties"].as_object_mut()
+            && let Some(note) = p.shift_remove("note")
+        {
+            p.insert("note".into(), note);
+        }
+        assert!(run(&old, &moved).is_empty());
+        // nor is a reordering of a resource nobody creates (no `new`)
+        let (mut old_ro, mut new_ro) = (old.clone(), new.clone());
+        old_ro[0]["endpoints"]["list"]["methods"] = json!(["get"]);
+        new_ro[0]["endpoints"]["list"]["methods"] = json!(["get"]);
+        assert!(run(&old_ro, &new_ro).is_empty());
+    }
+
+    #[test]
+    fn reordered_required_request_fields_of_a_custom_endpoint_are_breaking() {
+        let mut old = base();
+        old[1]["endpoints"]["rename"]["fields"] = json!({
+            "new_name": {"type": "string", "required": true},
+            "reason": {"type": "string", "required": true}});
+        let mut new = base();
+        new[1]["endpoints"]["rename"]["fields"] = json!({
+            "reason": {"type": "string", "required": true},
+            "new_name": {"type": "string", "required": true}});
+        let d = run(&old, &new);
+        let c = only(&d);
+        assert_eq!(
+            (c.severity, c.target, c.endpoint.as_deref()),
+            (Severity::Breaking, Target::Endpoint, Some("rename"))
+        );
+        assert!(c.detail.contains("the request's `new`"), "{}", c.detail);
+    }
+
+    #[test]
+    fn extensible_changes_are_breaking() {
+        let mut new = base();
+        new[0]["extensible"] = json!(true);
+        let d = run(&base(), &new);
+        let c = only(&d);
+        assert_eq!(
+            (c.severity, c.target),
+            (Severity::Breaking, Target::Resource)
+        );
+        assert_eq!(only(&run(&new, &base())).severity, Severity::Breaking);
+    }
+
+    // Rust-semver rule: a field's Rust type follows its schema type.
     #[test]
     fn type_change_is_breaking() {
         let mut new = base();
@@ -1343,7 +1450,8 @@ mod tests {
     }
 
     #[test]
-    fn optional_to_required_is_breaking_and_back_is_additive() {
+    fn optional_to_required_and_back_are_breaking() {
+        // `new` gains (loses) an argument, the model field loses (gains) its `Option`
         let mut new = base();
         field_mut(&mut new, 0, "description")["required"] = json!(true);
         let d = run(&base(), &new);
@@ -1351,7 +1459,38 @@ mod tests {
         assert_eq!(c.severity, Severity::Breaking);
         assert_eq!(c.detail, "optional → required on create");
         let d = run(&new, &base());
+        let c = only(&d);
+        assert_eq!(c.severity, Severity::Breaking);
+        assert_eq!(c.detail, "required → optional");
+    }
+
+    #[test]
+    fn required_flag_of_a_read_only_key_changes_no_signature() {
+        // `id`-like: read-only primary key, a plain `T` in the model either way
+        let mut old = base();
+        field_mut(&mut old, 0, "id")
+            .clone_from(&json!({"type": "integer", "read_only": true, "primary_key": true}));
+        let mut new = old.clone();
+        field_mut(&mut new, 0, "id")["required"] = json!(true);
+        let d = run(&old, &new);
         assert_eq!(only(&d).severity, Severity::Additive);
+    }
+
+    // Rust-semver rule: choice enums are non-exhaustive, so a new value breaks no
+    // `match`; a removed one breaks code naming it.
+    #[test]
+    fn new_choice_value_is_additive() {
+        let mut new = base();
+        if let Some(a) = field_mut(&mut new, 0, "other_permissions")["choices"].as_array_mut() {
+            a.push(json!({"value": "full", "display_name": "Full"}));
+        }
+        let d = run(&base(), &new);
+        let c = only(&d);
+        assert_eq!(
+            (c.severity, c.kind, c.target),
+            (Severity::Additive, ChangeKind::Changed, Target::Field)
+        );
+        assert!(c.detail.contains("\"full\" added"), "{}", c.detail);
     }
 
     #[test]
@@ -1468,7 +1607,8 @@ mod tests {
         let mut new = base();
         field_mut(&mut new, 0, "objects_count")["type"] = json!("string");
         if let Some(a) = new.as_array_mut() {
-            a.push(json!({"name": "Group", "endpoints": {"list": {"path": "/v1.1/instances/{i}/groups/", "methods": ["get"]}}}));
+            a.push(json!({"name": "Group", "endpoints": {"list": {"path": "/v1.1/instances/{i}/groups/",
+                "methods": ["get"], "properties": ["i"]}}}));
         }
         let d = run(&base(), &new);
         let text = d.to_text();
@@ -1499,11 +1639,11 @@ mod tests {
     fn malformed_documents_are_errors() {
         assert!(matches!(
             diff_str("{", "a", "[]", "b"),
-            Err(DiffError::Json { .. })
+            Err(SchemaError::Json { .. })
         ));
         assert!(matches!(
             diff_str("{}", "a", "[]", "b"),
-            Err(DiffError::Shape { .. })
+            Err(SchemaError::Malformed { .. })
         ));
         assert!(matches!(
             diff_str(
@@ -1512,8 +1652,50 @@ mod tests {
                 "[]",
                 "b"
             ),
-            Err(DiffError::Shape { .. })
+            Err(SchemaError::Malformed { .. })
         ));
+    }
+
+    /// `diff_str(base, doc)` and the build's `schema::parse(doc)`: both refuse
+    /// `doc` with the same error.
+    fn both_refuse(doc: &Value) -> SchemaError {
+        let text = doc.to_string();
+        let build = crate::schema::parse(&text, "new");
+        let diffed = diff_str(&base().to_string(), "old", &text, "new");
+        match (build, diffed) {
+            (Err(b), Err(d)) => {
+                assert_eq!(b, d, "diff and the build refuse it differently");
+                d
+            }
+            (b, d) => panic!("the build says {b:?}, diff says {d:?}"),
+        }
+    }
+
+    #[test]
+    fn diff_reads_documents_as_the_build_does() {
+        // `nested object` is DRF's OPTIONS name for a nested serializer, no type
+        // of the schema format: the build refuses it, so diff does too
+        let mut new = base();
+        field_mut(&mut new, 0, "owner")
+            .clone_from(&json!({"type": "nested object", "fields": {"email": {"type": "email"}}}));
+        let e = both_refuse(&new);
+        assert!(matches!(e, SchemaError::UnknownFieldType { ref ty, .. } if ty == "nested object"));
+        // a path parameter missing from the endpoint's `properties`: a validation
+        // error, not only a parse error
+        let mut new = base();
+        new[0]["endpoints"]["detail"]["properties"] = json!(["instance"]);
+        both_refuse(&new);
+        // and the schema format's own nested object is read alike
+        let mut new = base();
+        field_mut(&mut new, 0, "owner")
+            .clone_from(&json!({"type": "object", "fields": {"email": {"type": "email"}}}));
+        let text = new.to_string();
+        assert!(crate::schema::parse(&text, "new").is_ok());
+        let d = match diff_str(&base().to_string(), "old", &text, "new") {
+            Ok(d) => d,
+            Err(e) => panic!("diff refuses what the build accepts: {e}"),
+        };
+        assert_eq!(only(&d).field.as_deref(), Some("owner"));
     }
 
     #[test]

@@ -86,6 +86,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use crate::fetch::{Answer, FetchError, Http};
+use crate::schema::{self, Schema, SchemaError};
 
 /// Path segments whose `GET` is never sent (long polls, script runs).
 const NO_GET: &[&str] = &["poll", "run"];
@@ -112,6 +113,9 @@ pub enum DiscoverError {
     /// or the scratch instance could not be created.
     #[error("{0}")]
     Setup(String),
+    /// The known document does not parse or validate as a schema document.
+    #[error("the known document: {0}")]
+    Known(#[from] SchemaError),
 }
 
 /// An endpoint discover could not reach (or could only partly read).
@@ -158,12 +162,17 @@ pub fn discover(api_root: &str, api_key: &str) -> Result<Discovery, DiscoverErro
 /// this way; known endpoints still missing are listed as unreachable.
 ///
 /// # Errors
-/// As [`discover`].
+/// As [`discover`]; [`DiscoverError::Known`] (before any request) when `known`
+/// is not a valid schema document (read by [`crate::schema::parse_value`], as
+/// the build reads one).
 pub fn discover_with(
     api_root: &str,
     api_key: &str,
     known: Option<&Value>,
 ) -> Result<Discovery, DiscoverError> {
+    let known = known
+        .map(|doc| schema::parse_value(doc, "known"))
+        .transpose()?;
     let http = Http::new(api_root, Some(api_key))?;
     let root = http.send(Method::GET, "/v1.1/", None)?;
     let root_links = links_of(&root.body);
@@ -211,7 +220,7 @@ pub fn discover_with(
     let walked = w
         .run(&root_links)
         .and_then(|()| w.probe_details())
-        .and_then(|()| match known {
+        .and_then(|()| match &known {
             Some(doc) => w.probe_known(doc),
             None => Ok(()),
         })
@@ -675,18 +684,13 @@ impl<'a> Walker<'a> {
     }
 
     /// Tries the endpoint paths of a known document that the walk missed.
-    fn probe_known(&mut self, doc: &Value) -> Result<(), DiscoverError> {
+    fn probe_known(&mut self, doc: &Schema) -> Result<(), DiscoverError> {
         let mut templates: Vec<String> = doc
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|r| r.get("endpoints").and_then(Value::as_object))
-                    .flat_map(|e| e.values())
-                    .filter_map(|e| e.get("path").and_then(Value::as_str))
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+            .resources
+            .iter()
+            .flat_map(|r| &r.endpoints)
+            .map(|e| e.path.clone())
+            .collect();
         templates.sort();
         templates.dedup();
         self.probing_known = true;

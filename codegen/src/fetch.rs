@@ -292,7 +292,8 @@ pub fn fetch(api_root: &str, api_key: Option<&str>) -> Result<String, FetchError
         });
     }
     let text = crate::normalize::normalize(&ans.body);
-    crate::cli::check_str(&text, &http.url(SCHEMA_PATH)).map_err(FetchError::Invalid)?;
+    crate::check_str(&text, &http.url(SCHEMA_PATH))
+        .map_err(|e| FetchError::Invalid(e.to_string()))?;
     Ok(text)
 }
 

@@ -3,16 +3,24 @@
 //!
 //! * [`schema`]: the model, [`schema::parse`] and [`schema::load`];
 //! * [`validate`]: the checks and [`SchemaError`];
+//! * [`names`]: how schema names become Rust identifiers (used by both);
 //! * [`emit`]: the emitters.
+//!
+//! That is all the `syncano` build script compiles. With the feature `cli`, the
+//! `syncano-schema` tool and what it is made of: `fetch`, `discover`, `diff` (all
+//! reading documents with [`schema::parse`]) and `normalize`.
 
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cli")]
 pub mod diff;
 #[cfg(feature = "cli")]
 pub mod discover;
 pub mod emit;
 #[cfg(feature = "cli")]
 pub mod fetch;
+pub mod names;
+#[cfg(feature = "cli")]
 pub mod normalize;
 pub mod runtime_names;
 pub mod schema;
@@ -53,5 +61,20 @@ pub fn generate_from_path(path: &Path, runtime: &RuntimeNames) -> Result<String,
     generate(&schema, runtime).map_err(|source| Error::Generate {
         file: path.display().to_string(),
         source,
+    })
+}
+
+/// Validates a schema document given as text exactly as the build validates a
+/// file ([`schema::parse`], which validates, then [`generate`]); `source` names it
+/// in messages, as the file name does in [`generate_from_path`]'s.
+///
+/// # Errors
+/// [`Error::Schema`] for documents that do not parse or validate,
+/// [`Error::Generate`] when generated names collide.
+pub fn check_str(text: &str, source: &str) -> Result<(), Error> {
+    let schema = schema::parse(text, source)?;
+    generate(&schema, &RuntimeNames::none()).map(|_| ()).map_err(|e| Error::Generate {
+        file: source.to_owned(),
+        source: e,
     })
 }

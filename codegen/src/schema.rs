@@ -43,6 +43,11 @@ pub struct Resource {
     pub fields: Vec<Field>,
     /// The endpoints, sorted by name.
     pub endpoints: Vec<Endpoint>,
+    /// The document does not know this resource's fields (ext key
+    /// `fields_unknown`, written by `syncano-schema discover` for a resource it
+    /// found neither metadata nor records for): its `fields` and `extensible` say
+    /// nothing.
+    pub fields_unknown: bool,
 }
 
 /// One endpoint of a resource: a path template and the HTTP methods it accepts.
@@ -71,6 +76,9 @@ pub struct Endpoint {
     pub query_fields: Vec<String>,
     /// Fields usable in `order_by` (sorted, deduplicated).
     pub order_fields: Vec<String>,
+    /// The method list may lack methods the server accepts (ext key
+    /// `methods_incomplete`, written by `syncano-schema discover`).
+    pub methods_incomplete: bool,
 }
 
 /// An HTTP method an endpoint accepts.
@@ -166,6 +174,15 @@ pub struct Field {
     pub choices: Vec<Choice>,
     /// The declared links of a `links` field, in document order.
     pub links: Vec<LinkSpec>,
+    /// The attributes were guessed from sample values (ext key `inferred`, written
+    /// by `syncano-schema discover`): only the field's presence is known.
+    pub inferred: bool,
+    /// The field's place among its siblings in the order the document lists them
+    /// (0-based). Field lists are sorted by name; [`document_order`] gives them in
+    /// this order. A resource's merged fields count `properties` first, then the
+    /// fields only `detail` adds, then those only `list` adds (then a custom
+    /// endpoint's).
+    pub position: usize,
 }
 
 impl Field {
@@ -275,6 +292,13 @@ pub struct LinkSpec {
     pub kind: String,
 }
 
+/// `fields` in the order the document lists them (by [`Field::position`]).
+pub fn document_order(fields: &[Field]) -> Vec<&Field> {
+    let mut out: Vec<&Field> = fields.iter().collect();
+    out.sort_by_key(|f| f.position);
+    out
+}
+
 impl Schema {
     /// The resource named `name`, if any.
     pub fn resource(&self, name: &str) -> Option<&Resource> {
@@ -335,6 +359,16 @@ impl Endpoint {
 /// malformed entry, or any of the [validation](crate::validate) failures.
 pub fn parse(json: &str, source: &str) -> Result<Schema, SchemaError> {
     let schema = reader::parse_document(json, source)?;
+    crate::validate::validate(&schema, source)?;
+    Ok(schema)
+}
+
+/// Like [`parse`], for a document already read as JSON.
+///
+/// # Errors
+/// As [`parse`] (except for invalid JSON, which cannot occur here).
+pub fn parse_value(doc: &serde_json::Value, source: &str) -> Result<Schema, SchemaError> {
+    let schema = reader::parse_value(doc, source)?;
     crate::validate::validate(&schema, source)?;
     Ok(schema)
 }

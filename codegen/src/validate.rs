@@ -6,7 +6,7 @@
 //! entries):
 //! * resource names are unique, also once turned into Rust type names;
 //! * every name (resource, endpoint, field, path parameter) can become a Rust
-//!   identifier (see [`crate::emit::names`]), and sibling fields stay distinct;
+//!   identifier (see [`crate::names`]), and sibling fields stay distinct;
 //! * every endpoint declares at least one method;
 //! * every `{parameter}` in an endpoint's `path` is listed in its `properties` and
 //!   every listed one appears in the path;
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-use crate::emit::names;
+use crate::names;
 use crate::schema::reader::At;
 use crate::schema::{Field, FieldType, Schema};
 

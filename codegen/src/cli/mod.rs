@@ -115,24 +115,6 @@ pub enum Command {
     },
 }
 
-/// Validates a schema document given as text exactly as the build validates a
-/// file ([`crate::schema::parse`], which validates, then [`crate::generate`]);
-/// `source` names it in messages.
-///
-/// # Errors
-/// The build's error message.
-pub fn check_str(text: &str, source: &str) -> Result<(), String> {
-    let schema = crate::schema::parse(text, source).map_err(|e| e.to_string())?;
-    // as `generate_from_path` reports it
-    crate::generate(&schema, &crate::RuntimeNames::none()).map(|_| ()).map_err(|e| {
-        crate::Error::Generate {
-            file: source.to_owned(),
-            source: e,
-        }
-        .to_string()
-    })
-}
-
 /// Validates a schema document file exactly as the build does (the build's
 /// [`crate::generate_from_path`]); returns the number of resources.
 ///

@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::docs;
-use super::names::{bare, camel};
+use crate::names::{bare, camel};
 use crate::schema::{Choice, ChoiceValue, Field};
 
 /// The Rust variant names of a choice list (deduplicated by value, in order).

@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::docs;
-use super::names::{bare, snake_ok};
+use crate::names::{bare, snake_ok};
 use crate::schema::Field;
 
 /// The links struct for the `links` field `f`, named `name`.

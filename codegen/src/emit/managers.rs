@@ -6,11 +6,11 @@ use quote::{format_ident, quote};
 
 use super::methods::{self, ActionBody, ManagerMethod, MethodKind};
 use super::namespace::Namespace;
-use super::names::{bare, snake_ok};
 use super::plan::ResPlan;
 use super::resource::{FilePart, Payloads, endpoints_doc, model_type};
 use super::structs::{Registry, ident};
 use super::{GenerateError, docs, model_methods};
+use crate::names::{bare, snake_ok};
 use crate::runtime_names::RuntimeNames;
 use crate::schema::{Endpoint, HttpMethod};
 use crate::validate::template_params;

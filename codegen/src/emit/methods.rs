@@ -179,7 +179,7 @@ pub(crate) fn plan<'a>(p: &ResPlan<'a>, payloads: &Payloads<'_>) -> Vec<ManagerM
                 continue;
             }
             // a custom endpoint, or a standard one with an unusual method
-            let base = super::names::bare(&super::names::snake_ok(&e.name)).to_string();
+            let base = crate::names::bare(&crate::names::snake_ok(&e.name)).to_string();
             let mut name = if e.is_standard() || e.methods.len() > 1 {
                 format!("{base}_{}", m.as_str())
             } else {
@@ -207,7 +207,7 @@ pub(crate) fn plan<'a>(p: &ResPlan<'a>, payloads: &Payloads<'_>) -> Vec<ManagerM
                 MethodKind::Call
             };
             custom.push(ManagerMethod {
-                preferred: super::names::snake_ok(&name),
+                preferred: crate::names::snake_ok(&name),
                 suffix: "_endpoint",
                 kind,
                 endpoint: e,

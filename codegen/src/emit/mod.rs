@@ -1,6 +1,7 @@
 //! Code emission: schema model → Rust source (quote → `syn::File` → prettyplease).
 //!
-//! One module per concern: [`names`] (identifier escaping), `types` (field → Rust
+//! One module per concern (identifier escaping is [`crate::names`], shared with
+//! validation): `types` (field → Rust
 //! type), `docs` (rustdoc text), `structs` (models, payloads with their builders,
 //! nested structs), `enums` (choices), `links`, `resource` (what one resource gets),
 //! `plan` (scopes, parents and accessor names), `methods` (the intermediate form: one
@@ -17,7 +18,6 @@ mod managers;
 mod methods;
 mod model_methods;
 mod namespace;
-pub mod names;
 mod plan;
 mod resource;
 mod structs;

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::GenerateError;
-use super::names::bare;
+use crate::names::bare;
 use crate::runtime_names::RuntimeNames;
 
 /// The names taken on one type.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::GenerateError;
 use super::structs::is_reserved;
-use super::names::{self, camel_ok, snake_ok};
+use crate::names::{self, camel_ok, snake_ok};
 use crate::schema::{Endpoint, FieldType, Resource, Schema};
 use crate::validate::template_params;
 

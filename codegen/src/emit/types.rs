@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::names::camel_part;
+use crate::names::camel_part;
 use crate::schema::{Field, FieldType};
 
 /// The name of the generated type a field needs (choice enum, links struct, nested

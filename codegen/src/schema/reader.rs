@@ -162,13 +162,19 @@ pub(crate) fn parse_document(json: &str, file: &str) -> Result<Schema, SchemaErr
         column: e.column(),
         message: strip_position(&e.to_string()),
     })?;
+    parse_value(&doc, file)
+}
+
+/// Parses a document already read as JSON into a schema (sorted), without
+/// cross-checks.
+pub(crate) fn parse_value(doc: &Value, file: &str) -> Result<Schema, SchemaError> {
     let ctx = Ctx { file };
     let items = doc.as_array().ok_or_else(|| {
         ctx.bad(
             &At::default(),
             format!(
                 "the document must be a JSON list of resources, found {}",
-                kind(&doc)
+                kind(doc)
             ),
         )
     })?;
@@ -204,6 +210,7 @@ fn parse_resource(ctx: &Ctx<'_>, v: &Value, index: usize) -> Result<Resource, Sc
     let at = At::resource(&name);
     let description = ctx.opt_string(m, "description", &at)?;
     let extensible = ctx.bool(m, "extensible", &at)?;
+    let fields_unknown = ctx.bool(m, "fields_unknown", &at)?;
     let shape_a = match m.get("properties") {
         None | Some(Value::Null) => None,
         Some(p) => Some(parse_fields(
@@ -225,14 +232,15 @@ fn parse_resource(ctx: &Ctx<'_>, v: &Value, index: usize) -> Result<Resource, Sc
 
     // Merge: properties > detail > list; custom endpoints only when none of those
     // declare fields (their fields are a request body, e.g. `rename`'s `new_name`).
-    let mut fields: Vec<Field> = shape_a.unwrap_or_default();
     let add = |from: &[Field], fields: &mut Vec<Field>| {
-        for f in from {
+        for f in super::document_order(from) {
             if !fields.iter().any(|g| g.name == f.name) {
                 fields.push(f.clone());
             }
         }
     };
+    let mut fields: Vec<Field> = Vec::new();
+    add(&shape_a.unwrap_or_default(), &mut fields);
     for std_name in ["detail", "list"] {
         if let Some(ep_fields) = endpoints
             .iter()
@@ -249,12 +257,18 @@ fn parse_resource(ctx: &Ctx<'_>, v: &Value, index: usize) -> Result<Resource, Sc
             }
         }
     }
+    // the merged list's document order: each source's own order, sources in
+    // merge order
+    for (i, f) in fields.iter_mut().enumerate() {
+        f.position = i;
+    }
     Ok(Resource {
         name,
         description,
         extensible,
         fields,
         endpoints,
+        fields_unknown,
     })
 }
 
@@ -322,13 +336,16 @@ fn parse_endpoint(ctx: &Ctx<'_>, name: &str, v: &Value, at: &At) -> Result<Endpo
         description: ctx.opt_string(m, "description", at)?,
         query_fields: sorted_dedup(ctx.strings(m, "query_fields", at)?),
         order_fields: sorted_dedup(ctx.strings(m, "order_fields", at)?),
+        methods_incomplete: ctx.bool(m, "methods_incomplete", at)?,
     })
 }
 
 fn parse_fields(ctx: &Ctx<'_>, m: &Map<String, Value>, at: &At) -> Result<Vec<Field>, SchemaError> {
     let mut out = Vec::with_capacity(m.len());
-    for (name, v) in m {
-        out.push(parse_field(ctx, name, v, &at.with("field", name))?);
+    for (position, (name, v)) in m.iter().enumerate() {
+        let mut field = parse_field(ctx, name, v, &at.with("field", name))?;
+        field.position = position;
+        out.push(field);
     }
     Ok(out)
 }
@@ -343,7 +360,9 @@ fn parse_field(ctx: &Ctx<'_>, name: &str, v: &Value, at: &At) -> Result<Field, S
             let mut subs = Vec::new();
             for (sub, sv) in m {
                 if sv.is_object() {
-                    subs.push(parse_field(ctx, sub, sv, &at.with("field", sub))?);
+                    let mut field = parse_field(ctx, sub, sv, &at.with("field", sub))?;
+                    field.position = subs.len();
+                    subs.push(field);
                 }
             }
             // a nested object's keys carry no order of their own in the documents
@@ -458,6 +477,9 @@ fn parse_field(ctx: &Ctx<'_>, name: &str, v: &Value, at: &At) -> Result<Field, S
         default: attr("default").cloned(),
         choices,
         links,
+        inferred: flags("inferred")?,
+        // set by the caller, which knows the siblings
+        position: 0,
         ty,
     })
 }

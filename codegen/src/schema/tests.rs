@@ -148,3 +148,76 @@ fn resource_without_fields_or_endpoints() {
     assert_eq!(s.resources[0].name, "Bare");
     assert!(s.resources.iter().all(|r| r.fields.is_empty()));
 }
+
+#[test]
+fn fields_keep_the_document_order() {
+    // properties in their order, then what only `detail` adds, then `list`
+    let doc = r#"[{"name": "User",
+        "properties": {"username": {"type": "string", "required": true},
+                       "password": {"type": "string", "required": true},
+                       "address": {"zip": {"type": "string"}, "city": {"type": "string"}}},
+        "endpoints": {
+            "list": {"path": "/v1.1/users/", "methods": ["get", "post"], "properties": [],
+                     "fields": {"karma": {"type": "integer"}, "username": {"type": "string"}}},
+            "detail": {"path": "/v1.1/users/{id}/", "methods": ["get"], "properties": ["id"],
+                       "fields": {"id": {"type": "integer", "read_only": true}}}}}]"#;
+    let s = match parse(doc, "mem.json") {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let r = &s.resources[0];
+    let kept: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(kept, ["username", "password", "address", "id", "karma"]);
+    let listed: Vec<&str> = document_order(&r.fields)
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(listed, ["username", "password", "address", "id", "karma"]);
+    // an endpoint's own fields, and a nested object's sub-fields
+    let list_fields = r
+        .list()
+        .and_then(|l| l.fields.as_deref())
+        .unwrap_or_default();
+    let listed: Vec<&str> = document_order(list_fields)
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(listed, ["karma", "username"]);
+    match &r.field("address").map(|f| &f.ty) {
+        Some(FieldType::Object(subs)) => {
+            let listed: Vec<&str> = document_order(subs)
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect();
+            assert_eq!(listed, ["zip", "city"]);
+        }
+        other => panic!("address is {other:?}"),
+    }
+}
+
+#[test]
+fn discover_ext_keys_are_read() {
+    let doc = r#"[{"name": "Thing", "fields_unknown": true, "endpoints": {
+        "list": {"path": "/v1.1/things/", "methods": ["get"], "properties": [],
+                 "methods_incomplete": true,
+                 "fields": {"seen": {"type": "integer", "inferred": true}, "known": {"type": "text"}}}}}]"#;
+    let s = match parse(doc, "mem.json") {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let r = &s.resources[0];
+    assert!(r.fields_unknown);
+    assert!(r.list().is_some_and(|l| l.methods_incomplete));
+    assert!(r.field("seen").is_some_and(|f| f.inferred));
+    assert!(r.field("known").is_some_and(|f| !f.inferred));
+    // and a wrongly typed one is the usual clear error
+    let bad = doc.replace("\"fields_unknown\": true", "\"fields_unknown\": \"yes\"");
+    match parse(&bad, "mem.json") {
+        Err(e) => assert!(
+            e.to_string()
+                .contains("\"fields_unknown\" must be true or false"),
+            "{e}"
+        ),
+        Ok(_) => panic!("a string fields_unknown was accepted"),
+    }
+}
