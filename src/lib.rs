@@ -71,6 +71,8 @@ pub mod pagination;
 pub mod path;
 #[cfg(not(syncano_custom_schema))]
 pub mod permissions;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 pub mod transport;
 pub mod upload;
 
