@@ -26,7 +26,9 @@ pub fn anonymous(server: &RunningEmulator) -> Client {
     builder(server).build().expect("client")
 }
 
-/// A client of `server` holding the pre-registered admin's account key.
+/// A client of `server` holding the pre-registered admin's account key (only the
+/// modules for the vendored schema use it).
+#[cfg(not(syncano_custom_schema))]
 pub fn admin(server: &RunningEmulator) -> Client {
     builder(server)
         .api_key(server.account_key())
@@ -35,7 +37,8 @@ pub fn admin(server: &RunningEmulator) -> Client {
 }
 
 /// Starts an emulator with the default configuration and connects to it with the
-/// pre-registered admin's account key.
+/// pre-registered admin's account key (only the modules for the vendored schema use it).
+#[cfg(not(syncano_custom_schema))]
 pub async fn emulator_admin() -> (RunningEmulator, Client) {
     let server = emulator().await;
     let client = admin(&server);
