@@ -13,7 +13,7 @@ use syncano_emulator::RunningEmulator;
 use crate::support;
 
 async fn admin(emu: &RunningEmulator) -> Client {
-    support::anonymous(&emu)
+    support::anonymous(emu)
         .login(emu.account_email(), emu.account_password())
         .await
         .expect("login")
