@@ -64,7 +64,7 @@ mod sdk {
             .create(&ClassCreate::new("item", schema))
             .await
             .expect("class");
-        let items = classes.objects::<Item>("item");
+        let items = classes.objects_as::<Item>("item");
         let mut first = None;
         for n in 0..100 {
             let item = Item {

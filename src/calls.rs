@@ -112,7 +112,9 @@ impl Client {
     /// # Errors
     /// As [`Client::request`].
     pub async fn delete(&self, path: &str) -> Result<()> {
-        self.call::<IgnoredAny>(Method::DELETE, path).await.map(|_| ())
+        self.call::<IgnoredAny>(Method::DELETE, path)
+            .await
+            .map(|_| ())
     }
 
     /// `method path` without a body (an action such as `POST …/reset_key/`), the
@@ -121,7 +123,8 @@ impl Client {
     /// # Errors
     /// As [`Client::request`].
     pub async fn call<T: DeserializeOwned>(&self, method: Method, path: &str) -> Result<T> {
-        self.request_with_query(method, path, &[], None::<&()>).await
+        self.request_with_query(method, path, &[], None::<&()>)
+            .await
     }
 
     /// `OPTIONS path`: what the endpoint accepts.

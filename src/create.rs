@@ -41,9 +41,12 @@ where
 /// Django's "… already exists." is accepted too). Any other `400` is not.
 pub(crate) fn is_taken(error: &Error, key: &str) -> bool {
     error.status() == Some(400)
-        && error.api().and_then(|api| api.field(key)).is_some_and(|messages| {
-            messages
-                .iter()
-                .any(|m| m.contains("must be unique") || m.contains("already exists"))
-        })
+        && error
+            .api()
+            .and_then(|api| api.field(key))
+            .is_some_and(|messages| {
+                messages
+                    .iter()
+                    .any(|m| m.contains("must be unique") || m.contains("already exists"))
+            })
 }

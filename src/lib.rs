@@ -156,8 +156,8 @@ pub use generated::*;
 #[cfg(not(syncano_custom_schema))]
 pub use object::Object;
 pub use pagination::{Direction, ListRequest, Ordering, Page};
-pub use scope::InstanceScope;
 pub use reqwest::Method;
+pub use scope::InstanceScope;
 pub use transport::RetryPolicy;
 pub use upload::{StoredFile, Upload};
 

@@ -151,9 +151,10 @@ impl ObjectPatch {
         self.operator(field, "_remove", values)
     }
 
-    /// Only applies the update if the object's revision is still `revision`.
-    pub fn expected_revision(self, revision: u64) -> Self {
-        self.with("expected_revision", Value::from(revision))
+    /// Only applies the update if the object's revision is still `revision` (any
+    /// integer: a model's `i64` or your own `u64`).
+    pub fn expected_revision(self, revision: impl Into<serde_json::Number>) -> Self {
+        self.with("expected_revision", Value::Number(revision.into()))
     }
 
     fn operator<E: Serialize>(
@@ -221,7 +222,7 @@ impl From<ObjectPatch> for Value {
 ///     cover: Option<StoredFile>,
 /// }
 ///
-/// let books = client.instances().classes("library").objects::<Book>("books");
+/// let books = client.instances().classes("library").objects_as::<Book>("books");
 /// let cover = Upload::from_path("covers/dune.png").await?;
 /// let book = books
 ///     .create_with_files(

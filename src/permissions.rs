@@ -26,7 +26,7 @@
 //! };
 //!
 //! let classes = client.instances().classes("library");
-//! let books = classes.objects::<serde_json::Map<String, serde_json::Value>>("book");
+//! let books = classes.objects("book");
 //!
 //! // At creation: readable by anyone holding the instance's API key.
 //! let mut data = serde_json::Map::new();

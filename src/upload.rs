@@ -11,12 +11,12 @@
 //!
 //! let page = Upload::from_bytes("index.html", "<h1>Hello</h1>");
 //! let files = client.instances().hosting("library").files(1);
-//! let stored = files.create(&HostingFileCreate::new(page, "index.html")).await?;
+//! let stored = files.create(&HostingFileCreate::new("index.html", page)).await?;
 //! println!("{} bytes, MD5 {:?}", stored.size.unwrap_or(0), stored.checksum);
 //!
 //! // from disk; the content type is guessed from the extension (`.p12`: application/x-pkcs12)
 //! let css = Upload::from_path("site/style.css").await?;
-//! files.create(&HostingFileCreate::new(css, "css/style.css")).await?;
+//! files.create(&HostingFileCreate::new("css/style.css", css)).await?;
 //! # Ok(())
 //! # }
 //! ```

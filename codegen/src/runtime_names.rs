@@ -131,7 +131,10 @@ mod tests {
         assert!(names.has_method("Client", "private"));
         assert!(names.has_method("Client", "X"));
         assert!(names.has_method("Client", "login"));
-        assert!(!names.has_method("Client", "fmt"), "trait methods do not clash");
+        assert!(
+            !names.has_method("Client", "fmt"),
+            "trait methods do not clash"
+        );
         assert!(names.has_method("DataObjectManager", "create_with_files"));
         assert_eq!(names.methods_of("Nothing").count(), 0);
     }

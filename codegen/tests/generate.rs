@@ -80,10 +80,12 @@ fn permute_keys(v: &Value, top: bool, keep_order: bool) -> Value {
 #[test]
 fn every_document_generates_valid_rust() {
     for doc in documents() {
-        let code = match syncano_codegen::generate_from_path(&doc, &syncano_codegen::RuntimeNames::none()) {
-            Ok(code) => code,
-            Err(e) => panic!("{e}"),
-        };
+        let code =
+            match syncano_codegen::generate_from_path(&doc, &syncano_codegen::RuntimeNames::none())
+            {
+                Ok(code) => code,
+                Err(e) => panic!("{e}"),
+            };
         if let Err(e) = syn::parse_file(&code) {
             panic!("{}: generated code does not parse: {e}", doc.display());
         }

@@ -59,18 +59,21 @@ fn mutated_documents_never_panic() {
                     assert!(!msg.contains('\n'), "{p} = {r}: multi-line message: {msg}");
                     err += 1;
                 }
-                Ok(schema) => match syncano_codegen::generate(&schema, &syncano_codegen::RuntimeNames::none()) {
-                    Ok(code) => {
-                        if let Err(e) = syn::parse_file(&code) {
-                            panic!("{p} = {r}: generated code does not parse: {e}");
+                Ok(schema) => {
+                    match syncano_codegen::generate(&schema, &syncano_codegen::RuntimeNames::none())
+                    {
+                        Ok(code) => {
+                            if let Err(e) = syn::parse_file(&code) {
+                                panic!("{p} = {r}: generated code does not parse: {e}");
+                            }
+                            ok += 1;
                         }
-                        ok += 1;
+                        Err(e) => {
+                            assert!(!e.to_string().contains("does not parse"), "{p} = {r}: {e}");
+                            err += 1;
+                        }
                     }
-                    Err(e) => {
-                        assert!(!e.to_string().contains("does not parse"), "{p} = {r}: {e}");
-                        err += 1;
-                    }
-                },
+                }
             }
         }
     }

@@ -50,10 +50,7 @@ async fn keys_that_do_not_open_the_door() {
     let key = client
         .instances()
         .api_keys("first-inst")
-        .create(&ApiKeyCreate {
-            ignore_acl: Some(true),
-            ..ApiKeyCreate::new()
-        })
+        .create(&ApiKeyCreate::new().ignore_acl(true))
         .await
         .expect("api key");
     let first_key = client.with_api_key(key.api_key.expect("the new key"));
@@ -88,7 +85,7 @@ async fn validation_errors_name_their_fields() {
     let error = client
         .instances()
         .users("checks")
-        .create(&UserCreate::new("secret", "u".repeat(65)))
+        .create(&UserCreate::new("u".repeat(65), "secret"))
         .await
         .expect_err("username too long");
     assert!(error.is_validation(), "{error}");

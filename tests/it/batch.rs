@@ -85,7 +85,7 @@ async fn creates_in_chunks_of_fifty_and_returns_every_result() {
     let count = admin
         .instances()
         .classes("library")
-        .objects::<Book>("book")
+        .objects_as::<Book>("book")
         .list()
         .collect()
         .await
@@ -222,7 +222,10 @@ async fn permissions_set_read_and_enforced() {
         Some(DataObjectOtherPermissions::None)
     );
 
-    let objects = app.instances().classes("library").objects::<Book>("book");
+    let objects = app
+        .instances()
+        .classes("library")
+        .objects_as::<Book>("book");
     let visible: Vec<String> = objects
         .list()
         .collect()
@@ -243,7 +246,7 @@ async fn permissions_set_read_and_enforced() {
     let reopened = admin
         .instances()
         .classes("library")
-        .objects::<serde_json::Map<String, Value>>("book")
+        .objects("book")
         .update(books[1].id, &update)
         .await
         .expect("update");

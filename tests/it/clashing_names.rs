@@ -59,7 +59,14 @@ async fn runtime_methods_keep_their_names_and_generated_accessors_step_aside() {
 #[tokio::test]
 async fn endpoints_named_like_manager_methods_take_the_endpoint_suffix() {
     let (server, client) = server().await;
-    for endpoint in ["get_or_create", "using", "client", "new", "typed", "list_path"] {
+    for endpoint in [
+        "get_or_create",
+        "using",
+        "client",
+        "new",
+        "typed",
+        "list_path",
+    ] {
         Mock::given(method("POST"))
             .and(path(format!("/v1.1/request/a/{endpoint}/")))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"called": endpoint})))

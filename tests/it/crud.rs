@@ -15,7 +15,7 @@
 //! - Read-only lists (traces, history, admins, runtimes) answer GET and refuse POST.
 //!
 //! A second test drives a handful of generated nested managers (`groups().users(id)`,
-//! `users().groups(id)`, `classes().objects::<T>(name)`, `channels().history(name)`).
+//! `users().groups(id)`, `classes().objects_as::<T>(name)`, `channels().history(name)`).
 #![cfg(not(syncano_custom_schema))]
 
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ use serde_json::{Map, Value, json};
 use syncano::test_util::RecordingTransport;
 use syncano::transport::ReqwestTransport;
 use syncano::{Client, ListRequest, Method, Upload};
-use syncano_codegen::emit::names;
+use syncano_codegen::names;
 use syncano_codegen::schema::{
     self, ChoiceValue, Endpoint, Field, FieldType, HttpMethod, Resource,
 };
@@ -1082,19 +1082,16 @@ async fn generated_nested_managers_work_against_the_emulator() {
     // groups and users, then memberships seen from the group
     let groups = instances.groups(name);
     let group = groups
-        .create(&GroupCreate {
-            label: Some("readers".into()),
-            ..GroupCreate::new()
-        })
+        .create(&GroupCreate::new().label("readers"))
         .await
         .expect("group");
     let users = instances.users(name);
     let ann = users
-        .create(&UserCreate::new("secret-1", "ann"))
+        .create(&UserCreate::new("ann", "secret-1"))
         .await
         .expect("ann");
     let bob = users
-        .create(&UserCreate::new("secret-2", "bob"))
+        .create(&UserCreate::new("bob", "secret-2"))
         .await
         .expect("bob");
 
@@ -1154,13 +1151,7 @@ async fn generated_nested_managers_work_against_the_emulator() {
         .expect_err("already a member");
     assert!(duplicate.is_validation(), "{duplicate}");
     let group = groups
-        .update(
-            group.id,
-            &GroupUpdate {
-                description: Some("typed".into()),
-                ..GroupUpdate::default()
-            },
-        )
+        .update(group.id, &GroupUpdate::new().description("typed"))
         .await
         .expect("group update");
     assert_eq!(group.description.as_deref(), Some("typed"));
@@ -1174,7 +1165,7 @@ async fn generated_nested_managers_work_against_the_emulator() {
         ))
         .await
         .expect("class");
-    let books = classes.objects::<Book>(&class.name);
+    let books = classes.objects_as::<Book>(&class.name);
     assert_eq!(books.class_name(), "books");
     let dune = books
         .create(&DataObjectCreate::new(Book {
@@ -1189,19 +1180,19 @@ async fn generated_nested_managers_work_against_the_emulator() {
     let updated = books
         .update(
             dune.id,
-            &DataObjectUpdate {
-                data: Book {
-                    title: "Dune".into(),
-                    pages: 500,
-                },
-                ..DataObjectUpdate::default()
-            },
+            &DataObjectUpdate::new(Book {
+                title: "Dune".into(),
+                pages: 500,
+            }),
         )
         .await
         .expect("update dune");
     assert_eq!(updated.data.pages, 500);
     // the class model reaches the same objects through its links
-    let via_class = class.objects::<Book>(&client).expect("class.objects");
+    let via_class = class
+        .objects(&client)
+        .expect("class.objects")
+        .typed::<Book>();
     via_class
         .create(&DataObjectCreate::new(Book {
             title: "Emma".into(),
@@ -1230,19 +1221,13 @@ async fn generated_nested_managers_work_against_the_emulator() {
     // a channel's history: what publish wrote, through the nested manager
     let channels = instances.channels(name);
     let channel = channels
-        .create(&ChannelCreate {
-            custom_publish: Some(true),
-            ..ChannelCreate::new("news")
-        })
+        .create(&ChannelCreate::new("news").custom_publish(true))
         .await
         .expect("channel");
     let published = channels
         .publish(
             &channel.name,
-            &ChannelPublishRequest {
-                payload: Some(json!({"headline": "typed"})),
-                ..ChannelPublishRequest::new()
-            },
+            &ChannelPublishRequest::new().payload(json!({"headline": "typed"})),
         )
         .await
         .expect("publish");

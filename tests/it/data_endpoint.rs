@@ -22,7 +22,7 @@ async fn get_objects_pages_through_the_stored_query() {
         .create(&ClassCreate::new("numbers", schema))
         .await
         .expect("class");
-    let numbers = classes.objects::<serde_json::Value>("numbers");
+    let numbers = classes.objects_as::<serde_json::Value>("numbers");
     for n in 0..30 {
         numbers
             .create(&DataObjectCreate::new(json!({ "n": n })))
@@ -31,12 +31,12 @@ async fn get_objects_pages_through_the_stored_query() {
     }
     let endpoints = client.instances().data(&instance.name);
     endpoints
-        .create(&DataEndpointCreate {
-            query: Some(json!({"n": {"_gte": 10}})),
-            order_by: Some("-n".to_owned()),
-            page_size: Some(7),
-            ..DataEndpointCreate::new("numbers", "big-numbers")
-        })
+        .create(
+            &DataEndpointCreate::new("big-numbers", "numbers")
+                .query(json!({"n": {"_gte": 10}}))
+                .order_by("-n")
+                .page_size(7),
+        )
         .await
         .expect("data endpoint");
 

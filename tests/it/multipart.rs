@@ -101,7 +101,7 @@ async fn a_hosting_file_goes_as_a_path_part_and_a_file_part() {
         .instances()
         .hosting("site")
         .files(3)
-        .create(&HostingFileCreate::new(page, "index.html"))
+        .create(&HostingFileCreate::new("index.html", page))
         .await
         .expect("created");
     assert_eq!((created.id, created.size), (9, Some(11)));
@@ -163,11 +163,9 @@ async fn unset_fields_and_files_are_left_out_and_others_are_text() {
     let client = client(&server);
     let certificate = Upload::from_bytes("cert.bin", vec![0u8, 159, 146, 150])
         .content_type("application/x-pkcs12");
-    let update = ApnsConfigUpdate {
-        production_certificate: Some(certificate),
-        production_certificate_name: Some("Apple Push Services: com.example".into()),
-        ..Default::default()
-    };
+    let update = ApnsConfigUpdate::new()
+        .production_certificate(certificate)
+        .production_certificate_name("Apple Push Services: com.example");
     let config = client
         .instances()
         .apns_config("push")
@@ -272,7 +270,7 @@ async fn a_retried_multipart_request_sends_the_whole_form_again() {
         .files(3)
         .replace(
             9,
-            &HostingFileCreate::new(Upload::from_bytes("i.html", "v2"), "index.html"),
+            &HostingFileCreate::new("index.html", Upload::from_bytes("i.html", "v2")),
         )
         .await
         .expect("replaced after a retry");
@@ -299,8 +297,8 @@ async fn a_transport_sees_the_form_as_parts_and_no_content_type() {
         .hosting("site")
         .files(1)
         .create(&HostingFileCreate::new(
-            Upload::from_bytes("a.txt", "abc"),
             "a.txt",
+            Upload::from_bytes("a.txt", "abc"),
         ))
         .await
         .expect("created");

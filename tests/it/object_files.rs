@@ -54,7 +54,7 @@ async fn files_round_trip_through_the_typed_object_manager() {
     let books = client
         .instances()
         .classes("library")
-        .objects::<Book>("books");
+        .objects_as::<Book>("books");
     let png: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
     let book = Book {
         title: "Dune".into(),
@@ -90,14 +90,11 @@ async fn files_round_trip_through_the_typed_object_manager() {
     assert_eq!(client.download(&absolute).await.expect("downloaded"), png);
 
     // an update with a new file replaces it; the other fields keep their values
-    let changes = DataObjectUpdate {
-        data: ObjectPatch::new().set("pages", 500),
-        ..Default::default()
-    };
+    let changes = DataObjectUpdate::new(ObjectPatch::new().set("pages", 500));
     let raw = client
         .instances()
         .classes("library")
-        .objects::<ObjectPatch>("books");
+        .objects_as::<ObjectPatch>("books");
     let updated = raw
         .update_with_files(
             created.id,
@@ -126,10 +123,7 @@ async fn files_round_trip_through_the_typed_object_manager() {
     assert!(gone.is_not_found(), "{gone:?}");
 
     // clearing goes through JSON: null
-    let clear = DataObjectUpdate {
-        data: ObjectPatch::new().set("cover", ()),
-        ..Default::default()
-    };
+    let clear = DataObjectUpdate::new(ObjectPatch::new().set("cover", ()));
     let cleared = raw.update(created.id, &clear).await.expect("cleared");
     assert!(cleared.data.as_map()["cover"].is_null());
     let read = books.get(created.id).await.expect("read");
@@ -149,7 +143,7 @@ async fn bad_files_are_typed_field_errors() {
     let books = client
         .instances()
         .classes("library")
-        .objects::<Book>("books");
+        .objects_as::<Book>("books");
     let book = Book {
         title: "Emma".into(),
         pages: 1,
@@ -183,7 +177,7 @@ async fn bad_files_are_typed_field_errors() {
     let raw = client
         .instances()
         .classes("library")
-        .objects::<ObjectPatch>("books");
+        .objects_as::<ObjectPatch>("books");
     let err = raw
         .create(&DataObjectCreate::new(
             ObjectPatch::new().set("cover", "https://example.com/a.png"),

@@ -41,7 +41,7 @@ async fn scored(count: i64) -> (RunningEmulator, DataObjectManager<Scored>) {
         .create(&ClassCreate::new("scored", schema))
         .await
         .expect("class");
-    let objects = classes.objects::<Scored>("scored");
+    let objects = classes.objects_as::<Scored>("scored");
     for n in 0..count {
         objects
             .create(&DataObjectCreate::new(Scored { n, score: n % 7 }))
@@ -203,7 +203,7 @@ async fn every_filter_operator_selects_exactly_its_objects() {
         .create(&ClassCreate::new("rows", schema))
         .await
         .expect("class");
-    let objects = classes.objects::<Value>("rows");
+    let objects = classes.objects_as::<Value>("rows");
     let data = rows();
     for row in &data {
         let mut body = serde_json::to_value(row).expect("row");

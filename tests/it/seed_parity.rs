@@ -597,10 +597,7 @@ async fn update_through_the_manager() {
     seeded.description = Some("before".into());
     seeded.metadata = Some(json!({"color": "blue"}));
     env.setup.instances().create(&seeded).await.expect("seeded");
-    let update = InstanceUpdate {
-        description: Some("updated".into()),
-        ..InstanceUpdate::default()
-    };
+    let update = InstanceUpdate::new().description("updated");
     let instance = env
         .connection
         .instances()
@@ -871,10 +868,7 @@ async fn api_keys_of_an_instance() {
         .setup
         .instances()
         .api_keys("test-one")
-        .create(&ApiKeyCreate {
-            description: Some("seeded".into()),
-            ..ApiKeyCreate::default()
-        })
+        .create(&ApiKeyCreate::new().description("seeded"))
         .await
         .expect("seeded key");
     let connection = &env.connection;
@@ -1031,9 +1025,7 @@ async fn script_run_refused_by_the_emulator() {
         .await
         .expect("seeded schedule");
     let connection = &env.connection;
-    let run = ScriptRunRequest {
-        payload: Some(json!({"x": 1})),
-    };
+    let run = ScriptRunRequest::new().payload(json!({"x": 1}));
     let refused = connection
         .instances()
         .scripts("test-one")
@@ -1073,7 +1065,7 @@ async fn links_lead_to_managers() {
     env.setup
         .instances()
         .classes("test-one")
-        .objects::<Book>("book")
+        .objects_as::<Book>("book")
         .create(&syncano::DataObjectCreate::new(dune(412)))
         .await
         .expect("seeded book");
@@ -1113,8 +1105,9 @@ async fn links_lead_to_managers() {
         vec!["user_profile", "book"]
     );
     let books: Vec<syncano::DataObject<Book>> = classes[1]
-        .objects::<Book>(connection)
+        .objects(connection)
         .expect("objects")
+        .typed::<Book>()
         .list()
         .collect()
         .await
@@ -1236,8 +1229,8 @@ fn dune(pages: i64) -> Book {
 /// (the default map) works as the data type too.
 #[tokio::test]
 async fn data_objects_typed_and_raw() {
+    use syncano::DataObjectCreate;
     use syncano::object::{Object, ObjectPatch};
-    use syncano::{DataObjectCreate, DataObjectUpdate};
 
     let env = emulator().await;
     env.instances(&[("test-one", "")]).await;
@@ -1247,7 +1240,7 @@ async fn data_objects_typed_and_raw() {
     let books = connection
         .instances()
         .classes("test-one")
-        .objects::<Book>("book");
+        .objects_as::<Book>("book");
 
     let created: Object<Book> = books
         .create(&DataObjectCreate::new(dune(412)))
@@ -1259,21 +1252,14 @@ async fn data_objects_typed_and_raw() {
     let listed = books.list().collect().await.expect("listed");
     assert_eq!(listed, vec![created.clone()]);
 
-    let patch = ObjectPatch::new().increment("pages", 1);
-    let update = DataObjectUpdate {
-        expected_revision: created.revision,
-        data: patch,
-        ..DataObjectUpdate::default()
-    };
-    let updated = connection
-        .instances()
-        .classes("test-one")
-        .objects::<ObjectPatch>("book")
-        .update(1, &update)
-        .await
-        .expect("updated");
+    // `obj.pages += 1` with the server's `_increment`, guarded by the revision read,
+    // answered as a typed `Object<Book>`
+    let patch = ObjectPatch::new()
+        .increment("pages", 1)
+        .expected_revision(created.revision.unwrap_or_default());
+    let updated: Object<Book> = books.update_fields(1, &patch).await.expect("updated");
     assert_eq!(updated.revision, Some(2));
-    assert_eq!(updated.data.as_map().get("pages"), Some(&json!(413)));
+    assert_eq!(updated.data.pages, 413);
 
     let untyped: Vec<Object> = connection
         .instances()
@@ -1359,9 +1345,7 @@ async fn trace_relation_ids() {
         })]),
     )
     .await;
-    let run = ScriptRunRequest {
-        payload: Some(json!({"x": 1})),
-    };
+    let run = ScriptRunRequest::new().payload(json!({"x": 1}));
     let trace: ScriptTrace = connection
         .instances()
         .scripts("test-one")
@@ -1556,10 +1540,7 @@ async fn guide_against_the_emulator() {
 
     let got = connection.instances().get("guide-one").await.expect("get");
     assert_eq!(got.name, "guide-one");
-    let update = InstanceUpdate {
-        description: Some("updated".into()),
-        ..InstanceUpdate::default()
-    };
+    let update = InstanceUpdate::new().description("updated");
     let updated = connection
         .instances()
         .update("guide-one", &update)
@@ -1608,7 +1589,7 @@ async fn guide_against_the_emulator() {
         .await
         .expect("script");
     let refused = scripts
-        .run(script.id, &ScriptRunRequest { payload: None })
+        .run(script.id, &ScriptRunRequest::new())
         .await
         .expect_err("no execution");
     assert_eq!(

@@ -30,7 +30,7 @@ async fn hosting_files_round_trip_through_the_generated_manager() {
     let page = Upload::from_bytes("index.html", "hello world");
     assert_eq!(page.mime_type(), "text/html");
     let created = files
-        .create(&HostingFileCreate::new(page, "index.html"))
+        .create(&HostingFileCreate::new("index.html", page))
         .await
         .expect("created");
     assert_eq!(created.path, "index.html");
@@ -50,7 +50,7 @@ async fn hosting_files_round_trip_through_the_generated_manager() {
         ("site.css", "text/css")
     );
     let style = files
-        .create(&HostingFileCreate::new(upload, "css/site.css"))
+        .create(&HostingFileCreate::new("css/site.css", upload))
         .await
         .expect("created from a path");
     assert_eq!(style.size, Some(6));
@@ -65,10 +65,7 @@ async fn hosting_files_round_trip_through_the_generated_manager() {
     );
 
     // a new file through update (PATCH), then through replace (PUT)
-    let update = HostingFileUpdate {
-        file: Some(Upload::from_bytes("v2.html", "<h1>v2</h1>")),
-        ..Default::default()
-    };
+    let update = HostingFileUpdate::new().file(Upload::from_bytes("v2.html", "<h1>v2</h1>"));
     let updated = files.update(created.id, &update).await.expect("updated");
     assert_eq!(updated.path, "index.html");
     assert_eq!(updated.size, Some(11));
@@ -79,7 +76,7 @@ async fn hosting_files_round_trip_through_the_generated_manager() {
     let replaced = files
         .replace(
             created.id,
-            &HostingFileCreate::new(Upload::from_bytes("empty.html", ""), "ignored.html"),
+            &HostingFileCreate::new("ignored.html", Upload::from_bytes("empty.html", "")),
         )
         .await
         .expect("replaced");
@@ -99,8 +96,8 @@ async fn hosting_files_round_trip_through_the_generated_manager() {
     // the server's validation errors, typed
     let error = files
         .create(&HostingFileCreate::new(
-            Upload::from_bytes("a.txt", "a"),
             "/absolute",
+            Upload::from_bytes("a.txt", "a"),
         ))
         .await
         .expect_err("bad path");
@@ -111,8 +108,8 @@ async fn hosting_files_round_trip_through_the_generated_manager() {
     );
     let error = files
         .create(&HostingFileCreate::new(
-            Upload::from_bytes("a.txt", "a"),
             "index.html",
+            Upload::from_bytes("a.txt", "a"),
         ))
         .await
         .expect_err("taken");
@@ -139,11 +136,9 @@ async fn apns_certificates_are_uploaded_refused_and_removed() {
 
     let certificate = Upload::from_bytes("production.p12", vec![0x30, 0x82, 0x01]);
     assert_eq!(certificate.mime_type(), "application/x-pkcs12");
-    let update = ApnsConfigUpdate {
-        production_certificate: Some(certificate),
-        production_certificate_name: Some("Production".into()),
-        ..Default::default()
-    };
+    let update = ApnsConfigUpdate::new()
+        .production_certificate(certificate)
+        .production_certificate_name("Production");
     let after = config.update(&update).await.expect("updated");
     assert!(
         after
@@ -159,12 +154,9 @@ async fn apns_certificates_are_uploaded_refused_and_removed() {
     assert_eq!(after.production_expiration_date, None);
 
     // a certificate of another type is refused with the platform's message
-    let update = ApnsConfigUpdate {
-        development_certificate: Some(
-            Upload::from_bytes("dev.bin", vec![1, 2, 3]).content_type("application/pkix-cert"),
-        ),
-        ..Default::default()
-    };
+    let update = ApnsConfigUpdate::new().development_certificate(
+        Upload::from_bytes("dev.bin", vec![1, 2, 3]).content_type("application/pkix-cert"),
+    );
     let error = config.update(&update).await.expect_err("wrong type");
     assert_eq!(
         error
@@ -175,10 +167,7 @@ async fn apns_certificates_are_uploaded_refused_and_removed() {
         ])
     );
 
-    let request = ApnsConfigRemoveCertificateRequest {
-        production_certificate: Some(true),
-        ..Default::default()
-    };
+    let request = ApnsConfigRemoveCertificateRequest::new().production_certificate(true);
     let removed = config.remove_certificate(&request).await.expect("removed");
     assert_eq!(removed.production_certificate, Some(StoredFile::Set(false)));
     // save() sends the writable fields as JSON and never a certificate

@@ -102,7 +102,10 @@ fn path_fn(
         fmt.push_str(&rest[..pos].replace('{', "{{").replace('}', "}}"));
         fmt.push_str(&format!("{{{local}}}"));
         rest = &rest[pos + marker.len()..];
-        let field = scope.iter().position(|p| p == name).map(|i| &scope_fields[i]);
+        let field = scope
+            .iter()
+            .position(|p| p == name)
+            .map(|i| &scope_fields[i]);
         lets.push(match field {
             Some(field) => quote!(let #local = crate::path::segment(&self.#field);),
             None => quote!(let #local = crate::path::segment(&#id);),
@@ -177,8 +180,7 @@ const SCOPE_RESOURCE: &str = "Instance";
 pub(crate) fn in_instance_scope(plans: &[ResPlan<'_>], i: usize) -> bool {
     let p = &plans[i];
     p.scope.len() == 1
-        && p
-            .parent
+        && p.parent
             .as_ref()
             .is_some_and(|(pi, _)| plans[*pi].res.name == SCOPE_RESOURCE)
 }
@@ -228,7 +230,10 @@ pub(crate) fn emit(
     }
     let planned = methods::plan(p, payloads);
     let mut method_names = Vec::new();
-    for m in planned.iter().filter(|m| m.suffix == "_endpoint" && is_standard_kind(&m.kind)) {
+    for m in planned
+        .iter()
+        .filter(|m| m.suffix == "_endpoint" && is_standard_kind(&m.kind))
+    {
         method_names.push(ns.claim(&m.preferred, m.suffix));
     }
     let getter_names: Vec<String> = p
@@ -238,7 +243,9 @@ pub(crate) fn emit(
         .collect();
     let mut child_names = Vec::new();
     for (acc, ci) in &p.children {
-        let typed = plans[*ci].generic().then(|| ns.claim(&format!("{}_as", bare(acc)), "_manager"));
+        let typed = plans[*ci]
+            .generic()
+            .then(|| ns.claim(&format!("{}_as", bare(acc)), "_manager"));
         child_names.push((ns.claim(acc, "_manager"), typed));
     }
     for m in planned.iter().filter(|m| !is_standard_kind(&m.kind)) {
@@ -358,22 +365,22 @@ pub(crate) fn emit(
         "A manager for the {} objects of the given scope, calling through `client`.",
         docs::code(&res.name)
     ));
-    let getters = p
-        .scope
-        .iter()
-        .zip(&scope_fields)
-        .zip(&getter_names)
-        .map(|((s, field), getter)| {
-            let d = docs::attrs(&format!(
-                "The path parameter {} of this scope.",
-                docs::code(s)
-            ));
-            let getter = ident(getter);
-            quote! {
-                #d
-                pub fn #getter(&self) -> &str { &self.#field }
-            }
-        });
+    let getters =
+        p.scope
+            .iter()
+            .zip(&scope_fields)
+            .zip(&getter_names)
+            .map(|((s, field), getter)| {
+                let d = docs::attrs(&format!(
+                    "The path parameter {} of this scope.",
+                    docs::code(s)
+                ));
+                let getter = ident(getter);
+                quote! {
+                    #d
+                    pub fn #getter(&self) -> &str { &self.#field }
+                }
+            });
     let bounds = if generic {
         quote!(<T: ::serde::Serialize + ::serde::de::DeserializeOwned>)
     } else {
@@ -649,7 +656,9 @@ fn render_method(
             }
         }
         MethodKind::GetOrCreate { key } => {
-            let Some(body) = payloads.create.clone() else { return Ok(None) };
+            let Some(body) = payloads.create.clone() else {
+                return Ok(None);
+            };
             if !payloads.files_of(&body).is_empty() {
                 return Ok(None);
             }

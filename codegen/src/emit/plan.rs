@@ -79,7 +79,6 @@ fn plural(snake: &str) -> String {
     }
 }
 
-
 pub(crate) fn plan(schema: &Schema) -> Result<Vec<ResPlan<'_>>, GenerateError> {
     let mut plans: Vec<ResPlan<'_>> = schema
         .resources

@@ -5,9 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::plan::ResPlan;
-use super::structs::{
-    Member, Registry, StructSpec, builder, emit_aux, emit_struct, field_ident,
-};
+use super::structs::{Member, Registry, StructSpec, builder, emit_aux, emit_struct, field_ident};
 use super::{GenerateError, docs};
 use crate::names::camel_part;
 use crate::schema::{Endpoint, Field, HttpMethod};

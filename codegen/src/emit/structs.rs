@@ -17,9 +17,33 @@ use crate::schema::{Field, FieldType};
 /// to the runtime by full paths, and a runtime name at the crate root only shadows the
 /// generated item's re-export there.
 const RESERVED: &[&str] = &[
-    "String", "Option", "Some", "None", "Vec", "Box", "Ok", "Err", "Result", "Default",
-    "Clone", "Debug", "PartialEq", "Eq", "Hash", "Copy", "Send", "Sync", "Sized", "From",
-    "Into", "Self", "T", "U", "B", "D", "S",
+    "String",
+    "Option",
+    "Some",
+    "None",
+    "Vec",
+    "Box",
+    "Ok",
+    "Err",
+    "Result",
+    "Default",
+    "Clone",
+    "Debug",
+    "PartialEq",
+    "Eq",
+    "Hash",
+    "Copy",
+    "Send",
+    "Sync",
+    "Sized",
+    "From",
+    "Into",
+    "Self",
+    "T",
+    "U",
+    "B",
+    "D",
+    "S",
 ];
 
 /// Whether generated code may not define a type of this name.
