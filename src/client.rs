@@ -15,7 +15,7 @@
 //!     .timeout(Duration::from_secs(30))
 //!     .retry(RetryPolicy::new(3))
 //!     .build()?;
-//! let account: serde_json::Value = client.request(Method::GET, "/v1.1/account/", None::<&()>).await?;
+//! let account = client.get_raw("/v1.1/account/").await?;
 //! println!("{}", account["email"]);
 //! # Ok(())
 //! # }

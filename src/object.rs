@@ -222,7 +222,7 @@ impl From<ObjectPatch> for Value {
 ///     cover: Option<StoredFile>,
 /// }
 ///
-/// let books = client.instances().classes("library").objects_as::<Book>("books");
+/// let books = client.instance("library").objects_as::<Book>("books");
 /// let cover = Upload::from_path("covers/dune.png").await?;
 /// let book = books
 ///     .create_with_files(
@@ -234,8 +234,8 @@ impl From<ObjectPatch> for Value {
 /// let bytes = client.download(url).await?;
 ///
 /// // a new cover replaces the old one
-/// let changes = DataObjectUpdate::<serde_json::Map<String, serde_json::Value>>::default();
-/// let raw = client.instances().classes("library").objects("books");
+/// let changes = DataObjectUpdate::new(serde_json::Map::new());
+/// let raw = client.instance("library").objects("books");
 /// raw.update_with_files(book.id, &changes, &[("cover", Upload::from_bytes("v2.png", bytes))])
 ///     .await?;
 /// # Ok(())

@@ -25,14 +25,13 @@
 //!     DataObjectUpdate,
 //! };
 //!
-//! let classes = client.instances().classes("library");
-//! let books = classes.objects("book");
+//! let library = client.instance("library");
+//! let books = library.objects("book");
 //!
 //! // At creation: readable by anyone holding the instance's API key.
 //! let mut data = serde_json::Map::new();
 //! data.insert("title".into(), "Dune".into());
-//! let mut create = DataObjectCreate::new(data);
-//! create.other_permissions = Some(DataObjectOtherPermissions::Read);
+//! let create = DataObjectCreate::new(data).other_permissions(DataObjectOtherPermissions::Read);
 //! let book = books.create(&create).await?;
 //!
 //! // Reading: typed fields, or all of them at once.
@@ -45,15 +44,15 @@
 //!     .owner(7, DataObjectOwnerPermissions::Write)
 //!     .others(DataObjectOtherPermissions::None);
 //! let update: DataObjectUpdate = acl.clone().into_update();
-//! classes.objects("book").update(book.id, &update).await?;
+//! books.update(book.id, &update).await?;
 //! // ...or for many objects in one call.
-//! client.batch("library").update_object("book", 1, &acl).update_object("book", 2, &acl).send().await?;
+//! library.batch().update_object("book", 1, &acl).update_object("book", 2, &acl).send().await?;
 //!
 //! // Classes and channels: their update payloads.
-//! let class = ClassUpdate { other_permissions: Some(ClassOtherPermissions::Read), ..Default::default() };
-//! classes.update("book", &class).await?;
-//! let channel = ChannelUpdate { other_permissions: Some(ChannelOtherPermissions::Subscribe), ..Default::default() };
-//! client.instances().channels("library").update("news", &channel).await?;
+//! let class = ClassUpdate::new().other_permissions(ClassOtherPermissions::Read);
+//! library.classes().update("book", &class).await?;
+//! let channel = ChannelUpdate::new().other_permissions(ChannelOtherPermissions::Subscribe);
+//! library.channels().update("news", &channel).await?;
 //! # Ok(())
 //! # }
 //! ```
@@ -172,10 +171,7 @@ mod tests {
             serde_json::to_value(&update).unwrap(),
             json!({"owner": 3, "owner_permissions": "write", "other_permissions": "read", "title": "x"})
         );
-        let mut update = DataObjectUpdate::<serde_json::Map<String, serde_json::Value>> {
-            group: Some(9),
-            ..Default::default()
-        };
+        let mut update = DataObjectUpdate::new(serde_json::Map::new()).group(9);
         ObjectPermissions::new()
             .others(DataObjectOtherPermissions::None)
             .apply(&mut update);
