@@ -295,6 +295,7 @@ pub(crate) fn emit_aux(
                     })
                     .collect();
                 let build = builder(&name, &members, false);
+                let all_optional = members.iter().all(|m| m.optional);
                 emit_struct(
                     reg,
                     StructSpec {
@@ -302,7 +303,7 @@ pub(crate) fn emit_aux(
                         doc,
                         members,
                         generic: false,
-                        default: false,
+                        default: all_optional,
                         payload: false,
                     },
                 )?;
