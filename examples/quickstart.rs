@@ -94,12 +94,15 @@ mod quickstart {
             {"name": "pages", "type": "integer", "filter_index": true, "order_index": true},
             {"name": "genre", "type": "string", "filter_index": true}
         ]);
-        let classes = client.instances().classes(&instance.name);
-        let class = classes.create(&ClassCreate::new("book", schema)).await?;
+        let library = client.instance(&instance.name);
+        let class = library
+            .classes()
+            .create(&ClassCreate::new("book", schema))
+            .await?;
         println!("class: {}", class.name);
 
         // 1,000 objects, created with bounded concurrency.
-        let books = classes.objects::<Book>("book");
+        let books = library.objects_as::<Book>("book");
         let genres = ["poetry", "science", "history", "fiction"];
         let mut created = 0u32;
         let mut creates = futures::stream::iter(0..OBJECTS)
@@ -151,11 +154,7 @@ mod quickstart {
         let revision = longest.revision.ok_or("the object has no revision")?;
         let mut book = longest.data.clone();
         book.title = format!("{} (second edition)", book.title);
-        let update = DataObjectUpdate {
-            expected_revision: Some(revision),
-            data: book,
-            ..DataObjectUpdate::default()
-        };
+        let update = DataObjectUpdate::new(book).expected_revision(revision);
         let updated = books.update(longest.id, &update).await?;
         println!(
             "updated object {}: \"{}\", revision {revision} -> {}",

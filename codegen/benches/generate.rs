@@ -27,7 +27,7 @@ fn bench(c: &mut Criterion) {
         c.bench_function(&format!("parse+validate+generate {name}"), |b| {
             b.iter(|| {
                 let schema = syncano_codegen::schema::parse(black_box(&text), name);
-                let code = schema.ok().and_then(|s| syncano_codegen::generate(&s).ok());
+                let code = schema.ok().and_then(|s| syncano_codegen::generate(&s, &syncano_codegen::RuntimeNames::none()).ok());
                 black_box(code.map(|c| c.len()))
             })
         });

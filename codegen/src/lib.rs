@@ -22,10 +22,12 @@ pub mod fetch;
 pub mod names;
 #[cfg(feature = "cli")]
 pub mod normalize;
+pub mod runtime_names;
 pub mod schema;
 pub mod validate;
 
 pub use emit::{GenerateError, generate};
+pub use runtime_names::RuntimeNames;
 pub use validate::SchemaError;
 
 use std::path::Path;
@@ -47,31 +49,35 @@ pub enum Error {
     },
 }
 
-/// Loads, validates and generates code for the schema document at `path` — exactly
-/// what the `syncano` build script runs.
+/// Loads, validates and generates code for the schema document at `path`, next to a
+/// runtime with the inherent methods `runtime` lists — exactly what the `syncano`
+/// build script runs (with [`RuntimeNames::from_dir`] of its `src/`).
 ///
 /// # Errors
 /// [`Error::Schema`] for unreadable or invalid documents, [`Error::Generate`] when
 /// generated names collide.
-pub fn generate_from_path(path: &Path) -> Result<String, Error> {
+pub fn generate_from_path(path: &Path, runtime: &RuntimeNames) -> Result<String, Error> {
     let schema = schema::load(path)?;
-    generate(&schema).map_err(|source| Error::Generate {
+    generate(&schema, runtime).map_err(|source| Error::Generate {
         file: path.display().to_string(),
         source,
     })
 }
 
-/// Validates a schema document given as text exactly as the build validates a
-/// file ([`schema::parse`], which validates, then [`generate`]); `source` names it
-/// in messages, as the file name does in [`generate_from_path`]'s.
+/// Validates a schema document given as text as the build validates a file
+/// ([`schema::parse`], which validates, then [`generate`], here next to a runtime
+/// with no methods: [`RuntimeNames::none`]); `source` names it in messages, as
+/// the file name does in [`generate_from_path`]'s.
 ///
 /// # Errors
 /// [`Error::Schema`] for documents that do not parse or validate,
 /// [`Error::Generate`] when generated names collide.
 pub fn check_str(text: &str, source: &str) -> Result<(), Error> {
     let schema = schema::parse(text, source)?;
-    generate(&schema).map(|_| ()).map_err(|e| Error::Generate {
-        file: source.to_owned(),
-        source: e,
-    })
+    generate(&schema, &RuntimeNames::none())
+        .map(|_| ())
+        .map_err(|e| Error::Generate {
+            file: source.to_owned(),
+            source: e,
+        })
 }

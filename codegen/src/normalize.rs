@@ -2,7 +2,9 @@
 //! byte-identical file.
 //!
 //! The rules, applied recursively:
-//! - every JSON object has its keys sorted (byte order);
+//! - every JSON object has its keys sorted (byte order), except the fields of a
+//!   `properties` or `fields` object, which keep the server's order (the order of a create's
+//!   required arguments in the generated code);
 //! - the top-level list of resources is sorted by `name` (entries without a name
 //!   keep their relative order, after the named ones);
 //! - the lists `methods`, `query_fields` and `order_fields` (sets of strings) are
@@ -40,7 +42,9 @@ fn normalize_value(v: &Value, key: Option<&str>, top: bool) -> Value {
     match v {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
+            if !matches!(key, Some("properties" | "fields")) {
+                keys.sort();
+            }
             let mut out = Map::new();
             for k in keys {
                 if let Some(child) = map.get(k) {
@@ -84,7 +88,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn sorts_resources_keys_and_method_sets() {
+    fn sorts_resources_keys_and_method_sets_but_not_fields() {
         let doc = json!([
             {"name": "Zeta", "endpoints": {"list": {"path": "/z/", "methods": ["post", "get", "get"],
                 "properties": ["b", "a"]}}},
@@ -96,6 +100,9 @@ mod tests {
   {
     "name": "Alpha",
     "properties": {
+      "y": {
+        "type": "string"
+      },
       "x": {
         "choices": [
           {
@@ -108,9 +115,6 @@ mod tests {
           }
         ],
         "type": "choice"
-      },
-      "y": {
-        "type": "string"
       }
     }
   },

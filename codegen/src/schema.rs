@@ -1,5 +1,5 @@
 //! The schema model: a Syncano schema document (the format the API's `/v1/schema/`
-//! endpoint served, and our v1.1 snapshot's format) parsed into sorted, typed values.
+//! endpoint served, and our v1.1 snapshot's format) parsed into typed values.
 //!
 //! [`parse`] and [`load`] accept both shapes of the real documents — fields once per
 //! resource under `properties` (shape A) or per endpoint under
@@ -8,8 +8,10 @@
 //! path parameters match their paths, names can become Rust identifiers, `returns`
 //! names an existing resource and so on.
 //!
-//! Everything is sorted (resources, fields and endpoints by name; methods), so the
-//! model never depends on the key order of the document.
+//! Resources and endpoints are sorted by name and methods are sorted, so the model
+//! depends on the document's key order only where that order means something: fields
+//! keep the order the document lists them in (a create's required arguments follow
+//! it).
 
 pub(crate) mod reader;
 
@@ -34,7 +36,7 @@ pub struct Resource {
     /// Whether objects of this resource carry user-defined fields (ext key
     /// `extensible`, e.g. data objects).
     pub extensible: bool,
-    /// The fields of the resource, sorted by name. Shape A (`properties`) and shape B
+    /// The fields of the resource, in the order the document lists them. Shape A (`properties`) and shape B
     /// (`endpoints.<name>.fields`) are merged: `properties` first, then the `detail`
     /// endpoint's fields, then `list`'s; a custom endpoint's fields (its request body)
     /// only count when neither `properties`, `detail` nor `list` declare any.
@@ -59,7 +61,7 @@ pub struct Endpoint {
     pub methods: Vec<HttpMethod>,
     /// The path parameters (the document's endpoint `properties`), in path order.
     pub path_params: Vec<String>,
-    /// The fields declared on this endpoint (shape B), sorted by name; `None` when the
+    /// The fields declared on this endpoint (shape B), in document order; `None` when the
     /// endpoint declares none. For a custom endpoint these describe the request body.
     pub fields: Option<Vec<Field>>,
     /// The resource the response decodes as (ext key `returns`).
@@ -175,12 +177,6 @@ pub struct Field {
     /// The attributes were guessed from sample values (ext key `inferred`, written
     /// by `syncano-schema discover`): only the field's presence is known.
     pub inferred: bool,
-    /// The field's place among its siblings in the order the document lists them
-    /// (0-based). Field lists are sorted by name; [`document_order`] gives them in
-    /// this order. A resource's merged fields count `properties` first, then the
-    /// fields only `detail` adds, then those only `list` adds (then a custom
-    /// endpoint's).
-    pub position: usize,
 }
 
 impl Field {
@@ -288,13 +284,6 @@ pub struct LinkSpec {
     pub name: String,
     /// The link's kind as the document says (`detail`, `list`, ...).
     pub kind: String,
-}
-
-/// `fields` in the order the document lists them (by [`Field::position`]).
-pub fn document_order(fields: &[Field]) -> Vec<&Field> {
-    let mut out: Vec<&Field> = fields.iter().collect();
-    out.sort_by_key(|f| f.position);
-    out
 }
 
 impl Schema {

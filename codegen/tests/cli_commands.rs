@@ -225,7 +225,10 @@ fn generate_writes_exactly_what_the_build_generates() {
         Ok(s) => s,
         Err(e) => panic!("no generated file: {e}"),
     };
-    let expected = match syncano_codegen::generate_from_path(&vendored()) {
+    let expected = match syncano_codegen::generate_from_path(
+        &vendored(),
+        &syncano_codegen::RuntimeNames::none(),
+    ) {
         Ok(s) => s,
         Err(e) => panic!("generate_from_path: {e}"),
     };

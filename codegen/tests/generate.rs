@@ -27,7 +27,7 @@ fn generate_text(json: &str, name: &str) -> String {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
-    match syncano_codegen::generate(&schema) {
+    match syncano_codegen::generate(&schema, &syncano_codegen::RuntimeNames::none()) {
         Ok(code) => code,
         Err(e) => panic!("{name}: {e}"),
     }
@@ -41,19 +41,29 @@ fn read(path: &Path) -> String {
 }
 
 /// Reverses the key order of every object and the order of the resource list
-/// (lists whose order means something — path parameters, choices, links — stay).
+/// (what has a meaningful order — path parameters, choices, links, the fields of a
+/// `properties` object — stays).
 fn permute(v: &Value, top: bool) -> Value {
+    permute_keys(v, top, false)
+}
+
+fn permute_keys(v: &Value, top: bool, keep_order: bool) -> Value {
     match v {
         Value::Object(m) => {
             let mut out = serde_json::Map::new();
-            for (k, v) in m.iter().rev() {
+            let entries: Vec<_> = if keep_order {
+                m.iter().collect()
+            } else {
+                m.iter().rev().collect()
+            };
+            for (k, v) in entries {
                 let v = if k == "methods" || k == "query_fields" || k == "order_fields" {
                     match v {
                         Value::Array(items) => Value::Array(items.iter().rev().cloned().collect()),
                         other => other.clone(),
                     }
                 } else {
-                    permute(v, false)
+                    permute_keys(v, false, k == "properties" || k == "fields")
                 };
                 out.insert(k.clone(), v);
             }
@@ -70,7 +80,7 @@ fn permute(v: &Value, top: bool) -> Value {
 #[test]
 fn every_document_generates_valid_rust() {
     for doc in documents() {
-        let code = match syncano_codegen::generate_from_path(&doc) {
+        let code = match syncano_codegen::generate_from_path(&doc, &syncano_codegen::RuntimeNames::none()) {
             Ok(code) => code,
             Err(e) => panic!("{e}"),
         };
@@ -173,7 +183,9 @@ fn managers_have_one_method_per_endpoint_and_method() {
     for signature in [
         "pub fn shelves(&self) -> ShelfManager",
         "pub fn account(&self) -> AccountManager",
-        "pub fn books<U>(&self, name: impl ::std::fmt::Display) -> BookManager<U>",
+        "pub fn books(&self, name: impl ::std::fmt::Display) -> BookManager",
+        "pub fn books_as<U>(&self, name: impl ::std::fmt::Display) -> BookManager<U>",
+        "pub fn typed<U>(&self) -> BookManager<U>",
         "pub fn list(&self) -> crate::ListRequest<Shelf>",
         "pub async fn create(&self, body: &ShelfCreate) -> crate::Result<Shelf>",
         "pub async fn delete(&self, name: impl ::std::fmt::Display) -> crate::Result<()>",
@@ -193,7 +205,7 @@ fn managers_have_one_method_per_endpoint_and_method() {
     assert!(code.contains("pub async fn peek_post<B: ::serde::Serialize + ?Sized>("));
     // `dust` (204, no fields) is an action: no body argument, nothing sent
     assert!(code.contains(
-        "pub async fn dust(&self, name: impl ::std::fmt::Display) -> crate::Result<()> {\n        self.client\n            .request::<(), _>(crate::Method::POST, &self.dust_path(name), None)"
+        "pub async fn dust(&self, name: impl ::std::fmt::Display) -> crate::Result<()> {\n        self.client.call(crate::Method::POST, &self.dust_path(name)).await"
     ));
     // Account's `reset_key` answers the resource itself: no body either
     assert!(code.contains("pub async fn reset_key(&self) -> crate::Result<Account> {"));
@@ -201,7 +213,7 @@ fn managers_have_one_method_per_endpoint_and_method() {
     assert!(code.contains(
         "pub async fn peek_get(\n        &self,\n        name: impl ::std::fmt::Display,\n        query: &[(&str, &str)],\n    ) -> crate::Result<::serde_json::Value> {"
     ));
-    assert!(code.contains("request_with_query::<\n"));
+    assert!(code.contains("self.client.get_with_query(&self.peek_path(name), query).await"));
     // every path is built by one private helper per endpoint, percent-encoding each parameter
     assert!(code.contains(
         "fn detail_path(&self, id: impl ::std::fmt::Display) -> String {\n        let shelf = crate::path::segment(&self.shelf);\n        let id = crate::path::segment(&id);\n        format!(\"/v1.1/shelves/{shelf}/books/{id}/\")\n    }"
@@ -225,7 +237,7 @@ fn colliding_generated_names_are_errors() {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
-    match syncano_codegen::generate(&schema) {
+    match syncano_codegen::generate(&schema, &syncano_codegen::RuntimeNames::none()) {
         Ok(_) => panic!("collision not detected"),
         Err(e) => assert_eq!(
             e.to_string(),
@@ -310,7 +322,34 @@ fn v1_1_snapshot_api_shape() {
     );
     assert_eq!(
         ret("ClassManager", "objects").as_deref(),
+        Some("DataObjectManager")
+    );
+    assert_eq!(
+        ret("ClassManager", "objects_as").as_deref(),
         Some("DataObjectManager<U>")
+    );
+    // the instance scope reaches every instance-scoped manager
+    assert_eq!(
+        ret("crate::InstanceScope", "classes").as_deref(),
+        Some("ClassManager")
+    );
+    assert_eq!(
+        ret("crate::InstanceScope", "users").as_deref(),
+        Some("UserManager")
+    );
+    // get-or-create where the platform keys records by a unique name
+    assert_eq!(
+        ret("ClassManager", "get_or_create").as_deref(),
+        Some("crate::Result<Class>")
+    );
+    assert_eq!(
+        ret("InstanceManager", "get_or_create").as_deref(),
+        Some("crate::Result<Instance>")
+    );
+    assert_eq!(ret("ScriptManager", "get_or_create"), None);
+    assert_eq!(
+        ret("DataObjectManager", "update_fields").as_deref(),
+        Some("crate::Result<DataObject<T>>")
     );
     assert_eq!(
         ret("ScriptManager", "traces").as_deref(),
@@ -318,7 +357,7 @@ fn v1_1_snapshot_api_shape() {
     );
     assert_eq!(
         ret("Class", "objects").as_deref(),
-        Some("crate::Result<DataObjectManager<U>>")
+        Some("crate::Result<DataObjectManager>")
     );
     // standard methods
     assert_eq!(
@@ -386,29 +425,59 @@ fn v1_1_snapshot_api_shape() {
 }
 
 #[test]
-fn runtime_root_names_are_refused() {
+fn runtime_root_names_stay_in_the_generated_module() {
+    // `Page` is also a runtime name at the crate root: the generated model stays
+    // `syncano::generated::Page` (the root's explicit item shadows the glob re-export)
     let schema = match schema::parse(r#"[{"name": "Page"}]"#, "x.json") {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
-    match syncano_codegen::generate(&schema) {
-        Ok(_) => panic!("a resource named Page was accepted"),
-        Err(e) => assert!(e.to_string().contains("`Page`"), "{e}"),
+    match syncano_codegen::generate(&schema, &syncano_codegen::RuntimeNames::none()) {
+        Ok(code) => assert!(code.contains("pub struct Page {}"), "{code}"),
+        Err(e) => panic!("{e}"),
     }
 }
 
 #[test]
-fn prelude_names_are_refused() {
+fn names_the_runtime_defines_are_not_generated_again() {
+    let doc = r#"[{"name": "Download", "properties": {"name": {"type": "string", "required": true}},
+                  "endpoints": {"list": {"path": "/v1.1/download/", "methods": ["get", "post"], "properties": []},
+                                "detail": {"path": "/v1.1/download/{name}/", "methods": ["get"], "properties": ["name"]},
+                                "using": {"path": "/v1.1/download/{name}/using/", "methods": ["post"], "properties": ["name"], "fields": {}}}}]"#;
+    let schema = match schema::parse(doc, "x.json") {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let mut runtime = syncano_codegen::RuntimeNames::none();
+    if let Err(e) = runtime.add_source(
+        "impl Client { pub fn download(&self) {} pub fn download_manager(&self) {} }
+         impl DownloadManager { pub fn get_or_create(&self) {} }",
+    ) {
+        panic!("{e}");
+    }
+    let code = match syncano_codegen::generate(&schema, &runtime) {
+        Ok(code) => code,
+        Err(e) => panic!("{e}"),
+    };
+    let m = methods(&code);
+    let has = |ty: &str, f: &str| m.contains_key(&(ty.to_string(), f.to_string()));
+    assert!(!has("crate::Client", "download"));
+    assert!(!has("crate::Client", "download_manager"));
+    assert!(has("crate::Client", "download_manager2"));
+    assert!(has("DownloadManager", "get_or_create_endpoint"));
+    // the manager's own `using` keeps its name; the endpoint steps aside
+    assert!(has("DownloadManager", "using_endpoint"));
+}
+
+#[test]
+fn prelude_names_get_a_suffix() {
     let schema = match schema::parse(r#"[{"name": "Option"}]"#, "x.json") {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
-    match syncano_codegen::generate(&schema) {
-        Ok(_) => panic!("a resource named Option was accepted"),
-        Err(e) => assert_eq!(
-            e.to_string(),
-            "cannot generate code: the generated type `Option` (the model of resource \"Option\") would clash with a name the generated code or the runtime uses; rename it"
-        ),
+    match syncano_codegen::generate(&schema, &syncano_codegen::RuntimeNames::none()) {
+        Ok(code) => assert!(code.contains("pub struct OptionResource {}"), "{code}"),
+        Err(e) => panic!("{e}"),
     }
 }
 
@@ -440,8 +509,8 @@ fn edge_cases_keep_standard_names_and_rename_colliding_customs() {
         assert!(has(ty, f), "missing {ty}::{f}");
     }
     assert!(!has("ApiThingManager", "add"));
-    // more than 7 required fields: no constructor
-    assert!(!has("ApiThingCreate", "new"));
+    // any number of required fields: a constructor taking them all
+    assert!(has("ApiThingCreate", "new"));
     assert!(has("ApiThingAddRequest", "new"));
     // choice variants: keywords, digits, punctuation, empty and duplicate values
     for variant in [
@@ -507,7 +576,7 @@ fn a_path_parameter_named_query_is_an_error() {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
-    match syncano_codegen::generate(&schema) {
+    match syncano_codegen::generate(&schema, &syncano_codegen::RuntimeNames::none()) {
         Ok(_) => panic!("collision not detected"),
         Err(e) => assert!(e.message().contains("\"query\" collides"), "{e}"),
     }

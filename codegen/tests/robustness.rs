@@ -59,7 +59,7 @@ fn mutated_documents_never_panic() {
                     assert!(!msg.contains('\n'), "{p} = {r}: multi-line message: {msg}");
                     err += 1;
                 }
-                Ok(schema) => match syncano_codegen::generate(&schema) {
+                Ok(schema) => match syncano_codegen::generate(&schema, &syncano_codegen::RuntimeNames::none()) {
                     Ok(code) => {
                         if let Err(e) = syn::parse_file(&code) {
                             panic!("{p} = {r}: generated code does not parse: {e}");

@@ -108,6 +108,10 @@ pub enum Command {
         /// The directory to write `syncano_generated.rs` into (created if missing).
         #[arg(long)]
         out: PathBuf,
+        /// The runtime's sources (the `syncano` crate's `src/`), whose method names the
+        /// generated code avoids exactly as the build does; without it, none.
+        #[arg(long)]
+        runtime: Option<PathBuf>,
     },
 }
 
@@ -117,7 +121,7 @@ pub enum Command {
 /// # Errors
 /// The build's error message.
 pub fn check_file(path: &Path) -> Result<usize, String> {
-    crate::generate_from_path(path).map_err(|e| e.to_string())?;
+    crate::generate_from_path(path, &crate::RuntimeNames::none()).map_err(|e| e.to_string())?;
     let schema = crate::schema::load(path).map_err(|e| e.to_string())?;
     Ok(schema.resources.len())
 }
@@ -128,8 +132,12 @@ pub fn check_file(path: &Path) -> Result<usize, String> {
 /// # Errors
 /// `Err(Ok(message))` when the document does not validate, `Err(Err(message))`
 /// when the file cannot be written.
-pub fn generate_to_dir(file: &Path, dir: &Path) -> Result<PathBuf, Result<String, String>> {
-    let code = crate::generate_from_path(file).map_err(|e| Ok(e.to_string()))?;
+pub fn generate_to_dir(
+    file: &Path,
+    dir: &Path,
+    runtime: &crate::RuntimeNames,
+) -> Result<PathBuf, Result<String, String>> {
+    let code = crate::generate_from_path(file, runtime).map_err(|e| Ok(e.to_string()))?;
     fs::create_dir_all(dir).map_err(|e| Err(format!("{}: {e}", dir.display())))?;
     let out = dir.join(GENERATED_FILE);
     fs::write(&out, code).map_err(|e| Err(format!("{}: {e}", out.display())))?;
@@ -282,13 +290,20 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             Err(msg) => fail(1, &msg),
         },
-        Command::Generate { file, out } => match generate_to_dir(&file, &out) {
-            Ok(p) => {
-                eprintln!("wrote {}", p.display());
-                ExitCode::SUCCESS
+        Command::Generate { file, out, runtime } => {
+            let runtime = match runtime.as_deref().map(crate::RuntimeNames::from_dir) {
+                None => crate::RuntimeNames::none(),
+                Some(Ok(names)) => names,
+                Some(Err(message)) => return fail(2, &message),
+            };
+            match generate_to_dir(&file, &out, &runtime) {
+                Ok(p) => {
+                    eprintln!("wrote {}", p.display());
+                    ExitCode::SUCCESS
+                }
+                Err(Ok(msg)) => fail(1, &msg),
+                Err(Err(msg)) => fail(2, &msg),
             }
-            Err(Ok(msg)) => fail(1, &msg),
-            Err(Err(msg)) => fail(2, &msg),
-        },
+        }
     }
 }

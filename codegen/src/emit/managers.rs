@@ -1,57 +1,21 @@
 //! Managers (one per resource, scoped by its path parameters), the child accessors
 //! between them, the model conveniences and the `Client` accessors of root resources.
 
-use std::collections::BTreeSet;
-
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use super::methods::{self, ActionBody, ManagerMethod, MethodKind};
+use super::namespace::Namespace;
 use super::plan::ResPlan;
-use super::resource::{FilePart, Payloads, endpoints_doc, has_body, model_type};
-use super::structs::{Registry, field_ident, ident};
-use super::{GenerateError, docs};
+use super::resource::{FilePart, Payloads, endpoints_doc, model_type};
+use super::structs::{Registry, ident};
+use super::{GenerateError, docs, model_methods};
 use crate::names::{bare, snake_ok};
-use crate::schema::{Endpoint, FieldType, HttpMethod};
+use crate::runtime_names::RuntimeNames;
+use crate::schema::{Endpoint, HttpMethod};
 use crate::validate::template_params;
 
 const MAP: &str = "::serde_json::Map<String, ::serde_json::Value>";
-
-/// Names a custom endpoint method must not take (std trait methods clippy expects to
-/// be trait implementations).
-const TRAIT_METHODS: &[&str] = &[
-    "add",
-    "sub",
-    "mul",
-    "div",
-    "rem",
-    "neg",
-    "not",
-    "shl",
-    "shr",
-    "bitand",
-    "bitor",
-    "bitxor",
-    "clone",
-    "default",
-    "deref",
-    "deref_mut",
-    "drop",
-    "eq",
-    "cmp",
-    "partial_cmp",
-    "from_iter",
-    "from_str",
-    "hash",
-    "index",
-    "index_mut",
-    "into_iter",
-    "next",
-    "as_ref",
-    "as_mut",
-    "borrow",
-    "borrow_mut",
-    "fmt",
-];
 
 fn map_type() -> TokenStream {
     match syn::parse_str::<syn::Type>(MAP) {
@@ -71,16 +35,15 @@ fn example_arg(param: &str, resource: &str) -> String {
     }
 }
 
-/// How to reach resource `i`'s manager from a `client` in an example.
-fn example_chain(plans: &[ResPlan<'_>], i: usize) -> String {
+/// How to reach resource `i`'s manager from a `client` in an example: through the
+/// client's accessor, the instance scope's, or the parent's child accessor.
+fn example_chain(plans: &[ResPlan<'_>], i: usize, shared: &SharedNames) -> String {
     let p = &plans[i];
-    let turbofish = if p.generic() {
-        "::<serde_json::Map<String, serde_json::Value>>"
-    } else {
-        ""
-    };
-    if p.is_root() && !p.accessor.is_empty() {
-        return format!("client.{}{turbofish}()", p.accessor);
+    if let Some(acc) = &shared.client_accessors[i] {
+        return format!("client.{acc}()");
+    }
+    if let Some(acc) = &shared.scope_accessors[i] {
+        return format!("client.instance(\"my-instance\").{acc}()");
     }
     if let Some((pi, acc)) = &p.parent {
         let parent = &plans[*pi];
@@ -90,24 +53,16 @@ fn example_chain(plans: &[ResPlan<'_>], i: usize) -> String {
                 .map(|a| example_arg(a, &parent.res.name))
                 .collect();
             return format!(
-                "{}.{acc}{turbofish}({})",
-                example_chain(plans, *pi),
+                "{}.{acc}({})",
+                example_chain(plans, *pi, shared),
                 args.join(", ")
             );
         }
     }
     let mut args = vec!["&client".to_string()];
     args.extend(p.scope.iter().map(|s| example_arg(s, "")));
-    let generic = if p.generic() {
-        "::<serde_json::Map<String, serde_json::Value>>"
-    } else {
-        ""
-    };
-    format!(
-        "syncano::{}Manager{generic}::new({})",
-        p.ty,
-        args.join(", ")
-    )
+    // `<Manager>::new`: a type position, so a generic manager takes its default
+    format!("<syncano::{}Manager>::new({})", p.ty, args.join(", "))
 }
 
 /// The name of the private helper that builds endpoint `e`'s path (`list_path`,
@@ -118,8 +73,13 @@ fn path_fn_name(e: &Endpoint) -> String {
 
 /// The private helper that builds endpoint `e`'s path: scope parameters come from
 /// `self`, the others from the arguments, each percent-encoded.
-fn path_fn(e: &Endpoint, scope_len: usize) -> TokenStream {
-    let name = ident(&path_fn_name(e));
+fn path_fn(
+    e: &Endpoint,
+    scope_len: usize,
+    name: &syn::Ident,
+    scope: &[String],
+    scope_fields: &[syn::Ident],
+) -> TokenStream {
     let ids = id_args(e, scope_len);
     let doc = docs::attrs(&format!("The path of {}.", docs::code(&e.path)));
     let params = template_params(&e.path).unwrap_or_default();
@@ -142,15 +102,10 @@ fn path_fn(e: &Endpoint, scope_len: usize) -> TokenStream {
         fmt.push_str(&rest[..pos].replace('{', "{{").replace('}', "}}"));
         fmt.push_str(&format!("{{{local}}}"));
         rest = &rest[pos + marker.len()..];
-        let in_scope = e
-            .path_params
-            .iter()
-            .position(|p| p == name)
-            .is_some_and(|i| i < scope_len);
-        lets.push(if in_scope {
-            quote!(let #local = crate::path::segment(&self.#id);)
-        } else {
-            quote!(let #local = crate::path::segment(&#id);)
+        let field = scope.iter().position(|p| p == name).map(|i| &scope_fields[i]);
+        lets.push(match field {
+            Some(field) => quote!(let #local = crate::path::segment(&self.#field);),
+            None => quote!(let #local = crate::path::segment(&#id);),
         });
     }
     let body = if lets.is_empty() {
@@ -168,16 +123,6 @@ fn path_fn(e: &Endpoint, scope_len: usize) -> TokenStream {
     }
 }
 
-/// Whether a custom POST/PUT/PATCH endpoint without a request struct is an action
-/// on the object that takes no body: it declares empty `fields`, or declares none and
-/// answers the resource itself (`returns`) or nothing (`status: 204`).
-fn sends_no_body(e: &Endpoint, resource: &str) -> bool {
-    match &e.fields {
-        Some(fields) => fields.is_empty(),
-        None => e.status == Some(204) || e.returns.as_deref() == Some(resource),
-    }
-}
-
 /// The id arguments of an endpoint (its parameters beyond the scope).
 fn id_args(e: &Endpoint, scope_len: usize) -> Vec<syn::Ident> {
     e.path_params
@@ -187,11 +132,66 @@ fn id_args(e: &Endpoint, scope_len: usize) -> Vec<syn::Ident> {
         .collect()
 }
 
-struct Method {
-    name: String,
-    tokens: TokenStream,
-    /// One of the standard methods (list, create, get, ...), which keep their names.
-    standard: bool,
+/// The accessors on runtime types, resolved for all resources at once (examples of one
+/// resource show the accessors of others): the client's, for root resources, and the
+/// instance scope's, for resources directly in an instance.
+pub(crate) struct SharedNames {
+    /// By resource index: the `Client` accessor.
+    pub client_accessors: Vec<Option<String>>,
+    /// By resource index: the `InstanceScope` accessor.
+    pub scope_accessors: Vec<Option<String>>,
+}
+
+impl SharedNames {
+    pub fn new(plans: &[ResPlan<'_>], runtime: &RuntimeNames) -> Self {
+        let mut client = Namespace::new("Client", runtime);
+        let mut scope = Namespace::new(SCOPE_TYPE, runtime);
+        let client_accessors = plans
+            .iter()
+            .map(|p| {
+                (p.is_root() && !p.accessor.is_empty())
+                    .then(|| client.claim(&p.accessor, "_manager"))
+            })
+            .collect();
+        let scope_accessors = (0..plans.len())
+            .map(|i| match (&plans[i].parent, in_instance_scope(plans, i)) {
+                (Some((_, acc)), true) => Some(scope.claim(acc, "_manager")),
+                _ => None,
+            })
+            .collect();
+        SharedNames {
+            client_accessors,
+            scope_accessors,
+        }
+    }
+}
+
+/// The runtime's instance scope (`client.instance(name)`), which gets an accessor for
+/// every resource directly below the resource named [`SCOPE_RESOURCE`].
+const SCOPE_TYPE: &str = "InstanceScope";
+/// The schema resource whose children the instance scope reaches.
+const SCOPE_RESOURCE: &str = "Instance";
+
+/// Whether resource `i` is reached from the instance scope: a child of the instance
+/// resource, scoped by the instance alone.
+pub(crate) fn in_instance_scope(plans: &[ResPlan<'_>], i: usize) -> bool {
+    let p = &plans[i];
+    p.scope.len() == 1
+        && p
+            .parent
+            .as_ref()
+            .is_some_and(|(pi, _)| plans[*pi].res.name == SCOPE_RESOURCE)
+}
+
+/// The struct field holding scope parameter `param` (the manager's own fields keep
+/// their names).
+fn scope_field(param: &str) -> syn::Ident {
+    let id = snake_ok(param);
+    if matches!(bare(&id), "client" | "_data") {
+        ident(&format!("{}_param", bare(&id)))
+    } else {
+        ident(&id)
+    }
 }
 
 pub(crate) fn emit(
@@ -199,6 +199,8 @@ pub(crate) fn emit(
     plans: &[ResPlan<'_>],
     i: usize,
     payloads: &Payloads<'_>,
+    runtime: &RuntimeNames,
+    shared: &SharedNames,
 ) -> Result<(), GenerateError> {
     let p = &plans[i];
     let res = p.res;
@@ -212,377 +214,112 @@ pub(crate) fn emit(
     let generic = p.generic();
     let t = quote!(T);
     let model = model_type(p, Some(&t));
-    let scope_idents: Vec<syn::Ident> = p.scope.iter().map(|s| ident(&snake_ok(s))).collect();
+    let scope_fields: Vec<syn::Ident> = p.scope.iter().map(|s| scope_field(s)).collect();
     let scope_len = p.scope.len();
-    for (s, id) in p.scope.iter().zip(&scope_idents) {
-        if matches!(bare(&id.to_string()), "client" | "_data") {
-            return Err(GenerateError::new(format!(
-                "resource \"{}\": the path parameter \"{s}\" collides with the manager's own field `{id}`",
-                res.name
-            )));
+
+    // names, resolved before rendering: the runtime's, the fixed ones, the standard
+    // methods, scope getters, children, custom endpoints, private path helpers
+    let mut ns = Namespace::new(&mgr_name, runtime);
+    for fixed in ["new", "using", "client"] {
+        ns.reserve(fixed)?;
+    }
+    if generic {
+        ns.reserve("typed")?;
+    }
+    let planned = methods::plan(p, payloads);
+    let mut method_names = Vec::new();
+    for m in planned.iter().filter(|m| m.suffix == "_endpoint" && is_standard_kind(&m.kind)) {
+        method_names.push(ns.claim(&m.preferred, m.suffix));
+    }
+    let getter_names: Vec<String> = p
+        .scope
+        .iter()
+        .map(|s| ns.claim(&snake_ok(s), "_param"))
+        .collect();
+    let mut child_names = Vec::new();
+    for (acc, ci) in &p.children {
+        let typed = plans[*ci].generic().then(|| ns.claim(&format!("{}_as", bare(acc)), "_manager"));
+        child_names.push((ns.claim(acc, "_manager"), typed));
+    }
+    for m in planned.iter().filter(|m| !is_standard_kind(&m.kind)) {
+        method_names.push(ns.claim(&m.preferred, m.suffix));
+    }
+    let mut path_fn_names: Vec<(&str, String)> = Vec::new();
+    for e in &res.endpoints {
+        if planned.iter().any(|m| m.endpoint.name == e.name) {
+            path_fn_names.push((e.name.as_str(), ns.claim(&path_fn_name(e), "_fn")));
         }
     }
-    let mut taken: BTreeSet<String> = ["new", "using", "client"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    for id in &scope_idents {
-        taken.insert(bare(&id.to_string()).to_string());
-    }
-    let mut plain_methods: Vec<TokenStream> = Vec::new(); // no trait bounds needed
-    let mut methods: Vec<Method> = Vec::new(); // endpoint calls
-    let mut path_fns: Vec<TokenStream> = Vec::new(); // private path helpers
+    let path_of = |e: &Endpoint| -> syn::Ident {
+        let name = path_fn_names
+            .iter()
+            .find(|(n, _)| *n == e.name)
+            .map(|(_, f)| f.clone())
+            .unwrap_or_else(|| path_fn_name(e));
+        ident(&name)
+    };
 
+    let mut plain_methods: Vec<TokenStream> = Vec::new(); // no trait bounds needed
     // children
-    for (acc, ci) in &p.children {
+    for ((acc, ci), (name, typed_name)) in p.children.iter().zip(&child_names) {
         let c = &plans[*ci];
         let cm = format_ident!("{}Manager", c.ty);
-        let acc_id = ident(acc);
-        if !taken.insert(bare(acc).to_string()) {
-            return Err(GenerateError::new(format!(
-                "resource \"{}\": the child accessor `{acc}` (for \"{}\") collides with another method",
-                res.name, c.res.name
-            )));
-        }
         let Some(d) = res.detail() else { continue };
+        let _ = acc;
         let ids = id_args(d, scope_len);
         let base = c.base.map(docs::endpoint).unwrap_or_default();
+        let acc_id = ident(name);
         let doc = docs::attrs(&format!(
             "The [`{}Manager`] of the {} below one of these (at {base}).",
             c.ty,
             docs::code(&c.res.name)
         ));
-        let (gen_params, ret) = if c.generic() {
-            (quote!(<U>), quote!(#cm<U>))
-        } else {
-            (quote!(), quote!(#cm))
-        };
         plain_methods.push(quote! {
             #doc
-            pub fn #acc_id #gen_params(&self, #(#ids: impl ::std::fmt::Display),*) -> #ret {
-                #cm::new(&self.client, #(&self.#scope_idents,)* #(#ids),*)
+            pub fn #acc_id(&self, #(#ids: impl ::std::fmt::Display),*) -> #cm {
+                #cm::new(&self.client, #(&self.#scope_fields,)* #(#ids),*)
             }
         });
+        if let Some(typed_name) = typed_name {
+            let typed_id = ident(typed_name);
+            let doc = docs::attrs(&format!(
+                "As [`{name}`](Self::{}), with the user-defined fields read into (and written from) your own type `U`.",
+                bare(name)
+            ));
+            plain_methods.push(quote! {
+                #doc
+                pub fn #typed_id<U>(&self, #(#ids: impl ::std::fmt::Display),*) -> #cm<U> {
+                    #cm::new(&self.client, #(&self.#scope_fields,)* #(#ids),*)
+                }
+            });
+        }
     }
 
     // endpoint methods
-    let get_call = |path: TokenStream| {
-        quote! {
-            self.client.request::<(), _>(crate::Method::GET, &#path, None).await
-        }
+    let render = Render {
+        plans,
+        i,
+        payloads,
+        model,
+        detail_fn: res.detail().map(&path_of),
     };
-    for e in &res.endpoints {
-        let ids = id_args(e, scope_len);
-        if let Some(arg) = ids
-            .iter()
-            .map(|i| bare(&i.to_string()).to_string())
-            .find(|i| matches!(i.as_str(), "body" | "query"))
-        {
-            return Err(GenerateError::new(format!(
-                "resource \"{}\", endpoint \"{}\": a path parameter named \"{arg}\" collides with the method argument of that name",
-                res.name, e.name
-            )));
-        }
-        let path_fn_id = ident(&path_fn_name(e));
-        let path = quote!(self.#path_fn_id(#(#ids),*));
-        let methods_before = methods.len();
-        let id_params = quote!(#(#ids: impl ::std::fmt::Display),*);
-        let comma = if ids.is_empty() { quote!() } else { quote!(,) };
-        for &m in &e.methods {
-            let verb = format_ident!("{}", m.as_http());
-            let where_ = format!("`{} {}`", m.as_http(), e.path.replace('`', "'"));
-            let standard = match (e.name.as_str(), m) {
-                ("list", HttpMethod::Get) => Some("list"),
-                ("list", HttpMethod::Post) if payloads.create.is_some() => Some("create"),
-                ("detail", HttpMethod::Get) => Some("get"),
-                ("detail", HttpMethod::Put) if payloads.create.is_some() => Some("replace"),
-                ("detail", HttpMethod::Post)
-                    if payloads.create.is_some() && !e.allows(HttpMethod::Put) =>
-                {
-                    Some("replace")
-                }
-                ("detail", HttpMethod::Patch) if payloads.update.is_some() => Some("update"),
-                ("detail", HttpMethod::Delete) => Some("delete"),
-                _ => None,
-            };
-            match standard {
-                Some("list") if e.is_paginated() => {
-                    let doc = docs::attrs(&format!(
-                        "Lists the {} objects ({where_}); a lazy, paged request: tune it, then `page`, `stream` or `collect` it.",
-                        docs::code(&res.name)
-                    ));
-                    methods.push(Method {
-                        name: "list".into(),
-                        standard: true,
-                        tokens: quote! {
-                            #doc
-                            pub fn list(&self, #id_params) -> crate::ListRequest<#model> {
-                                crate::ListRequest::new(self.client.clone(), #path)
-                            }
-                        },
-                    });
-                }
-                Some("list") => {
-                    let doc = docs::attrs(&format!(
-                        "Fetches the {} listing ({where_}), a plain JSON object.",
-                        docs::code(&res.name)
-                    ));
-                    let call = get_call(path.clone());
-                    methods.push(Method {
-                        name: "list".into(),
-                        standard: true,
-                        tokens: quote! {
-                            #doc
-                            pub async fn list(&self, #id_params) -> crate::Result<::serde_json::Value> { #call }
-                        },
-                    });
-                }
-                Some("get") => {
-                    let doc = docs::attrs(&format!("Fetches one [`{ty}`] ({where_})."));
-                    let raw_doc = docs::attrs(&format!(
-                        "Fetches one {} as raw JSON ({where_}).",
-                        docs::code(&res.name)
-                    ));
-                    let call = get_call(path.clone());
-                    let raw_call = get_call(path.clone());
-                    methods.push(Method {
-                        name: "get".into(),
-                        standard: true,
-                        tokens: quote! {
-                            #doc
-                            pub async fn get(&self, #id_params) -> crate::Result<#model> { #call }
-                        },
-                    });
-                    methods.push(Method {
-                        name: "get_raw".into(),
-                        standard: true,
-                        tokens: quote! {
-                            #raw_doc
-                            pub async fn get_raw(&self, #id_params) -> crate::Result<::serde_json::Value> { #raw_call }
-                        },
-                    });
-                }
-                Some("delete") => {
-                    let doc = docs::attrs(&format!(
-                        "Deletes one {} ({where_}).",
-                        docs::code(&res.name)
-                    ));
-                    methods.push(Method {
-                        name: "delete".into(),
-                        standard: true,
-                        tokens: quote! {
-                            #doc
-                            pub async fn delete(&self, #id_params) -> crate::Result<()> {
-                                self.client.request::<(), _>(crate::Method::DELETE, &#path, None).await
-                            }
-                        },
-                    });
-                }
-                Some(kind @ ("create" | "replace" | "update")) => {
-                    let (body_ty, text) = match kind {
-                        "create" => (payloads.create.clone(), "Creates"),
-                        "replace" => (payloads.create.clone(), "Replaces (every writable field)"),
-                        _ => (
-                            payloads.update.as_ref().map(|u| u.0.clone()),
-                            "Updates (only the fields set)",
-                        ),
-                    };
-                    let Some(body_ty) = body_ty else { continue };
-                    let body_id = format_ident!("{}", body_ty);
-                    let body_ty = if generic {
-                        quote!(#body_id<T>)
-                    } else {
-                        quote!(#body_id)
-                    };
-                    let files = payloads.files_of(&body_id.to_string());
-                    let mut text = format!("{text} one [`{ty}`] ({where_}).");
-                    if !files.is_empty() {
-                        text.push_str(MULTIPART_DOC);
-                    }
-                    let doc = docs::attrs(&text);
-                    let name = format_ident!("{}", kind);
-                    let call = body_call(&verb, &path, files);
-                    methods.push(Method {
-                        name: kind.into(),
-                        standard: true,
-                        tokens: quote! {
-                            #doc
-                            pub async fn #name(&self, #id_params #comma body: &#body_ty) -> crate::Result<#model> {
-                                #call
-                            }
-                        },
-                    });
-                }
-                _ => {
-                    // a custom endpoint, or a standard one with an unusual method
-                    let base = bare(&snake_ok(&e.name)).to_string();
-                    let mut name = if e.is_standard() || e.methods.len() > 1 {
-                        format!("{base}_{}", m.as_str())
-                    } else {
-                        base
-                    };
-                    if TRAIT_METHODS.contains(&name.as_str()) {
-                        name.push_str("_endpoint");
-                    }
-                    let ret = if e.status == Some(204) {
-                        quote!(())
-                    } else if let Some(r) = &e.returns {
-                        match plans.iter().find(|q| &q.res.name == r) {
-                            Some(q) if q.res.name == res.name => model.clone(),
-                            Some(q) => {
-                                let id = format_ident!("{}", q.ty);
-                                quote!(#id)
-                            }
-                            None => quote!(::serde_json::Value),
-                        }
-                    } else {
-                        quote!(::serde_json::Value)
-                    };
-                    let request = payloads
-                        .requests
-                        .iter()
-                        .find(|(en, _)| en == &e.name)
-                        .map(|(_, r)| format_ident!("{}", r));
-                    let request_files = request
-                        .as_ref()
-                        .map_or(&[][..], |r| payloads.files_of(&r.to_string()));
-                    let desc = e
-                        .description
-                        .as_deref()
-                        .map(docs::md)
-                        .filter(|d| !d.is_empty());
-                    let mut text =
-                        format!("Calls the {} endpoint ({where_}).", docs::code(&e.name));
-                    if let Some(d) = desc {
-                        text.push_str(&format!("\n\n{d}"));
-                    }
-                    let paged = e.paginated == Some(true) && m == HttpMethod::Get;
-                    let fn_name = ident(&name);
-                    let tokens = if paged {
-                        text.push_str("\n\nThe answer is paged: a lazy request.");
-                        let doc = docs::attrs(&text);
-                        let item = if e.returns.is_some() {
-                            ret.clone()
-                        } else {
-                            quote!(::serde_json::Value)
-                        };
-                        quote! {
-                            #doc
-                            pub fn #fn_name(&self, #id_params) -> crate::ListRequest<#item> {
-                                crate::ListRequest::new(self.client.clone(), #path)
-                            }
-                        }
-                    } else if has_body(m) {
-                        if let Some(req) = &request {
-                            if !request_files.is_empty() {
-                                text.push_str(MULTIPART_DOC);
-                            }
-                            let doc = docs::attrs(&text);
-                            let call = body_call(&verb, &path, request_files);
-                            quote! {
-                                #doc
-                                pub async fn #fn_name(&self, #id_params #comma body: &#req) -> crate::Result<#ret> {
-                                    #call
-                                }
-                            }
-                        } else if sends_no_body(e, &res.name) {
-                            let doc = docs::attrs(&text);
-                            quote! {
-                                #doc
-                                pub async fn #fn_name(&self, #id_params) -> crate::Result<#ret> {
-                                    self.client.request::<(), _>(crate::Method::#verb, &#path, None).await
-                                }
-                            }
-                        } else {
-                            text.push_str("\n\n`body` is any serializable value (the schema does not describe it).");
-                            let doc = docs::attrs(&text);
-                            quote! {
-                                #doc
-                                pub async fn #fn_name<B: ::serde::Serialize + ?Sized>(&self, #id_params #comma body: &B) -> crate::Result<#ret> {
-                                    self.client.request(crate::Method::#verb, &#path, Some(body)).await
-                                }
-                            }
-                        }
-                    } else if m == HttpMethod::Get {
-                        text.push_str(
-                            "\n\n`query` holds the query parameters, e.g. `&[(\"name\", \"value\")]`; `&[]` sends none.",
-                        );
-                        let doc = docs::attrs(&text);
-                        quote! {
-                            #doc
-                            pub async fn #fn_name(&self, #id_params #comma query: &[(&str, &str)]) -> crate::Result<#ret> {
-                                self.client.request_with_query::<(), _>(crate::Method::GET, &#path, query, None).await
-                            }
-                        }
-                    } else {
-                        let doc = docs::attrs(&text);
-                        quote! {
-                            #doc
-                            pub async fn #fn_name(&self, #id_params) -> crate::Result<#ret> {
-                                self.client.request::<(), _>(crate::Method::#verb, &#path, None).await
-                            }
-                        }
-                    };
-                    methods.push(Method {
-                        name,
-                        tokens,
-                        standard: false,
-                    });
-                }
-            }
-        }
-        if methods.len() > methods_before {
-            let name = path_fn_name(e);
-            if !taken.insert(name.clone()) {
-                return Err(GenerateError::new(format!(
-                    "resource \"{}\", endpoint \"{}\": the path helper `{name}` collides with another method",
-                    res.name, e.name
-                )));
-            }
-            path_fns.push(path_fn(e, scope_len));
+    let mut endpoint_methods = Vec::new();
+    for (m, name) in planned.iter().zip(reorder(&planned, method_names)) {
+        let path_id = path_of(m.endpoint);
+        let ids = id_args(m.endpoint, scope_len);
+        if let Some(tokens) = render_method(&render, m, &name, &path_id, &ids)? {
+            endpoint_methods.push(tokens);
         }
     }
-    // standard names first, so a custom endpoint that collides gets `_endpoint`
-    let mut final_methods = Vec::new();
-    for m in methods.iter().filter(|m| m.standard) {
-        if !taken.insert(m.name.clone()) {
-            return Err(GenerateError::new(format!(
-                "resource \"{}\": the method `{}` collides with a child accessor or path parameter",
-                res.name, m.name
-            )));
-        }
-        final_methods.push(m.tokens.clone());
-    }
-    for m in methods.iter().filter(|m| !m.standard) {
-        let mut name = m.name.clone();
-        let mut tokens = m.tokens.clone();
-        if !taken.insert(name.clone()) {
-            let old = ident(&name);
-            name.push_str("_endpoint");
-            if !taken.insert(name.clone()) {
-                return Err(GenerateError::new(format!(
-                    "resource \"{}\": the method `{}` is generated twice",
-                    res.name, m.name
-                )));
-            }
-            let new = ident(&name);
-            tokens = rename_fn(tokens, &old, &new);
-        }
-        final_methods.push(tokens);
-    }
+    let path_fns: Vec<TokenStream> = res
+        .endpoints
+        .iter()
+        .filter(|e| path_fn_names.iter().any(|(n, _)| *n == e.name))
+        .map(|e| path_fn(e, scope_len, &path_of(e), &p.scope, &scope_fields))
+        .collect();
 
     // the manager struct
-    let scope_docs: Vec<TokenStream> = p
-        .scope
-        .iter()
-        .map(|s| {
-            docs::attrs(&format!(
-                "The path parameter {} of this scope.",
-                docs::code(s)
-            ))
-        })
-        .collect();
-    let example = example_doc(plans, i);
+    let example = example_doc(plans, i, shared);
     let mut doc = format!(
         "The {} objects of one scope: one method per endpoint and HTTP method the schema declares.\n\n{}",
         docs::code(&res.name),
@@ -615,7 +352,7 @@ pub(crate) fn emit(
     let debug_fields = p
         .scope
         .iter()
-        .zip(&scope_idents)
+        .zip(&scope_fields)
         .map(|(s, id)| quote!(.field(#s, &self.#id)));
     let new_doc = docs::attrs(&format!(
         "A manager for the {} objects of the given scope, calling through `client`.",
@@ -624,16 +361,31 @@ pub(crate) fn emit(
     let getters = p
         .scope
         .iter()
-        .zip(&scope_idents)
-        .zip(&scope_docs)
-        .map(|((_, id), d)| {
+        .zip(&scope_fields)
+        .zip(&getter_names)
+        .map(|((s, field), getter)| {
+            let d = docs::attrs(&format!(
+                "The path parameter {} of this scope.",
+                docs::code(s)
+            ));
+            let getter = ident(getter);
             quote! {
                 #d
-                pub fn #id(&self) -> &str { &self.#id }
+                pub fn #getter(&self) -> &str { &self.#field }
             }
         });
     let bounds = if generic {
         quote!(<T: ::serde::Serialize + ::serde::de::DeserializeOwned>)
+    } else {
+        quote!()
+    };
+    let typed = if generic {
+        quote! {
+            /// The same manager, reading and writing the user-defined fields as your own type `U`.
+            pub fn typed<U>(&self) -> #mgr<U> {
+                #mgr { client: self.client.clone(), #( #scope_fields: self.#scope_fields.clone(), )* #phantom_init }
+            }
+        }
     } else {
         quote!()
     };
@@ -644,7 +396,7 @@ pub(crate) fn emit(
             quote! {
                 impl #impl_generics ::std::clone::Clone for #mgr #ty_generics {
                     fn clone(&self) -> Self {
-                        Self { client: self.client.clone(), #( #scope_idents: self.#scope_idents.clone(), )* #phantom_init }
+                        Self { client: self.client.clone(), #( #scope_fields: self.#scope_fields.clone(), )* #phantom_init }
                     }
                 }
             },
@@ -654,16 +406,16 @@ pub(crate) fn emit(
     };
     // Without a type parameter the endpoint methods need no bounds: one impl block.
     let (inherent_methods, bounded_methods) = if generic {
-        (Vec::new(), final_methods)
+        (Vec::new(), endpoint_methods)
     } else {
-        (final_methods, Vec::new())
+        (endpoint_methods, Vec::new())
     };
     reg.push(quote! {
         #doc
         #derive
         pub struct #mgr #struct_generics {
             client: crate::Client,
-            #( #scope_idents: String, )*
+            #( #scope_fields: String, )*
             #phantom
         }
         #clone_impl
@@ -674,8 +426,8 @@ pub(crate) fn emit(
         }
         impl #impl_generics #mgr #ty_generics {
             #new_doc
-            pub fn new(client: &crate::Client, #( #scope_idents: impl ::std::fmt::Display ),*) -> Self {
-                Self { client: client.clone(), #( #scope_idents: #scope_idents.to_string(), )* #phantom_init }
+            pub fn new(client: &crate::Client, #( #scope_fields: impl ::std::fmt::Display ),*) -> Self {
+                Self { client: client.clone(), #( #scope_fields: #scope_fields.to_string(), )* #phantom_init }
             }
             /// The same manager, calling through another client (other credentials or settings).
             pub fn using(&self, client: &crate::Client) -> Self {
@@ -685,6 +437,7 @@ pub(crate) fn emit(
             }
             /// The client this manager calls through.
             pub fn client(&self) -> &crate::Client { &self.client }
+            #typed
             #( #getters )*
             #( #plain_methods )*
             #( #inherent_methods )*
@@ -700,8 +453,8 @@ pub(crate) fn emit(
     }
 
     // client accessor
-    if p.is_root() && !p.accessor.is_empty() {
-        let acc = ident(&p.accessor);
+    if let Some(acc) = &shared.client_accessors[i] {
+        let acc = ident(acc);
         let doc = docs::attrs(&format!(
             "The [`{mgr_name}`] of the {} objects.",
             docs::code(&res.name)
@@ -718,25 +471,335 @@ pub(crate) fn emit(
             }
         });
     }
+    // instance scope accessor
+    if let Some(acc) = &shared.scope_accessors[i] {
+        let acc = ident(acc);
+        let doc = docs::attrs(&format!(
+            "The [`{mgr_name}`] of the {} objects of this instance.",
+            docs::code(&res.name)
+        ));
+        let (g, r) = if generic {
+            (quote!(<T>), quote!(#mgr<T>))
+        } else {
+            (quote!(), quote!(#mgr))
+        };
+        reg.push(quote! {
+            impl crate::InstanceScope {
+                #doc
+                pub fn #acc #g(&self) -> #r { #mgr::new(self.client(), self.name()) }
+            }
+        });
+    }
 
-    model_conveniences(reg, plans, i, payloads);
+    model_methods::emit(reg, plans, i, payloads, runtime);
     Ok(())
 }
 
-/// Renames the first `fn old` in a method's tokens.
-fn rename_fn(tokens: TokenStream, old: &syn::Ident, new: &syn::Ident) -> TokenStream {
-    match syn::parse2::<syn::ImplItemFn>(tokens.clone()) {
-        Ok(mut f) if &f.sig.ident == old => {
-            f.sig.ident = new.clone();
-            quote!(#f)
+/// Whether a kind is one of the standard methods (which keep their names on a clash).
+fn is_standard_kind(kind: &MethodKind) -> bool {
+    !matches!(
+        kind,
+        MethodKind::Action(_) | MethodKind::Query { .. } | MethodKind::Call
+    )
+}
+
+/// The resolved names in the order of `planned` (they were claimed standard first).
+fn reorder(planned: &[ManagerMethod<'_>], claimed: Vec<String>) -> Vec<String> {
+    let n_standard = planned.iter().filter(|m| is_standard_kind(&m.kind)).count();
+    let (standard, custom) = claimed.split_at(n_standard.min(claimed.len()));
+    let mut standard = standard.iter();
+    let mut custom = custom.iter();
+    planned
+        .iter()
+        .filter_map(|m| {
+            if is_standard_kind(&m.kind) {
+                standard.next().cloned()
+            } else {
+                custom.next().cloned()
+            }
+        })
+        .collect()
+}
+
+/// What rendering one resource's methods needs.
+struct Render<'r, 'a> {
+    plans: &'r [ResPlan<'a>],
+    i: usize,
+    payloads: &'r Payloads<'a>,
+    /// The model type, `Ty` or `Ty<T>`.
+    model: TokenStream,
+    /// The private helper building the detail path.
+    detail_fn: Option<syn::Ident>,
+}
+
+/// The code of one planned method (`None` when its payload type is missing).
+fn render_method(
+    r: &Render<'_, '_>,
+    m: &ManagerMethod<'_>,
+    name: &str,
+    path_fn: &syn::Ident,
+    ids: &[syn::Ident],
+) -> Result<Option<TokenStream>, GenerateError> {
+    let (p, payloads, model) = (&r.plans[r.i], r.payloads, &r.model);
+    let res = p.res;
+    let ty = &p.ty;
+    let e = m.endpoint;
+    if let Some(arg) = ids
+        .iter()
+        .map(|i| bare(&i.to_string()).to_string())
+        .find(|i| matches!(i.as_str(), "body" | "query" | "patch"))
+    {
+        return Err(GenerateError::new(format!(
+            "resource \"{}\", endpoint \"{}\": a path parameter named \"{arg}\" collides with the method argument of that name",
+            res.name, e.name
+        )));
+    }
+    let fn_name = ident(name);
+    let path = quote!(self.#path_fn(#(#ids),*));
+    let id_params = quote!(#(#ids: impl ::std::fmt::Display),*);
+    let comma = if ids.is_empty() { quote!() } else { quote!(,) };
+    let verb = format_ident!("{}", m.http.as_http());
+    let where_ = format!("`{} {}`", m.http.as_http(), e.path.replace('`', "'"));
+    let generic = p.generic();
+    let payload_ty = |name: &str| -> TokenStream {
+        let id = format_ident!("{}", name);
+        if generic { quote!(#id<T>) } else { quote!(#id) }
+    };
+    let tokens = match &m.kind {
+        MethodKind::List => {
+            let doc = docs::attrs(&format!(
+                "Lists the {} objects ({where_}); a lazy, paged request: tune it, then `page`, `stream` or `collect` it.",
+                docs::code(&res.name)
+            ));
+            quote! {
+                #doc
+                pub fn #fn_name(&self, #id_params) -> crate::ListRequest<#model> {
+                    crate::ListRequest::new(self.client.clone(), #path)
+                }
+            }
         }
-        _ => tokens,
+        MethodKind::ListPlain => {
+            let doc = docs::attrs(&format!(
+                "Fetches the {} listing ({where_}), a plain JSON object.",
+                docs::code(&res.name)
+            ));
+            quote! {
+                #doc
+                pub async fn #fn_name(&self, #id_params) -> crate::Result<::serde_json::Value> {
+                    self.client.get(&#path).await
+                }
+            }
+        }
+        MethodKind::Get => {
+            let doc = docs::attrs(&format!("Fetches one [`{ty}`] ({where_})."));
+            quote! {
+                #doc
+                pub async fn #fn_name(&self, #id_params) -> crate::Result<#model> {
+                    self.client.get(&#path).await
+                }
+            }
+        }
+        MethodKind::GetRaw => {
+            let doc = docs::attrs(&format!(
+                "Fetches one {} as raw JSON ({where_}).",
+                docs::code(&res.name)
+            ));
+            quote! {
+                #doc
+                pub async fn #fn_name(&self, #id_params) -> crate::Result<::serde_json::Value> {
+                    self.client.get(&#path).await
+                }
+            }
+        }
+        MethodKind::Delete => {
+            let doc = docs::attrs(&format!(
+                "Deletes one {} ({where_}).",
+                docs::code(&res.name)
+            ));
+            quote! {
+                #doc
+                pub async fn #fn_name(&self, #id_params) -> crate::Result<()> {
+                    self.client.delete(&#path).await
+                }
+            }
+        }
+        MethodKind::Create | MethodKind::Replace | MethodKind::Update => {
+            let (body, text) = match m.kind {
+                MethodKind::Create => (payloads.create.clone(), "Creates"),
+                MethodKind::Replace => (payloads.create.clone(), "Replaces (every writable field)"),
+                _ => (
+                    payloads.update.as_ref().map(|u| u.0.clone()),
+                    "Updates (only the fields set)",
+                ),
+            };
+            let Some(body) = body else { return Ok(None) };
+            let files = payloads.files_of(&body);
+            let body_ty = payload_ty(&body);
+            let mut text = format!("{text} one [`{ty}`] ({where_}).");
+            if !files.is_empty() {
+                text.push_str(MULTIPART_DOC);
+            }
+            let doc = docs::attrs(&text);
+            let call = body_call(&verb, &path, files);
+            quote! {
+                #doc
+                pub async fn #fn_name(&self, #id_params #comma body: &#body_ty) -> crate::Result<#model> {
+                    #call
+                }
+            }
+        }
+        MethodKind::GetOrCreate { key } => {
+            let Some(body) = payloads.create.clone() else { return Ok(None) };
+            if !payloads.files_of(&body).is_empty() {
+                return Ok(None);
+            }
+            let (Some(detail), Some(detail_fn)) = (res.detail(), &r.detail_fn) else {
+                return Ok(None);
+            };
+            let body_ty = payload_ty(&body);
+            let key_id = ident(&snake_ok(key));
+            let doc = docs::attrs(&format!(
+                "Creates one [`{ty}`] ({where_}), or fetches the existing one when its {} is taken (`GET {}`).\n\nA `400` naming {} as not unique is the only answer taken for \"exists\"; any other error is returned. Two callers racing to create the same {} both end with the same record.",
+                docs::code(key),
+                detail.path.replace('`', "'"),
+                docs::code(key),
+                docs::code(key),
+            ));
+            quote! {
+                #doc
+                pub async fn #fn_name(&self, #id_params #comma body: &#body_ty) -> crate::Result<#model> {
+                    let detail = self.#detail_fn(#(#ids,)* &body.#key_id);
+                    crate::create::get_or_create(&self.client, &#path, &detail, #key, body).await
+                }
+            }
+        }
+        MethodKind::UpdateFields => {
+            let doc = docs::attrs(&format!(
+                "Updates the fields a [`ObjectPatch`](crate::object::ObjectPatch) sets, with its write operators (`_increment`, `_add` …) and `expected_revision` ({where_}); the answer is read as [`{ty}`]."
+            ));
+            quote! {
+                #doc
+                pub async fn #fn_name(&self, #id_params #comma patch: &crate::object::ObjectPatch) -> crate::Result<#model> {
+                    self.client.request(crate::Method::#verb, &#path, Some(patch)).await
+                }
+            }
+        }
+        MethodKind::Action(_) | MethodKind::Query { .. } | MethodKind::Call => {
+            render_custom(r, m, &fn_name, &path, ids)
+        }
+    };
+    Ok(Some(tokens))
+}
+
+/// The code of a custom endpoint's method.
+fn render_custom(
+    r: &Render<'_, '_>,
+    m: &ManagerMethod<'_>,
+    fn_name: &syn::Ident,
+    path: &TokenStream,
+    ids: &[syn::Ident],
+) -> TokenStream {
+    let (p, payloads, model) = (&r.plans[r.i], r.payloads, &r.model);
+    let plans = r.plans;
+    let id_params = quote!(#(#ids: impl ::std::fmt::Display),*);
+    let comma = if ids.is_empty() { quote!() } else { quote!(,) };
+    let e = m.endpoint;
+    let res = p.res;
+    let verb = format_ident!("{}", m.http.as_http());
+    let where_ = format!("`{} {}`", m.http.as_http(), e.path.replace('`', "'"));
+    let ret = if e.status == Some(204) {
+        quote!(())
+    } else if let Some(r) = &e.returns {
+        match plans.iter().find(|q| &q.res.name == r) {
+            Some(q) if q.res.name == res.name => model.clone(),
+            Some(q) => {
+                let id = format_ident!("{}", q.ty);
+                quote!(#id)
+            }
+            None => quote!(::serde_json::Value),
+        }
+    } else {
+        quote!(::serde_json::Value)
+    };
+    let mut text = format!("Calls the {} endpoint ({where_}).", docs::code(&e.name));
+    if let Some(d) = e
+        .description
+        .as_deref()
+        .map(docs::md)
+        .filter(|d| !d.is_empty())
+    {
+        text.push_str(&format!("\n\n{d}"));
+    }
+    match &m.kind {
+        MethodKind::Query { paged: true } => {
+            text.push_str("\n\nThe answer is paged: a lazy request.");
+            let doc = docs::attrs(&text);
+            let item = if e.returns.is_some() {
+                ret
+            } else {
+                quote!(::serde_json::Value)
+            };
+            quote! {
+                #doc
+                pub fn #fn_name(&self, #id_params) -> crate::ListRequest<#item> {
+                    crate::ListRequest::new(self.client.clone(), #path)
+                }
+            }
+        }
+        MethodKind::Query { paged: false } => {
+            text.push_str(
+                "\n\n`query` holds the query parameters, e.g. `&[(\"name\", \"value\")]`; `&[]` sends none.",
+            );
+            let doc = docs::attrs(&text);
+            quote! {
+                #doc
+                pub async fn #fn_name(&self, #id_params #comma query: &[(&str, &str)]) -> crate::Result<#ret> {
+                    self.client.get_with_query(&#path, query).await
+                }
+            }
+        }
+        MethodKind::Action(ActionBody::Request(req)) => {
+            let files = payloads.files_of(req);
+            if !files.is_empty() {
+                text.push_str(MULTIPART_DOC);
+            }
+            let doc = docs::attrs(&text);
+            let call = body_call(&verb, path, files);
+            let req = format_ident!("{}", req);
+            quote! {
+                #doc
+                pub async fn #fn_name(&self, #id_params #comma body: &#req) -> crate::Result<#ret> {
+                    #call
+                }
+            }
+        }
+        MethodKind::Action(ActionBody::Any) => {
+            text.push_str(
+                "\n\n`body` is any serializable value (the schema does not describe it).",
+            );
+            let doc = docs::attrs(&text);
+            quote! {
+                #doc
+                pub async fn #fn_name<B: ::serde::Serialize + ?Sized>(&self, #id_params #comma body: &B) -> crate::Result<#ret> {
+                    self.client.request(crate::Method::#verb, &#path, Some(body)).await
+                }
+            }
+        }
+        _ => {
+            let doc = docs::attrs(&text);
+            quote! {
+                #doc
+                pub async fn #fn_name(&self, #id_params) -> crate::Result<#ret> {
+                    self.client.call(crate::Method::#verb, &#path).await
+                }
+            }
+        }
     }
 }
 
-fn example_doc(plans: &[ResPlan<'_>], i: usize) -> String {
+fn example_doc(plans: &[ResPlan<'_>], i: usize, shared: &SharedNames) -> String {
     let p = &plans[i];
-    let chain = example_chain(plans, i);
+    let chain = example_chain(plans, i, shared);
     let mut body = format!("let manager = {chain};\n");
     let list_paged = p
         .res
@@ -773,216 +836,6 @@ fn example_doc(plans: &[ResPlan<'_>], i: usize) -> String {
     )
 }
 
-/// `manager`, `reload`, `save`, `delete` and child accessors on a model with links.
-fn model_conveniences(
-    reg: &mut Registry,
-    plans: &[ResPlan<'_>],
-    i: usize,
-    payloads: &Payloads<'_>,
-) {
-    let p = &plans[i];
-    let res = p.res;
-    let (Some(detail), true) = (res.detail(), p.links_field()) else {
-        return;
-    };
-    let ty = format_ident!("{}", p.ty);
-    let mgr = format_ident!("{}Manager", p.ty);
-    let name = &res.name;
-    let optional_links = res
-        .field("links")
-        .is_some_and(|f| !(f.primary_key || f.required));
-    let link = if optional_links {
-        quote! {
-            self.links.as_ref().and_then(|links| links.get("self")).ok_or_else(|| crate::Error::missing_link(#name, "self"))
-        }
-    } else {
-        quote! {
-            self.links.get("self").ok_or_else(|| crate::Error::missing_link(#name, "self"))
-        }
-    };
-    let n = detail.path_params.len();
-    let n_lit = proc_macro2::Literal::usize_unsuffixed(n);
-    let template = &detail.path;
-    let generic = p.generic();
-    let (impl_g, ty_g) = if generic {
-        (quote!(<T>), quote!(<T>))
-    } else {
-        (quote!(), quote!())
-    };
-    let mut plain = Vec::new();
-    if n > 0 {
-        plain.push(quote! {
-            /// The path parameters of this object, from its `self` link.
-            fn self_params(&self) -> crate::Result<[String; #n_lit]> {
-                const TEMPLATE: &str = #template;
-                let link = self.self_link()?;
-                crate::path::match_template(TEMPLATE, link)
-                    .and_then(|params| <[String; #n_lit]>::try_from(params).ok())
-                    .ok_or_else(|| crate::Error::link_mismatch(link, TEMPLATE))
-            }
-        });
-    }
-    let scope_len = p.scope.len();
-    let bind = |used: usize| -> TokenStream {
-        let pats = (0..n).map(|k| {
-            if k < used {
-                let id = format_ident!("p{}", k);
-                quote!(#id)
-            } else {
-                quote!(_)
-            }
-        });
-        quote!(let [#(#pats),*] = self.self_params()?;)
-    };
-    let args =
-        |used: usize| -> Vec<syn::Ident> { (0..used).map(|k| format_ident!("p{}", k)).collect() };
-    {
-        let b = if n > 0 { bind(scope_len) } else { quote!() };
-        let a = args(scope_len);
-        let doc = docs::attrs(&format!(
-            "The [`{mgr}`] of this object's scope (recovered from its `self` link)."
-        ));
-        plain.push(quote! {
-            #doc
-            pub fn manager(&self, client: &crate::Client) -> crate::Result<#mgr #ty_g> {
-                #b
-                Ok(#mgr::new(client, #(#a),*))
-            }
-        });
-    }
-    for (acc, ci) in &p.children {
-        let c = &plans[*ci];
-        let cm = format_ident!("{}Manager", c.ty);
-        let acc_id = ident(acc);
-        let b = if n > 0 { bind(n) } else { quote!() };
-        let a = args(n);
-        let (g, r) = if c.generic() {
-            (quote!(<U>), quote!(#cm<U>))
-        } else {
-            (quote!(), quote!(#cm))
-        };
-        let doc = docs::attrs(&format!(
-            "The [`{}Manager`] of the {} below this object (from its `self` link).",
-            c.ty,
-            docs::code(&c.res.name)
-        ));
-        plain.push(quote! {
-            #doc
-            pub fn #acc_id #g(&self, client: &crate::Client) -> crate::Result<#r> {
-                #b
-                Ok(#cm::new(client, #(#a),*))
-            }
-        });
-    }
-    let mut calls = Vec::new();
-    if detail.allows(HttpMethod::Get) {
-        let doc = docs::attrs(&format!(
-            "Fetches this {} again (GET on its `self` link).",
-            docs::code(name)
-        ));
-        calls.push(quote! {
-            #doc
-            pub async fn reload(&self, client: &crate::Client) -> crate::Result<Self> {
-                let link = self.self_link()?;
-                client.request::<(), Self>(crate::Method::GET, link, None).await
-            }
-        });
-    }
-    if detail.allows(HttpMethod::Delete) {
-        let doc = docs::attrs(&format!(
-            "Deletes this {} (DELETE on its `self` link).",
-            docs::code(name)
-        ));
-        calls.push(quote! {
-            #doc
-            pub async fn delete(self, client: &crate::Client) -> crate::Result<()> {
-                let link = self.self_link()?;
-                client.request::<(), ()>(crate::Method::DELETE, link, None).await
-            }
-        });
-    }
-    if let Some((upd, members)) = &payloads.update {
-        let upd_id = format_ident!("{}", upd);
-        let inits = members.iter().map(|m| {
-            let id = field_ident(m);
-            // a model's file field says what the server holds; it is not sent back
-            match res
-                .field(&m.name)
-                .filter(|f| !f.write_only && !matches!(f.ty, FieldType::File))
-            {
-                Some(f) => {
-                    let copy = is_copy(f);
-                    let value = if copy {
-                        quote!(self.#id)
-                    } else {
-                        quote!(self.#id.clone())
-                    };
-                    if f.primary_key || f.required {
-                        quote!(#id: Some(#value))
-                    } else {
-                        quote!(#id: #value)
-                    }
-                }
-                None => quote!(#id: None),
-            }
-        });
-        let data = if generic {
-            quote!(data: self.data.clone(),)
-        } else {
-            quote!()
-        };
-        let doc = docs::attrs(&format!(
-            "Saves this {}'s writable fields (PATCH on its `self` link) and returns the stored object.",
-            docs::code(name)
-        ));
-        let body_ty = if generic {
-            quote!(#upd_id<T>)
-        } else {
-            quote!(#upd_id)
-        };
-        calls.push(quote! {
-            #doc
-            pub async fn save(&self, client: &crate::Client) -> crate::Result<Self> {
-                let link = self.self_link()?;
-                let body: #body_ty = #upd_id { #(#inits,)* #data };
-                client.request(crate::Method::PATCH, link, Some(&body)).await
-            }
-        });
-    }
-    if n > 0 || !calls.is_empty() {
-        plain.insert(
-            0,
-            quote! {
-                /// This object's `self` link.
-                fn self_link(&self) -> crate::Result<&str> {
-                    #link
-                }
-            },
-        );
-    }
-    if !generic {
-        // no bounds needed: one impl block
-        plain.append(&mut calls);
-    }
-    reg.push(quote! {
-        impl #impl_g #ty #ty_g {
-            #(#plain)*
-        }
-    });
-    if !calls.is_empty() {
-        let bounds = if generic {
-            quote!(<T: ::serde::Serialize + ::serde::de::DeserializeOwned + ::std::clone::Clone>)
-        } else {
-            quote!()
-        };
-        reg.push(quote! {
-            impl #bounds #ty #ty_g {
-                #(#calls)*
-            }
-        });
-    }
-}
-
 /// The doc sentence of a method sending `multipart/form-data`.
 const MULTIPART_DOC: &str = "\n\nSent as `multipart/form-data`: the [`Upload`](crate::Upload) fields as file parts, the others as text parts.";
 
@@ -1000,22 +853,4 @@ fn body_call(verb: &syn::Ident, path: &TokenStream, files: &[FilePart]) -> Token
         }
     });
     quote!(self.client.request_multipart(crate::Method::#verb, &#path, body, &[#(#parts),*]).await)
-}
-
-/// Whether a field's Rust type is `Copy` (so it is copied, not cloned).
-fn is_copy(f: &crate::schema::Field) -> bool {
-    match &f.ty {
-        FieldType::Integer
-        | FieldType::Float
-        | FieldType::Boolean
-        | FieldType::Date
-        | FieldType::Datetime => true,
-        FieldType::Choice => {
-            !f.choices.is_empty()
-                && f.choices
-                    .iter()
-                    .all(|c| matches!(c.value, crate::schema::ChoiceValue::Int(_)))
-        }
-        _ => false,
-    }
 }

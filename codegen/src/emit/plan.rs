@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::GenerateError;
+use super::structs::is_reserved;
 use crate::names::{self, camel_ok, snake_ok};
 use crate::schema::{Endpoint, FieldType, Resource, Schema};
 use crate::validate::template_params;
@@ -78,51 +79,6 @@ fn plural(snake: &str) -> String {
     }
 }
 
-/// Method names the runtime's `Client` already has; root accessors avoid them.
-const CLIENT_METHODS: &[&str] = &[
-    "builder",
-    "new",
-    "from_env",
-    "from_lookup",
-    "api_root",
-    "instance_name",
-    "api_key",
-    "user_key",
-    "auth_mode",
-    "derive",
-    "with_api_key",
-    "with_user_key",
-    "without_user_key",
-    "without_keys",
-    "with_auth_mode",
-    "with_instance",
-    "with_timeout",
-    "request",
-    "request_raw",
-    "request_with_query",
-    "login",
-    "user_login",
-    "follow",
-    "follow_raw",
-    "follow_list",
-    "relogin",
-    "without_relogin",
-    "can_relogin",
-    "batch",
-    "poll_until_done",
-    "wait_for",
-    "send",
-    "send_with",
-    "decode",
-    "sessions",
-    "current_keys",
-    "expired_session",
-    "url",
-    "relative_path",
-    "clone",
-    "fmt",
-];
-
 pub(crate) fn plan(schema: &Schema) -> Result<Vec<ResPlan<'_>>, GenerateError> {
     let mut plans: Vec<ResPlan<'_>> = schema
         .resources
@@ -140,7 +96,7 @@ pub(crate) fn plan(schema: &Schema) -> Result<Vec<ResPlan<'_>>, GenerateError> {
                 });
             ResPlan {
                 res,
-                ty: camel_ok(&res.name),
+                ty: model_name(&res.name),
                 scope,
                 base,
                 accessor: String::new(),
@@ -228,14 +184,11 @@ pub(crate) fn plan(schema: &Schema) -> Result<Vec<ResPlan<'_>>, GenerateError> {
         let mut taken: BTreeSet<String> = BTreeSet::new();
         let mut chosen = Vec::new();
         for (ci, pref, fallback) in &members {
-            let mut name = if counts.get(pref.as_str()).copied().unwrap_or(0) > 1 {
+            let name = if counts.get(pref.as_str()).copied().unwrap_or(0) > 1 {
                 fallback.clone()
             } else {
                 pref.clone()
             };
-            if parent.is_none() && CLIENT_METHODS.contains(&name.as_str()) {
-                name.push_str("_manager");
-            }
             if !taken.insert(name.clone()) {
                 return Err(GenerateError::new(format!(
                     "resource \"{}\": its accessor `{name}` collides with a sibling's; rename one of the resources",
@@ -262,6 +215,17 @@ pub(crate) fn plan(schema: &Schema) -> Result<Vec<ResPlan<'_>>, GenerateError> {
         p.children.sort();
     }
     Ok(plans)
+}
+
+/// The model's type name: the resource's name in CamelCase, with `Resource` added when
+/// that is a name the generated code refers to unqualified (`Option`, `Result` …).
+fn model_name(resource: &str) -> String {
+    let ty = camel_ok(resource);
+    if is_reserved(&ty) {
+        format!("{ty}Resource")
+    } else {
+        ty
+    }
 }
 
 /// The longest common prefix (by name) of all endpoints' path parameters.

@@ -4,12 +4,12 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use crate::names::camel_part;
 use super::plan::ResPlan;
 use super::structs::{
-    Member, Registry, StructSpec, constructor, emit_aux, emit_struct, field_ident,
+    Member, Registry, StructSpec, builder, emit_aux, emit_struct, field_ident,
 };
 use super::{GenerateError, docs};
-use crate::names::camel_part;
 use crate::schema::{Endpoint, Field, HttpMethod};
 
 /// What the manager emitter needs to know about the payload types.
@@ -138,7 +138,7 @@ pub(crate) fn emit<'a>(reg: &mut Registry, p: &ResPlan<'a>) -> Result<Payloads<'
             })
             .collect();
         let all_optional = members.iter().all(|m| m.optional);
-        let ctor = constructor(&name, &members, p.generic());
+        let ctor = builder(&name, &members, p.generic());
         files.push((name.clone(), file_parts(&members)));
         let doc = format!(
             "The body that creates (or fully replaces) a [`{ty}`]: its writable fields, the required ones not optional."
@@ -181,6 +181,7 @@ pub(crate) fn emit<'a>(reg: &mut Registry, p: &ResPlan<'a>) -> Result<Payloads<'
             })
             .collect();
         files.push((name.clone(), file_parts(&members)));
+        let ctor = builder(&name, &members, p.generic());
         let doc = format!(
             "A partial update of a [`{ty}`] (PATCH): only the fields that are `Some` are sent."
         );
@@ -195,6 +196,7 @@ pub(crate) fn emit<'a>(reg: &mut Registry, p: &ResPlan<'a>) -> Result<Payloads<'
                 payload: true,
             },
         )?;
+        reg.push(ctor);
         Some((name, src))
     } else {
         None
@@ -227,7 +229,7 @@ pub(crate) fn emit<'a>(reg: &mut Registry, p: &ResPlan<'a>) -> Result<Payloads<'
             })
             .collect();
         let all_optional = members.iter().all(|m| m.optional);
-        let ctor = constructor(&name, &members, false);
+        let ctor = builder(&name, &members, false);
         files.push((name.clone(), file_parts(&members)));
         let doc = format!(
             "The body of the {} endpoint of [`{ty}`]: {}.",

@@ -6,59 +6,26 @@ use std::collections::BTreeSet;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use crate::names::{bare, snake_ok};
 use super::types::{aux_name, is_secret, rust_type};
 use super::{GenerateError, docs, enums, links};
-use crate::names::{bare, snake_ok};
 use crate::schema::{Field, FieldType};
 
-/// Type names the generated code refers to unqualified (prelude items, derive names,
-/// generic parameters) and names the runtime puts at the crate root (which would
-/// shadow a generated item of the same name): no generated type may take them.
+/// Type names the generated code refers to unqualified (Rust's prelude items, derive
+/// names, generic parameters): no generated type may take them. The runtime's own
+/// crate-root names need no entry: generated items live in `syncano::generated`, refer
+/// to the runtime by full paths, and a runtime name at the crate root only shadows the
+/// generated item's re-export there.
 const RESERVED: &[&str] = &[
-    "String",
-    "Option",
-    "Some",
-    "None",
-    "Vec",
-    "Box",
-    "Ok",
-    "Err",
-    "Result",
-    "Default",
-    "Clone",
-    "Debug",
-    "PartialEq",
-    "Eq",
-    "Hash",
-    "Copy",
-    "Send",
-    "Sync",
-    "Sized",
-    "From",
-    "Into",
-    "Self",
-    "T",
-    "U",
-    "B",
-    "D",
-    "S",
-    // the runtime's crate-root names (docs/ARCHITECTURE.md §3)
-    "Client",
-    "ClientBuilder",
-    "Decimal",
-    "Error",
-    "ApiError",
-    "ListRequest",
-    "Page",
-    "Direction",
-    "Ordering",
-    "Method",
-    "RetryPolicy",
-    "AuthMode",
-    "UserKey",
-    "Upload",
-    "StoredFile",
+    "String", "Option", "Some", "None", "Vec", "Box", "Ok", "Err", "Result", "Default",
+    "Clone", "Debug", "PartialEq", "Eq", "Hash", "Copy", "Send", "Sync", "Sized", "From",
+    "Into", "Self", "T", "U", "B", "D", "S",
 ];
+
+/// Whether generated code may not define a type of this name.
+pub(crate) fn is_reserved(name: &str) -> bool {
+    RESERVED.contains(&name)
+}
 
 /// Every generated item, in emission order, with a check that no two generated
 /// types share a name.
@@ -113,7 +80,7 @@ pub(crate) fn field_ident(f: &Field) -> syn::Ident {
     ident(&snake_ok(&f.name))
 }
 
-/// Parses an identifier (maybe raw) produced by [`super::names`].
+/// Parses an identifier (maybe raw) produced by [`crate::names`].
 pub(crate) fn ident(text: &str) -> syn::Ident {
     match syn::parse_str::<syn::Ident>(text) {
         Ok(id) => id,
@@ -229,6 +196,7 @@ pub(crate) fn emit_struct(reg: &mut Registry, spec: StructSpec<'_>) -> Result<()
     reg.push(quote! {
         #doc
         #[derive(#(#derives),*)]
+        #[non_exhaustive]
         pub struct #name #generics {
             #(#members)*
             #data
@@ -293,7 +261,7 @@ pub(crate) fn emit_aux(
                     _ => format!("The nested object in {field_doc}."),
                 };
                 doc.push_str(&format!("\n\n{}", docs::constraints(f)));
-                let members = subs
+                let members: Vec<Member<'_>> = subs
                     .iter()
                     .map(|s| Member {
                         field: s,
@@ -302,6 +270,7 @@ pub(crate) fn emit_aux(
                         optional: !(s.required || s.primary_key),
                     })
                     .collect();
+                let build = builder(&name, &members, false);
                 emit_struct(
                     reg,
                     StructSpec {
@@ -313,6 +282,7 @@ pub(crate) fn emit_aux(
                         payload: false,
                     },
                 )?;
+                reg.push(build);
             }
             _ => {}
         }
@@ -320,30 +290,40 @@ pub(crate) fn emit_aux(
     Ok(())
 }
 
-/// A payload constructor `new(required…)` (none when more than 7 arguments would be
-/// needed: build the struct literally then).
-pub(crate) fn constructor(name: &str, members: &[Member<'_>], generic: bool) -> TokenStream {
-    let required: Vec<&Member<'_>> = members.iter().filter(|m| !m.optional).collect();
-    if required.len() + usize::from(generic) > 7 {
-        return quote!();
-    }
+/// The builder of a payload or nested struct: `new(required…)`, taking the required
+/// fields in the order the schema lists them (then the user-defined `data` of an
+/// extensible resource), and one chainable setter per optional field, named after the
+/// field (`with_<field>` where that name is `new`).
+pub(crate) fn builder(name: &str, members: &[Member<'_>], generic: bool) -> TokenStream {
     let ident = format_ident!("{}", name);
     let mut params = Vec::new();
     let mut inits = Vec::new();
+    let mut setters = Vec::new();
     for m in members {
         let id = field_ident(m.field);
+        let ty = if m.is_file() {
+            quote!(crate::Upload)
+        } else {
+            rust_type(&m.ty_owner, m.ty_field)
+        };
         if m.optional {
             inits.push(quote!(#id: None));
-        } else if m.is_file() {
-            params.push(quote!(#id: crate::Upload));
-            inits.push(quote!(#id));
-        } else if is_stringy(&m.ty_owner, m.ty_field) {
-            params.push(quote!(#id: impl Into<String>));
-            inits.push(quote!(#id: #id.into()));
+            let setter = if bare(&id.to_string()) == "new" {
+                format_ident!("with_new")
+            } else {
+                id.clone()
+            };
+            let doc = docs::attrs(&format!("Sets {}.", docs::code(&m.field.name)));
+            setters.push(quote! {
+                #doc
+                pub fn #setter(mut self, value: impl Into<#ty>) -> Self {
+                    self.#id = Some(value.into());
+                    self
+                }
+            });
         } else {
-            let ty = rust_type(&m.ty_owner, m.ty_field);
-            params.push(quote!(#id: #ty));
-            inits.push(quote!(#id));
+            params.push(quote!(#id: impl Into<#ty>));
+            inits.push(quote!(#id: #id.into()));
         }
     }
     let (impl_generics, ty_generics) = if generic {
@@ -353,12 +333,16 @@ pub(crate) fn constructor(name: &str, members: &[Member<'_>], generic: bool) -> 
     } else {
         (quote!(), quote!())
     };
-    let names: Vec<String> = required.iter().map(|m| docs::code(&m.field.name)).collect();
+    let names: Vec<String> = members
+        .iter()
+        .filter(|m| !m.optional)
+        .map(|m| docs::code(&m.field.name))
+        .collect();
     let doc = if names.is_empty() {
-        "A payload with every field unset.".to_string()
+        "A value with every field unset: set fields with the setters.".to_string()
     } else {
         format!(
-            "A payload with the required fields {} set and the others unset.",
+            "A value with the required fields {} set (in that order) and the others unset.",
             names.join(", ")
         )
     };
@@ -369,19 +353,7 @@ pub(crate) fn constructor(name: &str, members: &[Member<'_>], generic: bool) -> 
             pub fn new(#(#params),*) -> Self {
                 Self { #(#inits,)* }
             }
+            #(#setters)*
         }
     }
-}
-
-fn is_stringy(owner: &str, f: &Field) -> bool {
-    aux_name(owner, f).is_none()
-        && matches!(
-            f.ty,
-            FieldType::String
-                | FieldType::Text
-                | FieldType::Email
-                | FieldType::Slug
-                | FieldType::Url
-                | FieldType::Choice
-        )
 }

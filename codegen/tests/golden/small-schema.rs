@@ -9,6 +9,7 @@
 ///
 /// Managed through [`AccountManager`].
 #[derive(Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Account {
     /// Account key.
     ///
@@ -35,6 +36,7 @@ impl ::std::fmt::Debug for Account {
 }
 /// A partial update of a [`Account`] (PATCH): only the fields that are `Some` are sent.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct AccountUpdate {
     /// Email address.
     ///
@@ -53,6 +55,25 @@ impl ::std::fmt::Debug for AccountUpdate {
             .field("email", &self.email)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .finish()
+    }
+}
+impl AccountUpdate {
+    /// A value with every field unset: set fields with the setters.
+    pub fn new() -> Self {
+        Self {
+            email: None,
+            password: None,
+        }
+    }
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+    /// Sets `password`.
+    pub fn password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
     }
 }
 /// The `Account` objects of one scope: one method per endpoint and HTTP method the schema declares.
@@ -98,11 +119,11 @@ impl AccountManager {
     }
     /// Fetches one [`Account`] (`GET /v1.1/account/`).
     pub async fn get(&self) -> crate::Result<Account> {
-        self.client.request::<(), _>(crate::Method::GET, &self.detail_path(), None).await
+        self.client.get(&self.detail_path()).await
     }
     /// Fetches one `Account` as raw JSON (`GET /v1.1/account/`).
     pub async fn get_raw(&self) -> crate::Result<::serde_json::Value> {
-        self.client.request::<(), _>(crate::Method::GET, &self.detail_path(), None).await
+        self.client.get(&self.detail_path()).await
     }
     /// Updates (only the fields set) one [`Account`] (`PATCH /v1.1/account/`).
     pub async fn update(&self, body: &AccountUpdate) -> crate::Result<Account> {
@@ -110,9 +131,7 @@ impl AccountManager {
     }
     /// Calls the `reset_key` endpoint (`POST /v1.1/account/reset_key/`).
     pub async fn reset_key(&self) -> crate::Result<Account> {
-        self.client
-            .request::<(), _>(crate::Method::POST, &self.reset_key_path(), None)
-            .await
+        self.client.call(crate::Method::POST, &self.reset_key_path()).await
     }
     /// The path of `/v1.1/account/`.
     fn detail_path(&self) -> String {
@@ -125,7 +144,7 @@ impl AccountManager {
 }
 impl crate::Client {
     /// The [`AccountManager`] of the `Account` objects.
-    pub fn account(&self) -> AccountManager {
+    pub fn account_manager(&self) -> AccountManager {
         AccountManager::new(self)
     }
 }
@@ -161,27 +180,29 @@ impl BookLinks {
 ///
 /// Objects also carry user-defined fields: `T` (by default a JSON map) holds them, flattened.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Book<T = ::serde_json::Map<String, ::serde_json::Value>> {
     /// Id.
     ///
     /// Field `id`: integer; primary key; read-only.
     pub id: i64,
-    /// The `links` field.
-    ///
-    /// Field `links`: links; read-only; links `self`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<BookLinks>,
     /// Revision.
     ///
     /// Field `revision`: integer; read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<i64>,
+    /// The `links` field.
+    ///
+    /// Field `links`: links; read-only; links `self`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<BookLinks>,
     /// The user-defined fields (by default a JSON map; any serde type works).
     #[serde(flatten)]
     pub data: T,
 }
 /// The body that creates (or fully replaces) a [`Book`]: its writable fields, the required ones not optional.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct BookCreate<T = ::serde_json::Map<String, ::serde_json::Value>> {
     /// Expected revision.
     ///
@@ -193,16 +214,22 @@ pub struct BookCreate<T = ::serde_json::Map<String, ::serde_json::Value>> {
     pub data: T,
 }
 impl<T> BookCreate<T> {
-    /// A payload with every field unset.
+    /// A value with every field unset: set fields with the setters.
     pub fn new(data: T) -> Self {
         Self {
             expected_revision: None,
             data,
         }
     }
+    /// Sets `expected_revision`.
+    pub fn expected_revision(mut self, value: impl Into<i64>) -> Self {
+        self.expected_revision = Some(value.into());
+        self
+    }
 }
 /// A partial update of a [`Book`] (PATCH): only the fields that are `Some` are sent.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct BookUpdate<T = ::serde_json::Map<String, ::serde_json::Value>> {
     /// Expected revision.
     ///
@@ -212,6 +239,20 @@ pub struct BookUpdate<T = ::serde_json::Map<String, ::serde_json::Value>> {
     /// The user-defined fields (by default a JSON map; any serde type works).
     #[serde(flatten)]
     pub data: T,
+}
+impl<T> BookUpdate<T> {
+    /// A value with every field unset: set fields with the setters.
+    pub fn new(data: T) -> Self {
+        Self {
+            expected_revision: None,
+            data,
+        }
+    }
+    /// Sets `expected_revision`.
+    pub fn expected_revision(mut self, value: impl Into<i64>) -> Self {
+        self.expected_revision = Some(value.into());
+        self
+    }
 }
 /// The `Book` objects of one scope: one method per endpoint and HTTP method the schema declares.
 ///
@@ -270,6 +311,14 @@ impl<T> BookManager<T> {
     pub fn client(&self) -> &crate::Client {
         &self.client
     }
+    /// The same manager, reading and writing the user-defined fields as your own type `U`.
+    pub fn typed<U>(&self) -> BookManager<U> {
+        BookManager {
+            client: self.client.clone(),
+            shelf: self.shelf.clone(),
+            _data: ::std::marker::PhantomData,
+        }
+    }
     /// The path parameter `shelf` of this scope.
     pub fn shelf(&self) -> &str {
         &self.shelf
@@ -289,18 +338,14 @@ impl<T> BookManager<T> {
 impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
     /// Fetches one [`Book`] (`GET /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn get(&self, id: impl ::std::fmt::Display) -> crate::Result<Book<T>> {
-        self.client
-            .request::<(), _>(crate::Method::GET, &self.detail_path(id), None)
-            .await
+        self.client.get(&self.detail_path(id)).await
     }
     /// Fetches one `Book` as raw JSON (`GET /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn get_raw(
         &self,
         id: impl ::std::fmt::Display,
     ) -> crate::Result<::serde_json::Value> {
-        self.client
-            .request::<(), _>(crate::Method::GET, &self.detail_path(id), None)
-            .await
+        self.client.get(&self.detail_path(id)).await
     }
     /// Replaces (every writable field) one [`Book`] (`POST /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn replace(
@@ -320,11 +365,19 @@ impl<T: ::serde::Serialize + ::serde::de::DeserializeOwned> BookManager<T> {
             .request(crate::Method::PATCH, &self.detail_path(id), Some(body))
             .await
     }
+    /// Updates the fields a [`ObjectPatch`](crate::object::ObjectPatch) sets, with its write operators (`_increment`, `_add` …) and `expected_revision` (`PATCH /v1.1/shelves/{shelf}/books/{id}/`); the answer is read as [`Book`].
+    pub async fn update_fields(
+        &self,
+        id: impl ::std::fmt::Display,
+        patch: &crate::object::ObjectPatch,
+    ) -> crate::Result<Book<T>> {
+        self.client
+            .request(crate::Method::PATCH, &self.detail_path(id), Some(patch))
+            .await
+    }
     /// Deletes one `Book` (`DELETE /v1.1/shelves/{shelf}/books/{id}/`).
     pub async fn delete(&self, id: impl ::std::fmt::Display) -> crate::Result<()> {
-        self.client
-            .request::<(), _>(crate::Method::DELETE, &self.detail_path(id), None)
-            .await
+        self.client.delete(&self.detail_path(id)).await
     }
     /// Lists the `Book` objects (`GET /v1.1/shelves/{shelf}/books/`); a lazy, paged request: tune it, then `page`, `stream` or `collect` it.
     pub fn list(&self) -> crate::ListRequest<Book<T>> {
@@ -363,12 +416,12 @@ impl<
     /// Fetches this `Book` again (GET on its `self` link).
     pub async fn reload(&self, client: &crate::Client) -> crate::Result<Self> {
         let link = self.self_link()?;
-        client.request::<(), Self>(crate::Method::GET, link, None).await
+        client.get(link).await
     }
     /// Deletes this `Book` (DELETE on its `self` link).
     pub async fn delete(self, client: &crate::Client) -> crate::Result<()> {
         let link = self.self_link()?;
-        client.request::<(), ()>(crate::Method::DELETE, link, None).await
+        client.delete(link).await
     }
     /// Saves this `Book`'s writable fields (PATCH on its `self` link) and returns the stored object.
     pub async fn save(&self, client: &crate::Client) -> crate::Result<Self> {
@@ -388,6 +441,7 @@ impl<
 ///
 /// Managed through [`RuntimeManager`].
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Runtime {}
 /// The `Runtime` objects of one scope: one method per endpoint and HTTP method the schema declares.
 ///
@@ -440,7 +494,7 @@ impl RuntimeManager {
     }
     /// Fetches the `Runtime` listing (`GET /v1.1/shelves/{shelf}/runtimes/`), a plain JSON object.
     pub async fn list(&self) -> crate::Result<::serde_json::Value> {
-        self.client.request::<(), _>(crate::Method::GET, &self.list_path(), None).await
+        self.client.get(&self.list_path()).await
     }
     /// The path of `/v1.1/shelves/{shelf}/runtimes/`.
     fn list_path(&self) -> String {
@@ -448,71 +502,64 @@ impl RuntimeManager {
         format!("/v1.1/shelves/{shelf}/runtimes/")
     }
 }
-/// The links of [`Shelf`]: paths (relative to the API root) of related resources.
+/// The values of the field `type` of [`Shelf`].
 ///
-/// Field `links`: links; read-only; links `self`, `books`, `other`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ShelfLinks {
-    /// The `self` link (detail).
-    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
-    pub self_: Option<String>,
-    /// The `books` link (list).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub books: Option<String>,
-    /// Links this schema does not declare.
-    #[serde(flatten)]
-    pub other: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+/// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
+///
+/// Values this schema does not list are kept in `Unknown`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShelfType {
+    /// `wood` (Wood)
+    Wood,
+    /// `metal-frame` (Metal)
+    MetalFrame,
+    /// `""` (---)
+    Empty,
+    /// A value this schema does not list.
+    Unknown(String),
 }
-impl ShelfLinks {
-    /// The path of the link `name`, declared or not.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        match name {
-            "self" => self.self_.as_deref(),
-            "books" => self.books.as_deref(),
-            _ => self.other.get(name).and_then(|value| value.as_str()),
+impl ShelfType {
+    /// The value sent over the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Wood => "wood",
+            Self::MetalFrame => "metal-frame",
+            Self::Empty => "",
+            Self::Unknown(value) => value.as_str(),
         }
     }
 }
-/// The links of [`ShelfOwner`]: paths (relative to the API root) of related resources.
-///
-/// Field `links`: links; read-only; links `self`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ShelfOwnerLinks {
-    /// The `self` link (detail).
-    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
-    pub self_: Option<String>,
-    /// Links this schema does not declare.
-    #[serde(flatten)]
-    pub other: ::std::collections::BTreeMap<String, ::serde_json::Value>,
-}
-impl ShelfOwnerLinks {
-    /// The path of the link `name`, declared or not.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        match name {
-            "self" => self.self_.as_deref(),
-            _ => self.other.get(name).and_then(|value| value.as_str()),
+impl ::std::convert::From<&str> for ShelfType {
+    fn from(value: &str) -> Self {
+        match value {
+            "wood" => Self::Wood,
+            "metal-frame" => Self::MetalFrame,
+            "" => Self::Empty,
+            other => Self::Unknown(other.to_string()),
         }
     }
 }
-/// The nested object in the field `owner` of [`Shelf`].
-///
-/// Field `owner`: object.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ShelfOwner {
-    /// Email.
-    ///
-    /// Field `email`: email; required.
-    pub email: String,
-    /// ID.
-    ///
-    /// Field `id`: integer; read-only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<i64>,
-    /// The `links` field.
-    ///
-    /// Field `links`: links; read-only; links `self`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<ShelfOwnerLinks>,
+impl ::std::fmt::Display for ShelfType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for ShelfType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ShelfType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value.as_str()))
+    }
 }
 /// The values of the field `size` of [`Shelf`].
 ///
@@ -640,63 +687,91 @@ impl<'de> ::serde::Deserialize<'de> for ShelfState {
         )
     }
 }
-/// The values of the field `type` of [`Shelf`].
+/// The links of [`ShelfOwner`]: paths (relative to the API root) of related resources.
 ///
-/// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
+/// Field `links`: links; read-only; links `self`.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShelfOwnerLinks {
+    /// The `self` link (detail).
+    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
+    pub self_: Option<String>,
+    /// Links this schema does not declare.
+    #[serde(flatten)]
+    pub other: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+}
+impl ShelfOwnerLinks {
+    /// The path of the link `name`, declared or not.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        match name {
+            "self" => self.self_.as_deref(),
+            _ => self.other.get(name).and_then(|value| value.as_str()),
+        }
+    }
+}
+/// The nested object in the field `owner` of [`Shelf`].
 ///
-/// Values this schema does not list are kept in `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Field `owner`: object.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
-pub enum ShelfType {
-    /// `wood` (Wood)
-    Wood,
-    /// `metal-frame` (Metal)
-    MetalFrame,
-    /// `""` (---)
-    Empty,
-    /// A value this schema does not list.
-    Unknown(String),
+pub struct ShelfOwner {
+    /// Email.
+    ///
+    /// Field `email`: email; required.
+    pub email: String,
+    /// ID.
+    ///
+    /// Field `id`: integer; read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// The `links` field.
+    ///
+    /// Field `links`: links; read-only; links `self`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<ShelfOwnerLinks>,
 }
-impl ShelfType {
-    /// The value sent over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Wood => "wood",
-            Self::MetalFrame => "metal-frame",
-            Self::Empty => "",
-            Self::Unknown(value) => value.as_str(),
+impl ShelfOwner {
+    /// A value with the required fields `email` set (in that order) and the others unset.
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            id: None,
+            links: None,
         }
     }
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<i64>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `links`.
+    pub fn links(mut self, value: impl Into<ShelfOwnerLinks>) -> Self {
+        self.links = Some(value.into());
+        self
+    }
 }
-impl ::std::convert::From<&str> for ShelfType {
-    fn from(value: &str) -> Self {
-        match value {
-            "wood" => Self::Wood,
-            "metal-frame" => Self::MetalFrame,
-            "" => Self::Empty,
-            other => Self::Unknown(other.to_string()),
+/// The links of [`Shelf`]: paths (relative to the API root) of related resources.
+///
+/// Field `links`: links; read-only; links `self`, `books`, `other`.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShelfLinks {
+    /// The `self` link (detail).
+    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
+    pub self_: Option<String>,
+    /// The `books` link (list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub books: Option<String>,
+    /// Links this schema does not declare.
+    #[serde(flatten)]
+    pub other: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+}
+impl ShelfLinks {
+    /// The path of the link `name`, declared or not.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        match name {
+            "self" => self.self_.as_deref(),
+            "books" => self.books.as_deref(),
+            _ => self.other.get(name).and_then(|value| value.as_str()),
         }
-    }
-}
-impl ::std::fmt::Display for ShelfType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ShelfType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ShelfType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_str()))
     }
 }
 /// A `Shelf` resource.
@@ -711,17 +786,37 @@ impl<'de> ::serde::Deserialize<'de> for ShelfType {
 ///
 /// Managed through [`ShelfManager`].
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Shelf {
+    /// Name.
+    ///
+    /// Field `name`: slug; primary key; required; max length 64.
+    pub name: String,
+    /// Kind of shelf \[A\/B\].
+    ///
+    /// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<ShelfType>,
+    /// Size.
+    ///
+    /// Field `size`: choice; choices `1`, `2`, `60`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<ShelfSize>,
+    /// State.
+    ///
+    /// Field `state`: choice; choices `""`, `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<ShelfState>,
+    /// Self.
+    ///
+    /// Field `self`: string; read-only.
+    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
+    pub self_: Option<String>,
     /// 3d model.
     ///
     /// Field `3d`: boolean; default `false`.
     #[serde(rename = "3d", default, skip_serializing_if = "Option::is_none")]
     pub _3d: Option<bool>,
-    /// Built on.
-    ///
-    /// Field `built`: date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built: Option<::chrono::NaiveDate>,
     /// Content type.
     ///
     /// Field `content-type`: string; min length 3.
@@ -732,40 +827,50 @@ pub struct Shelf {
     /// Field `cover`: file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover: Option<crate::StoredFile>,
+    /// Price.
+    ///
+    /// Field `price`: decimal; min 0; max 1000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<crate::Decimal>,
+    /// Built on.
+    ///
+    /// Field `built`: date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built: Option<::chrono::NaiveDate>,
     /// Created at.
     ///
     /// Field `created_at`: datetime; read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::chrono::DateTime<::chrono::Utc>>,
+    /// The `owner` field.
+    ///
+    /// Field `owner`: object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<ShelfOwner>,
+    /// Metadata.
+    ///
+    /// Field `metadata`: field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<::serde_json::Value>,
     /// The `links` field.
     ///
     /// Field `links`: links; read-only; links `self`, `books`, `other`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<ShelfLinks>,
-    /// Metadata.
-    ///
-    /// Field `metadata`: field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::serde_json::Value>,
+}
+/// The body that creates (or fully replaces) a [`Shelf`]: its writable fields, the required ones not optional.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+#[non_exhaustive]
+pub struct ShelfCreate {
     /// Name.
     ///
     /// Field `name`: slug; primary key; required; max length 64.
     pub name: String,
-    /// The `owner` field.
+    /// Kind of shelf \[A\/B\].
     ///
-    /// Field `owner`: object.
+    /// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<ShelfOwner>,
-    /// Price.
-    ///
-    /// Field `price`: decimal; min 0; max 1000.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::Decimal>,
-    /// Self.
-    ///
-    /// Field `self`: string; read-only.
-    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
-    pub self_: Option<String>,
+    pub r#type: Option<ShelfType>,
     /// Size.
     ///
     /// Field `size`: choice; choices `1`, `2`, `60`.
@@ -776,25 +881,11 @@ pub struct Shelf {
     /// Field `state`: choice; choices `""`, `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<ShelfState>,
-    /// Kind of shelf \[A\/B\].
-    ///
-    /// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ShelfType>,
-}
-/// The body that creates (or fully replaces) a [`Shelf`]: its writable fields, the required ones not optional.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
-pub struct ShelfCreate {
     /// 3d model.
     ///
     /// Field `3d`: boolean; default `false`.
     #[serde(rename = "3d", default, skip_serializing_if = "Option::is_none")]
     pub _3d: Option<bool>,
-    /// Built on.
-    ///
-    /// Field `built`: date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built: Option<::chrono::NaiveDate>,
     /// Content type.
     ///
     /// Field `content-type`: string; min length 3.
@@ -805,102 +896,109 @@ pub struct ShelfCreate {
     /// Field `cover`: file.
     #[serde(skip)]
     pub cover: Option<crate::Upload>,
-    /// Metadata.
-    ///
-    /// Field `metadata`: field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::serde_json::Value>,
-    /// Name.
-    ///
-    /// Field `name`: slug; primary key; required; max length 64.
-    pub name: String,
-    /// The `owner` field.
-    ///
-    /// Field `owner`: object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<ShelfOwner>,
     /// Price.
     ///
     /// Field `price`: decimal; min 0; max 1000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::Decimal>,
-    /// Size.
+    /// Built on.
     ///
-    /// Field `size`: choice; choices `1`, `2`, `60`.
+    /// Field `built`: date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<ShelfSize>,
-    /// State.
+    pub built: Option<::chrono::NaiveDate>,
+    /// The `owner` field.
     ///
-    /// Field `state`: choice; choices `""`, `1`.
+    /// Field `owner`: object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<ShelfState>,
-    /// Kind of shelf \[A\/B\].
+    pub owner: Option<ShelfOwner>,
+    /// Metadata.
     ///
-    /// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
+    /// Field `metadata`: field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ShelfType>,
+    pub metadata: Option<::serde_json::Value>,
 }
 impl ShelfCreate {
-    /// A payload with the required fields `name` set and the others unset.
+    /// A value with the required fields `name` set (in that order) and the others unset.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
-            _3d: None,
-            built: None,
-            content_type: None,
-            cover: None,
-            metadata: None,
             name: name.into(),
-            owner: None,
-            price: None,
+            r#type: None,
             size: None,
             state: None,
-            r#type: None,
+            _3d: None,
+            content_type: None,
+            cover: None,
+            price: None,
+            built: None,
+            owner: None,
+            metadata: None,
         }
+    }
+    /// Sets `type`.
+    pub fn r#type(mut self, value: impl Into<ShelfType>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    pub fn size(mut self, value: impl Into<ShelfSize>) -> Self {
+        self.size = Some(value.into());
+        self
+    }
+    /// Sets `state`.
+    pub fn state(mut self, value: impl Into<ShelfState>) -> Self {
+        self.state = Some(value.into());
+        self
+    }
+    /// Sets `3d`.
+    pub fn _3d(mut self, value: impl Into<bool>) -> Self {
+        self._3d = Some(value.into());
+        self
+    }
+    /// Sets `content-type`.
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+    /// Sets `cover`.
+    pub fn cover(mut self, value: impl Into<crate::Upload>) -> Self {
+        self.cover = Some(value.into());
+        self
+    }
+    /// Sets `price`.
+    pub fn price(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.price = Some(value.into());
+        self
+    }
+    /// Sets `built`.
+    pub fn built(mut self, value: impl Into<::chrono::NaiveDate>) -> Self {
+        self.built = Some(value.into());
+        self
+    }
+    /// Sets `owner`.
+    pub fn owner(mut self, value: impl Into<ShelfOwner>) -> Self {
+        self.owner = Some(value.into());
+        self
+    }
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<::serde_json::Value>) -> Self {
+        self.metadata = Some(value.into());
+        self
     }
 }
 /// A partial update of a [`Shelf`] (PATCH): only the fields that are `Some` are sent.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize)]
+#[non_exhaustive]
 pub struct ShelfUpdate {
-    /// 3d model.
-    ///
-    /// Field `3d`: boolean; default `false`.
-    #[serde(rename = "3d", default, skip_serializing_if = "Option::is_none")]
-    pub _3d: Option<bool>,
-    /// Built on.
-    ///
-    /// Field `built`: date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built: Option<::chrono::NaiveDate>,
-    /// Content type.
-    ///
-    /// Field `content-type`: string; min length 3.
-    #[serde(rename = "content-type", default, skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
-    /// Cover picture.
-    ///
-    /// Field `cover`: file.
-    #[serde(skip)]
-    pub cover: Option<crate::Upload>,
-    /// Metadata.
-    ///
-    /// Field `metadata`: field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::serde_json::Value>,
     /// Name.
     ///
     /// Field `name`: slug; primary key; required; max length 64.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The `owner` field.
+    /// Kind of shelf \[A\/B\].
     ///
-    /// Field `owner`: object.
+    /// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<ShelfOwner>,
-    /// Price.
-    ///
-    /// Field `price`: decimal; min 0; max 1000.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<crate::Decimal>,
+    pub r#type: Option<ShelfType>,
     /// Size.
     ///
     /// Field `size`: choice; choices `1`, `2`, `60`.
@@ -911,14 +1009,118 @@ pub struct ShelfUpdate {
     /// Field `state`: choice; choices `""`, `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<ShelfState>,
-    /// Kind of shelf \[A\/B\].
+    /// 3d model.
     ///
-    /// Field `type`: choice; choices `wood`, `metal-frame`, `""`.
+    /// Field `3d`: boolean; default `false`.
+    #[serde(rename = "3d", default, skip_serializing_if = "Option::is_none")]
+    pub _3d: Option<bool>,
+    /// Content type.
+    ///
+    /// Field `content-type`: string; min length 3.
+    #[serde(rename = "content-type", default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Cover picture.
+    ///
+    /// Field `cover`: file.
+    #[serde(skip)]
+    pub cover: Option<crate::Upload>,
+    /// Price.
+    ///
+    /// Field `price`: decimal; min 0; max 1000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ShelfType>,
+    pub price: Option<crate::Decimal>,
+    /// Built on.
+    ///
+    /// Field `built`: date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built: Option<::chrono::NaiveDate>,
+    /// The `owner` field.
+    ///
+    /// Field `owner`: object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<ShelfOwner>,
+    /// Metadata.
+    ///
+    /// Field `metadata`: field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<::serde_json::Value>,
+}
+impl ShelfUpdate {
+    /// A value with every field unset: set fields with the setters.
+    pub fn new() -> Self {
+        Self {
+            name: None,
+            r#type: None,
+            size: None,
+            state: None,
+            _3d: None,
+            content_type: None,
+            cover: None,
+            price: None,
+            built: None,
+            owner: None,
+            metadata: None,
+        }
+    }
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    pub fn r#type(mut self, value: impl Into<ShelfType>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    pub fn size(mut self, value: impl Into<ShelfSize>) -> Self {
+        self.size = Some(value.into());
+        self
+    }
+    /// Sets `state`.
+    pub fn state(mut self, value: impl Into<ShelfState>) -> Self {
+        self.state = Some(value.into());
+        self
+    }
+    /// Sets `3d`.
+    pub fn _3d(mut self, value: impl Into<bool>) -> Self {
+        self._3d = Some(value.into());
+        self
+    }
+    /// Sets `content-type`.
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+    /// Sets `cover`.
+    pub fn cover(mut self, value: impl Into<crate::Upload>) -> Self {
+        self.cover = Some(value.into());
+        self
+    }
+    /// Sets `price`.
+    pub fn price(mut self, value: impl Into<crate::Decimal>) -> Self {
+        self.price = Some(value.into());
+        self
+    }
+    /// Sets `built`.
+    pub fn built(mut self, value: impl Into<::chrono::NaiveDate>) -> Self {
+        self.built = Some(value.into());
+        self
+    }
+    /// Sets `owner`.
+    pub fn owner(mut self, value: impl Into<ShelfOwner>) -> Self {
+        self.owner = Some(value.into());
+        self
+    }
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<::serde_json::Value>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
 }
 /// The body of the `rename` endpoint of [`Shelf`]: POST `/v1.1/shelves/{name}/rename/`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ShelfRenameRequest {
     /// New name.
     ///
@@ -926,7 +1128,7 @@ pub struct ShelfRenameRequest {
     pub new_name: String,
 }
 impl ShelfRenameRequest {
-    /// A payload with the required fields `new_name` set and the others unset.
+    /// A value with the required fields `new_name` set (in that order) and the others unset.
     pub fn new(new_name: impl Into<String>) -> Self {
         Self { new_name: new_name.into() }
     }
@@ -976,7 +1178,11 @@ impl ShelfManager {
         &self.client
     }
     /// The [`BookManager`] of the `Book` below one of these (at GET, POST `/v1.1/shelves/{shelf}/books/`).
-    pub fn books<U>(&self, name: impl ::std::fmt::Display) -> BookManager<U> {
+    pub fn books(&self, name: impl ::std::fmt::Display) -> BookManager {
+        BookManager::new(&self.client, name)
+    }
+    /// As [`books`](Self::books), with the user-defined fields read into (and written from) your own type `U`.
+    pub fn books_as<U>(&self, name: impl ::std::fmt::Display) -> BookManager<U> {
         BookManager::new(&self.client, name)
     }
     /// The [`RuntimeManager`] of the `Runtime` below one of these (at GET `/v1.1/shelves/{shelf}/runtimes/`).
@@ -985,18 +1191,14 @@ impl ShelfManager {
     }
     /// Fetches one [`Shelf`] (`GET /v1.1/shelves/{name}/`).
     pub async fn get(&self, name: impl ::std::fmt::Display) -> crate::Result<Shelf> {
-        self.client
-            .request::<(), _>(crate::Method::GET, &self.detail_path(name), None)
-            .await
+        self.client.get(&self.detail_path(name)).await
     }
     /// Fetches one `Shelf` as raw JSON (`GET /v1.1/shelves/{name}/`).
     pub async fn get_raw(
         &self,
         name: impl ::std::fmt::Display,
     ) -> crate::Result<::serde_json::Value> {
-        self.client
-            .request::<(), _>(crate::Method::GET, &self.detail_path(name), None)
-            .await
+        self.client.get(&self.detail_path(name)).await
     }
     /// Replaces (every writable field) one [`Shelf`] (`PUT /v1.1/shelves/{name}/`).
     ///
@@ -1034,9 +1236,7 @@ impl ShelfManager {
     }
     /// Deletes one `Shelf` (`DELETE /v1.1/shelves/{name}/`).
     pub async fn delete(&self, name: impl ::std::fmt::Display) -> crate::Result<()> {
-        self.client
-            .request::<(), _>(crate::Method::DELETE, &self.detail_path(name), None)
-            .await
+        self.client.delete(&self.detail_path(name)).await
     }
     /// Lists the `Shelf` objects (`GET /v1.1/shelves/`); a lazy, paged request: tune it, then `page`, `stream` or `collect` it.
     pub fn list(&self) -> crate::ListRequest<Shelf> {
@@ -1057,9 +1257,7 @@ impl ShelfManager {
     }
     /// Calls the `dust` endpoint (`POST /v1.1/shelves/{name}/dust/`).
     pub async fn dust(&self, name: impl ::std::fmt::Display) -> crate::Result<()> {
-        self.client
-            .request::<(), _>(crate::Method::POST, &self.dust_path(name), None)
-            .await
+        self.client.call(crate::Method::POST, &self.dust_path(name)).await
     }
     /// Calls the `peek` endpoint (`GET /v1.1/shelves/{name}/peek/`).
     ///
@@ -1071,12 +1269,7 @@ impl ShelfManager {
         name: impl ::std::fmt::Display,
         query: &[(&str, &str)],
     ) -> crate::Result<::serde_json::Value> {
-        self.client
-            .request_with_query::<
-                (),
-                _,
-            >(crate::Method::GET, &self.peek_path(name), query, None)
-            .await
+        self.client.get_with_query(&self.peek_path(name), query).await
     }
     /// Calls the `peek` endpoint (`POST /v1.1/shelves/{name}/peek/`).
     ///
@@ -1153,7 +1346,7 @@ impl Shelf {
         Ok(ShelfManager::new(client))
     }
     /// The [`BookManager`] of the `Book` below this object (from its `self` link).
-    pub fn books<U>(&self, client: &crate::Client) -> crate::Result<BookManager<U>> {
+    pub fn books(&self, client: &crate::Client) -> crate::Result<BookManager> {
         let [p0] = self.self_params()?;
         Ok(BookManager::new(client, p0))
     }
@@ -1165,28 +1358,28 @@ impl Shelf {
     /// Fetches this `Shelf` again (GET on its `self` link).
     pub async fn reload(&self, client: &crate::Client) -> crate::Result<Self> {
         let link = self.self_link()?;
-        client.request::<(), Self>(crate::Method::GET, link, None).await
+        client.get(link).await
     }
     /// Deletes this `Shelf` (DELETE on its `self` link).
     pub async fn delete(self, client: &crate::Client) -> crate::Result<()> {
         let link = self.self_link()?;
-        client.request::<(), ()>(crate::Method::DELETE, link, None).await
+        client.delete(link).await
     }
     /// Saves this `Shelf`'s writable fields (PATCH on its `self` link) and returns the stored object.
     pub async fn save(&self, client: &crate::Client) -> crate::Result<Self> {
         let link = self.self_link()?;
         let body: ShelfUpdate = ShelfUpdate {
-            _3d: self._3d,
-            built: self.built,
-            content_type: self.content_type.clone(),
-            cover: None,
-            metadata: self.metadata.clone(),
             name: Some(self.name.clone()),
-            owner: self.owner.clone(),
-            price: self.price.clone(),
+            r#type: self.r#type.clone(),
             size: self.size,
             state: self.state.clone(),
-            r#type: self.r#type.clone(),
+            _3d: self._3d,
+            content_type: self.content_type.clone(),
+            cover: None,
+            price: self.price.clone(),
+            built: self.built,
+            owner: self.owner.clone(),
+            metadata: self.metadata.clone(),
         };
         client.request(crate::Method::PATCH, link, Some(&body)).await
     }
