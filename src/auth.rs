@@ -59,36 +59,46 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::path::segment;
 use crate::{Client, Method};
 
-/// Defines a key type wrapping a string: `new`, `expose`, `From<&str>` and
-/// `From<String>`, and a `Debug` that prints `Name(REDACTED)`.
+/// Defines a key type wrapping a [`SecretString`] (zeroized when dropped): `new`,
+/// `expose`, `From<&str>` and `From<String>`, equality of the keys, and a `Debug` that
+/// prints `Name(REDACTED)`.
 macro_rules! key_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq)]
-        pub struct $name(String);
+        #[derive(Clone)]
+        pub struct $name(SecretString);
 
         impl $name {
             /// Wraps a key.
             pub fn new(key: impl Into<String>) -> Self {
-                $name(key.into())
+                $name(SecretString::from(key.into()))
             }
 
             /// The key itself, for the few places that must send it.
             pub fn expose(&self) -> &str {
-                &self.0
+                self.0.expose_secret()
             }
 
-            /// The key itself, owned.
+            /// A copy of the key, for the client's key slot.
             pub(crate) fn into_string(self) -> String {
-                self.0
+                self.0.expose_secret().to_owned()
             }
         }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.expose() == other.expose()
+            }
+        }
+
+        impl Eq for $name {}
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -98,13 +108,13 @@ macro_rules! key_type {
 
         impl From<&str> for $name {
             fn from(key: &str) -> Self {
-                $name::new(key)
+                $name(SecretString::from(key))
             }
         }
 
         impl From<String> for $name {
             fn from(key: String) -> Self {
-                $name(key)
+                $name::new(key)
             }
         }
     };
@@ -192,15 +202,9 @@ async fn user_key(
     Ok(auth.user_key)
 }
 
-/// A password kept for logging in again. `Debug` prints `REDACTED`.
-#[derive(Clone)]
-struct Password(String);
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("REDACTED")
-    }
-}
+/// A password kept for logging in again: a [`SecretString`], which `Debug` prints as
+/// `SecretBox<str>([REDACTED])` and which is zeroized when dropped.
+type Password = SecretString;
 
 /// How a [`Session`] logs in again.
 #[derive(Debug)]
@@ -262,13 +266,21 @@ impl Session {
             }
             let key = match &self.login {
                 Login::Account { email, password } => {
-                    account_key(&client.without_keys(), email, &password.0).await?
+                    account_key(&client.without_keys(), email, password.expose_secret()).await?
                 }
                 Login::User {
                     instance,
                     username,
                     password,
-                } => user_key(&client.without_user_key(), instance, username, &password.0).await?,
+                } => {
+                    user_key(
+                        &client.without_user_key(),
+                        instance,
+                        username,
+                        password.expose_secret(),
+                    )
+                    .await?
+                }
             };
             *self.current.write().unwrap_or_else(PoisonError::into_inner) = (key, used + 1);
             tracing::debug!(target: "syncano", generation = used + 1, "logged in again");
@@ -324,7 +336,7 @@ impl Client {
         let key = account_key(&self.without_keys(), email, password).await?;
         let login = Login::Account {
             email: email.to_string(),
-            password: Password(password.to_string()),
+            password: Password::from(password),
         };
         let slot = KeySlot::Session(Arc::new(Session::new(login, key)));
         Ok(self.derive(|inner| inner.api_key = Some(slot)))
@@ -347,7 +359,7 @@ impl Client {
         let login = Login::User {
             instance: instance.to_string(),
             username: username.to_string(),
-            password: Password(password.to_string()),
+            password: Password::from(password),
         };
         let slot = KeySlot::Session(Arc::new(Session::new(login, key)));
         Ok(self.derive(|inner| inner.user_key = Some(slot)))
@@ -401,5 +413,23 @@ mod tests {
             "UserKey(REDACTED) Some(ApiKey(REDACTED))"
         );
         assert_eq!(key.expose(), "0123456789abcdef");
+        assert_eq!(user, UserKey::new("fedcba9876543210"));
+        assert_ne!(key, ApiKey::new("another"));
+    }
+
+    #[test]
+    fn stored_passwords_are_redacted() {
+        let login = Login::User {
+            instance: "my-instance".into(),
+            username: "john".into(),
+            password: Password::from("p4ssw0rd"),
+        };
+        let printed = format!("{login:?}");
+        assert!(printed.contains("REDACTED"), "{printed}");
+        assert!(!printed.contains("p4ssw0rd"), "{printed}");
+        let Login::User { password, .. } = login else {
+            unreachable!("built as a user login")
+        };
+        assert_eq!(password.expose_secret(), "p4ssw0rd");
     }
 }

@@ -24,7 +24,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -565,7 +565,8 @@ pub(crate) fn redact_query(path: &str) -> String {
     format!("{base}?{}", redacted.join("&"))
 }
 
-/// Parses a `Retry-After` value: delay seconds or an HTTP date.
+/// Parses a `Retry-After` value: delay seconds, or an HTTP date in any of the three
+/// forms RFC 9110 accepts (IMF-fixdate, RFC 850, asctime), read by [`httpdate`].
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
@@ -575,9 +576,11 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
         return (seconds.is_finite() && seconds >= 0.0)
             .then(|| Duration::from_secs_f64(seconds.min(86_400.0)));
     }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
@@ -627,6 +630,22 @@ mod tests {
             parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
             Some(Duration::ZERO)
         );
+        // The two obsolete date forms HTTP still accepts.
+        assert_eq!(
+            parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after("Sun Nov  6 08:49:37 1994"),
+            Some(Duration::ZERO)
+        );
+        let in_two_minutes = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        let delay = parse_retry_after(&in_two_minutes).expect("a future HTTP date");
+        assert!(
+            delay > Duration::from_secs(110) && delay <= Duration::from_secs(120),
+            "{in_two_minutes} gave {delay:?}"
+        );
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37"), None);
         assert_eq!(parse_retry_after("soon"), None);
         assert_eq!(parse_retry_after("-1"), None);
     }

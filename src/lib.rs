@@ -137,6 +137,8 @@ pub mod path;
 #[cfg(not(syncano_custom_schema))]
 pub mod permissions;
 pub mod scope;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 pub mod transport;
 pub mod upload;
 

@@ -126,37 +126,13 @@ impl fmt::Debug for Upload {
     }
 }
 
-/// The content type for a file name, from its extension (case-insensitive).
+/// The content type for a file name, from its extension (case-insensitive), as
+/// [`mime_guess`] knows it: the first type registered for the extension, or
+/// [`DEFAULT_CONTENT_TYPE`] for a name without an extension or with an unknown one.
 pub fn guess_content_type(file_name: &str) -> &'static str {
-    let ext = match file_name.rsplit_once('.') {
-        Some((_, ext)) => ext.to_ascii_lowercase(),
-        None => return DEFAULT_CONTENT_TYPE,
-    };
-    match ext.as_str() {
-        "p12" | "pfx" => "application/x-pkcs12",
-        "html" | "htm" => "text/html",
-        "css" => "text/css",
-        "js" | "mjs" => "text/javascript",
-        "json" => "application/json",
-        "txt" => "text/plain",
-        "csv" => "text/csv",
-        "xml" => "application/xml",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "ico" => "image/x-icon",
-        "pdf" => "application/pdf",
-        "zip" => "application/zip",
-        "wasm" => "application/wasm",
-        "woff" => "font/woff",
-        "woff2" => "font/woff2",
-        "ttf" => "font/ttf",
-        "mp3" => "audio/mpeg",
-        "mp4" => "video/mp4",
-        _ => DEFAULT_CONTENT_TYPE,
-    }
+    mime_guess::from_path(file_name)
+        .first_raw()
+        .unwrap_or(DEFAULT_CONTENT_TYPE)
 }
 
 /// One part of a [`Multipart`] body.
@@ -392,6 +368,18 @@ mod tests {
         assert_eq!(Upload::from_bytes("a.HTML", "").mime_type(), "text/html");
         assert_eq!(
             Upload::from_bytes("noext", "").mime_type(),
+            DEFAULT_CONTENT_TYPE
+        );
+        assert_eq!(
+            Upload::from_bytes("photo.JPG", "").mime_type(),
+            "image/jpeg"
+        );
+        assert_eq!(
+            Upload::from_bytes("cert.p12", "").mime_type(),
+            "application/x-pkcs12"
+        );
+        assert_eq!(
+            Upload::from_bytes("a.no-such-extension", "").mime_type(),
             DEFAULT_CONTENT_TYPE
         );
         let set = Upload::from_bytes("a.bin", "").content_type("application/x-pkcs12");

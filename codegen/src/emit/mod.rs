@@ -1,7 +1,8 @@
 //! Code emission: schema model → Rust source (quote → `syn::File` → prettyplease).
 //!
 //! One module per concern (identifier escaping is [`crate::names`], shared with
-//! validation): `types` (field → Rust type), `docs` (rustdoc text), `structs` (models, payloads with their builders,
+//! validation): `types` (field → Rust
+//! type), `docs` (rustdoc text), `structs` (models, payloads with their builders,
 //! nested structs), `enums` (choices), `links`, `resource` (what one resource gets),
 //! `plan` (scopes, parents and accessor names), `methods` (the intermediate form: one
 //! `ManagerMethod` of a `MethodKind` per manager method), `namespace` (names resolved

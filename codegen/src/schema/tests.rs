@@ -150,7 +150,7 @@ fn resource_without_fields_or_endpoints() {
 }
 
 #[test]
-fn fields_keep_the_documents_order() {
+fn fields_keep_the_document_order() {
     // properties in their order, then what only `detail` adds, then `list`;
     // a nested object's sub-fields by name
     let doc = r#"[{"name": "User",

@@ -87,7 +87,7 @@ impl AccountUpdate {
 ///
 /// ```no_run
 /// # async fn example(client: syncano::Client) -> syncano::Result<()> {
-/// let manager = client.account();
+/// let manager = client.account_manager();
 /// let item = manager.get().await?;
 /// println!("{item:?}");
 /// # Ok(())
@@ -267,7 +267,7 @@ impl<T> BookUpdate<T> {
 ///
 /// ```no_run
 /// # async fn example(client: syncano::Client) -> syncano::Result<()> {
-/// let manager = client.shelves().books::<serde_json::Map<String, serde_json::Value>>("my-shelf");
+/// let manager = client.shelves().books("my-shelf");
 /// let items = manager.list().limit(10).collect().await?;
 /// println!("{} objects", items.len());
 /// # Ok(())

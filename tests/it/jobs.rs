@@ -3,8 +3,6 @@
 //! is served here.
 #![cfg(not(syncano_custom_schema))]
 
-mod mock;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -14,7 +12,7 @@ use syncano::{Error, ScriptRunRequest, ScriptTrace, ScriptTraceStatus};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use mock::client;
+use crate::mock::client;
 
 const TRACE: &str = "/v1.1/instances/lib/snippets/scripts/4/traces/17/";
 

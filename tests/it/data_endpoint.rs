@@ -2,7 +2,7 @@
 //! embedded server: paged like the class's objects, filtered and ordered as stored.
 #![cfg(not(syncano_custom_schema))]
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use syncano::{ClassCreate, DataEndpointCreate, DataObjectCreate, InstanceCreate};

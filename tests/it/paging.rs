@@ -1,8 +1,6 @@
 //! Paging against a local mock server: one page, next/prev, lazy streams across pages,
 //! limits, collect, include_count, raw mode and the list parameters.
 
-mod mock;
-
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -10,7 +8,7 @@ use syncano::{Direction, ListRequest, Ordering};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use mock::{KEY, client};
+use crate::mock::{KEY, client};
 
 const BOOKS: &str = "/v1.1/instances/lib/classes/book/objects/";
 

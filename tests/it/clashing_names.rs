@@ -3,7 +3,7 @@
 //! it compiles, the runtime's methods keep their names, and the generated ones, which
 //! step aside with a suffix, call the right endpoints. Built and run by `.ci/run` with
 //! `SYNCANO_SCHEMA=tests/fixtures/clashing-names.json`; with any other schema this
-//! file is empty.
+//! module is empty.
 #![cfg(syncano_schema = "clashing-names")]
 
 use serde_json::json;

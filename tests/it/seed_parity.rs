@@ -5,7 +5,7 @@
 //!
 //! Each test asserts the exact requests its example sends (method, path, sorted query,
 //! `X-API-KEY` / `Authorization` headers, JSON body and content type), as recorded by
-//! [`Recorder`], a [`Transport`] wrapping the real `reqwest` one, and the typed results
+//! [`RecordingTransport`] wrapping the real `reqwest` transport, and the typed results
 //! the emulator really answered. State an example needs beforehand (instances, classes,
 //! keys, admins, objects, scripts ...) is created through an unrecorded client, so the
 //! recording holds only the example's own requests.
@@ -23,19 +23,22 @@
 #![cfg(not(syncano_custom_schema))]
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
-use syncano::transport::{HttpRequest, HttpResponse, RequestBody, ReqwestTransport, Transport};
+use syncano::test_util::{CapturedRequest, RecordingTransport};
+use syncano::transport::{HttpRequest, RequestBody, ReqwestTransport, Transport};
 use syncano::{
     Admin, AdminRole, ApiKeyCreate, ApiKeyManager, Client, Instance, InstanceCreate,
     InstanceManager, InstanceUpdate, InvitationCreate, Method, ScheduleTrace, ScriptCreate,
     ScriptRunRequest, ScriptRuntimeName, ScriptTrace,
 };
-use syncano_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use syncano_emulator::RunningEmulator;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support;
 
 // --- Recording ----------------------------------------------------------------------
 
@@ -53,41 +56,18 @@ struct Recorded {
     content_type: Option<String>,
 }
 
-/// A [`Transport`] that records every request, then sends it through `reqwest`.
-#[derive(Debug)]
-struct Recorder {
-    inner: ReqwestTransport,
-    log: Mutex<Vec<Recorded>>,
+/// A recorder passing every request on to `reqwest`, without a proxy (loopback).
+fn recorder() -> Arc<RecordingTransport> {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("reqwest client");
+    Arc::new(RecordingTransport::wrapping(ReqwestTransport::new(client)))
 }
 
-impl Recorder {
-    fn new() -> Arc<Recorder> {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("reqwest client");
-        Arc::new(Recorder {
-            inner: ReqwestTransport::new(client),
-            log: Mutex::new(Vec::new()),
-        })
-    }
-
-    fn requests(&self) -> Vec<Recorded> {
-        self.log.lock().expect("log").clone()
-    }
-}
-
-fn header(request: &HttpRequest, name: &str) -> Option<String> {
-    request
-        .headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
-#[async_trait::async_trait]
-impl Transport for Recorder {
-    async fn send(&self, request: HttpRequest) -> syncano::Result<HttpResponse> {
+impl From<&CapturedRequest> for Recorded {
+    fn from(captured: &CapturedRequest) -> Self {
+        let request = &captured.request;
         let mut query: Vec<(String, String)> = request
             .url
             .query_pairs()
@@ -100,17 +80,16 @@ impl Transport for Recorder {
             .and_then(RequestBody::as_bytes)
             .filter(|b| !b.is_empty())
             .map(|b| serde_json::from_slice::<Value>(b).map_err(|e| e.to_string()));
-        let recorded = Recorded {
+        let header = |name: &str| captured.header(name).map(str::to_owned);
+        Recorded {
             method: request.method.as_str().to_owned(),
             path: request.url.path().to_owned(),
             query,
-            api_key: header(&request, "x-api-key"),
-            authorization: header(&request, "authorization"),
+            api_key: header("x-api-key"),
+            authorization: header("authorization"),
             body,
-            content_type: header(&request, "content-type"),
-        };
-        self.log.lock().expect("log").push(recorded);
-        self.inner.send(request).await
+            content_type: header("content-type"),
+        }
     }
 }
 
@@ -149,8 +128,8 @@ impl<'a> Expected<'a> {
 }
 
 /// Asserts that exactly the `expected` requests were recorded, in order.
-fn assert_requests(recorder: &Recorder, expected: &[Expected<'_>]) {
-    let received = recorder.requests();
+fn assert_requests(recorder: &RecordingTransport, expected: &[Expected<'_>]) {
+    let received: Vec<Recorded> = recorder.requests().iter().map(Recorded::from).collect();
     let summary: Vec<String> = received
         .iter()
         .map(|r| format!("{} {} {:?}", r.method, r.path, r.query))
@@ -192,7 +171,7 @@ fn assert_requests(recorder: &Recorder, expected: &[Expected<'_>]) {
 /// for the state a test needs beforehand.
 struct Env {
     emu: RunningEmulator,
-    recorder: Arc<Recorder>,
+    recorder: Arc<RecordingTransport>,
     /// Recorded, sends the emulator's account key.
     connection: Client,
     /// Not recorded, sends the emulator's account key.
@@ -200,22 +179,14 @@ struct Env {
 }
 
 async fn emulator() -> Env {
-    let emu = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator");
-    let recorder = Recorder::new();
-    let connection = Client::builder()
-        .api_root(emu.base_url())
+    let emu = support::emulator().await;
+    let recorder = recorder();
+    let connection = support::builder(&emu)
         .api_key(emu.account_key())
         .transport(recorder.clone())
         .build()
         .expect("client");
-    let setup = Client::builder()
-        .api_root(emu.base_url())
-        .api_key(emu.account_key())
-        .no_proxy()
-        .build()
-        .expect("client");
+    let setup = support::admin(&emu);
     Env {
         emu,
         recorder,
@@ -317,7 +288,7 @@ fn is_key(key: Option<&str>) -> bool {
 /// A loopback HTTP/1.1 front that hands every request to `recorder`, rewritten to
 /// `target`, and answers with what came back: records the requests of a client that
 /// cannot be given a transport ([`Client::from_lookup`] builds its own).
-async fn recording_front(recorder: Arc<Recorder>, target: String) -> String {
+async fn recording_front(recorder: Arc<RecordingTransport>, target: String) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -1333,9 +1304,9 @@ async fn data_objects_typed_and_raw() {
 const MOCK_KEY: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
 
 /// A recording mock server and a recorded client sending [`MOCK_KEY`].
-async fn mock() -> (MockServer, Arc<Recorder>, Client) {
+async fn mock() -> (MockServer, Arc<RecordingTransport>, Client) {
     let server = MockServer::start().await;
-    let recorder = Recorder::new();
+    let recorder = recorder();
     let client = Client::builder()
         .api_root(server.uri())
         .api_key(MOCK_KEY)
@@ -1531,14 +1502,8 @@ async fn links_lead_to_traces_and_undeclared_links() {
 /// save, api keys and admins through links, a second connection, delete.
 #[tokio::test]
 async fn guide_against_the_emulator() {
-    let emu = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator");
-    let anonymous = Client::builder()
-        .api_root(emu.base_url())
-        .no_proxy()
-        .build()
-        .expect("client");
+    let emu = support::emulator().await;
+    let anonymous = support::anonymous(&emu);
     let connection = anonymous
         .login(emu.account_email(), emu.account_password())
         .await

@@ -1,8 +1,6 @@
 //! Single requests: bodies, query parameters, following links, data-object write
 //! operators, decimals, proxies and caller-supplied HTTP clients.
 
-mod mock;
-
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +12,7 @@ use syncano::{Client, Decimal, Method};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use mock::{KEY, client};
+use crate::mock::{KEY, client};
 
 async fn received(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap_or_default()

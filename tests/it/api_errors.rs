@@ -2,7 +2,7 @@
 //! typed errors, with the API's messages.
 #![cfg(not(syncano_custom_schema))]
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use syncano::{ApiKeyCreate, InstanceCreate, ScriptCreate, ScriptRuntimeName, UserCreate};

@@ -4,7 +4,7 @@
 //! and removed.
 #![cfg(not(syncano_custom_schema))]
 
-mod support;
+use crate::support;
 
 use syncano::{
     ApnsConfigRemoveCertificateRequest, ApnsConfigUpdate, HostingCreate, HostingFileCreate,

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use syncano::batch::MAX_BATCH_SIZE;
 use syncano::permissions::ObjectPermissions;
 use syncano::{Client, DataObjectOtherPermissions, DataObjectOwnerPermissions, Method, Object};
-use syncano_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use syncano_emulator::RunningEmulator;
+
+use crate::support;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -20,14 +22,8 @@ struct Book {
 
 /// An emulator with an instance `library` holding a class `book`, and its admin.
 async fn library() -> (RunningEmulator, Client) {
-    let emu = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator");
-    let admin = Client::builder()
-        .api_root(emu.base_url())
-        .no_proxy()
-        .build()
-        .expect("client")
+    let emu = support::emulator().await;
+    let admin = support::anonymous(&emu)
         .login(emu.account_email(), emu.account_password())
         .await
         .expect("login");

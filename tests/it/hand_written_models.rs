@@ -8,20 +8,12 @@ use serde_json::{Value, json};
 use syncano::links::Links;
 use syncano::object::ObjectPatch;
 use syncano::{AuthMode, Client, ListRequest, Method};
-use syncano_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use syncano_emulator::RunningEmulator;
 
-async fn emulator() -> RunningEmulator {
-    Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts")
-}
+use crate::support;
 
 async fn admin(emu: &RunningEmulator) -> Client {
-    Client::builder()
-        .api_root(emu.base_url())
-        .no_proxy()
-        .build()
-        .expect("client")
+    support::anonymous(emu)
         .login(emu.account_email(), emu.account_password())
         .await
         .expect("login")
@@ -44,7 +36,7 @@ struct Book {
 
 #[tokio::test]
 async fn login_and_key_modes() {
-    let emu = emulator().await;
+    let emu = support::emulator().await;
     let client = admin(&emu).await;
     assert_eq!(
         client.api_key().as_ref().map(syncano::auth::ApiKey::expose),
@@ -58,11 +50,7 @@ async fn login_and_key_modes() {
             .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
         assert_eq!(account["email"], emu.account_email(), "{mode:?}");
     }
-    let bad = Client::builder()
-        .api_root(emu.base_url())
-        .no_proxy()
-        .build()
-        .expect("client");
+    let bad = support::anonymous(&emu);
     let error = bad
         .login(emu.account_email(), "wrong password")
         .await
@@ -78,7 +66,7 @@ async fn login_and_key_modes() {
 
 #[tokio::test]
 async fn instances_classes_objects_and_pages() {
-    let emu = emulator().await;
+    let emu = support::emulator().await;
     let client = admin(&emu).await;
     let instance: Instance = client
         .request(
@@ -230,7 +218,7 @@ async fn instances_classes_objects_and_pages() {
 
 #[tokio::test]
 async fn user_login_with_an_instance_key() {
-    let emu = emulator().await;
+    let emu = support::emulator().await;
     let client = admin(&emu).await;
     let _: Value = client
         .request(

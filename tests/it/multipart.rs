@@ -4,19 +4,18 @@
 //! transport sees the form as its parts.
 #![cfg(not(syncano_custom_schema))]
 
-mod mock;
-
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use syncano::transport::{HttpRequest, HttpResponse, RequestBody, Transport};
+use syncano::test_util::RecordingTransport;
+use syncano::transport::{HttpResponse, RequestBody};
 use syncano::upload::Part;
 use syncano::{ApnsConfigUpdate, Client, HostingFileCreate, Method, RetryPolicy, Upload};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use mock::{KEY, client};
+use crate::mock::{KEY, client};
 
 /// One part of a multipart body as received.
 #[derive(Debug, PartialEq)]
@@ -284,26 +283,12 @@ async fn a_retried_multipart_request_sends_the_whole_form_again() {
     assert_eq!(parts(&requests[1])[1].body, b"v2");
 }
 
-/// Records what it is asked to send.
-#[derive(Debug, Default)]
-struct Recorder(Mutex<Vec<HttpRequest>>);
-
-#[async_trait::async_trait]
-impl Transport for Recorder {
-    async fn send(&self, request: HttpRequest) -> syncano::Result<HttpResponse> {
-        if let Ok(mut seen) = self.0.lock() {
-            seen.push(request);
-        }
-        Ok(HttpResponse::new(
-            201,
-            r#"{"id": 1, "path": "a.txt", "size": 3}"#,
-        ))
-    }
-}
-
 #[tokio::test]
 async fn a_transport_sees_the_form_as_parts_and_no_content_type() {
-    let recorder = Arc::new(Recorder::default());
+    let recorder = Arc::new(RecordingTransport::answering(HttpResponse::new(
+        201,
+        r#"{"id": 1, "path": "a.txt", "size": 3}"#,
+    )));
     let client = Client::builder()
         .api_key(KEY)
         .transport(recorder.clone())
@@ -319,9 +304,9 @@ async fn a_transport_sees_the_form_as_parts_and_no_content_type() {
         ))
         .await
         .expect("created");
-    let seen = recorder.0.lock().map(|s| s.clone()).unwrap_or_default();
+    let seen = recorder.requests();
     assert_eq!(seen.len(), 1);
-    let request = &seen[0];
+    let request = &seen[0].request;
     assert!(request.headers.get("content-type").is_none());
     assert!(request.headers.get("x-api-key").is_some());
     let form = request

@@ -5,7 +5,7 @@
 //! files that are gone.
 #![cfg(not(syncano_custom_schema))]
 
-mod support;
+use crate::support;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 use syncano::{Client, Method};
-use syncano_emulator::{Emulator, EmulatorConfig};
+
+use crate::support;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -406,14 +407,8 @@ async fn user_session_renews_the_user_key_on_401() {
 
 #[tokio::test]
 async fn emulator_reset_key_is_transparent() {
-    let emu = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator");
-    let client = Client::builder()
-        .api_root(emu.base_url())
-        .no_proxy()
-        .build()
-        .expect("client")
+    let emu = support::emulator().await;
+    let client = support::anonymous(&emu)
         .login(emu.account_email(), emu.account_password())
         .await
         .expect("login");

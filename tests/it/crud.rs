@@ -20,57 +20,41 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use serde_json::{Map, Value, json};
-use syncano::transport::{HttpRequest, HttpResponse, ReqwestTransport, Transport};
+use syncano::test_util::RecordingTransport;
+use syncano::transport::ReqwestTransport;
 use syncano::{Client, ListRequest, Method, Upload};
+use syncano_codegen::emit::names;
 use syncano_codegen::schema::{
     self, ChoiceValue, Endpoint, Field, FieldType, HttpMethod, Resource,
 };
-use syncano_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use syncano_emulator::RunningEmulator;
 
-/// Passes requests on and remembers the status of the last answer, so that the sweep can
-/// check 201 / 200 / 204 while going through the SDK's typed entry points.
-#[derive(Debug)]
-struct StatusRecorder {
-    inner: ReqwestTransport,
-    last: Mutex<Option<(Method, String, u16)>>,
-}
+use crate::support;
 
-#[async_trait]
-impl Transport for StatusRecorder {
-    async fn send(&self, request: HttpRequest) -> syncano::Result<HttpResponse> {
-        let method = request.method.clone();
-        let path = request.url.path().to_owned();
-        let response = self.inner.send(request).await?;
-        *self.last.lock().expect("recorder lock") = Some((method, path, response.status));
-        Ok(response)
-    }
-}
-
-impl StatusRecorder {
-    /// The status of the last answer, which must be the answer to `method path`.
-    fn status_of(&self, method: &Method, path: &str) -> u16 {
-        let last = self.last.lock().expect("recorder lock").clone();
-        match last {
-            Some((m, p, status)) if m == *method && p == path => status,
-            other => panic!("the last request was {other:?}, not {method} {path}"),
+/// The status of the last answer `recorder` saw, which must be the answer to
+/// `method path`: the sweep checks 201 / 200 / 204 while going through the SDK's typed
+/// entry points.
+fn status_of(recorder: &RecordingTransport, method: &Method, path: &str) -> u16 {
+    match recorder.last() {
+        Some(last) if last.request.method == *method && last.request.url.path() == path => {
+            match last.status {
+                Some(status) => status,
+                None => panic!("{method} {path} got no answer"),
+            }
         }
+        other => panic!("the last request was {other:?}, not {method} {path}"),
     }
 }
 
-async fn connect() -> (RunningEmulator, Client, Arc<StatusRecorder>) {
-    let server = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts");
-    let recorder = Arc::new(StatusRecorder {
-        inner: ReqwestTransport::new(reqwest::Client::new()),
-        last: Mutex::new(None),
-    });
-    let client = Client::builder()
-        .api_root(server.base_url())
+async fn connect() -> (RunningEmulator, Client, Arc<RecordingTransport>) {
+    let server = support::emulator().await;
+    let recorder = Arc::new(RecordingTransport::wrapping(ReqwestTransport::new(
+        reqwest::Client::new(),
+    )));
+    let client = support::builder(&server)
         .api_key(server.account_key())
         .transport(recorder.clone())
         .build()
@@ -164,17 +148,6 @@ fn fill(template: &str, values: &[(String, String)]) -> String {
         })
 }
 
-fn snake_case(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
-}
-
 fn choice_json(value: &ChoiceValue) -> Value {
     match value {
         ChoiceValue::Int(i) => json!(i),
@@ -242,7 +215,7 @@ struct Made {
 struct Sweep {
     schema: Arc<schema::Schema>,
     client: Client,
-    recorder: Arc<StatusRecorder>,
+    recorder: Arc<RecordingTransport>,
     /// Parents and referenced records, one per resource, made on first need.
     context: BTreeMap<String, Made>,
     n: usize,
@@ -263,7 +236,7 @@ impl Sweep {
     }
 
     fn status_of(&self, method: &Method, path: &str) -> u16 {
-        self.recorder.status_of(method, path)
+        status_of(&self.recorder, method, path)
     }
 
     /// The resource whose detail path is the longest prefix of `path`.
@@ -334,14 +307,14 @@ impl Sweep {
             .collect();
         if let Some(exact) = candidates
             .iter()
-            .find(|r| snake_case(&r.name) == field.name)
+            .find(|r| names::snake_ok(&r.name) == field.name)
         {
             return Some(exact.name.clone());
         }
         let suffix = format!("_{}", field.name);
         let ends: Vec<&&Resource> = candidates
             .iter()
-            .filter(|r| snake_case(&r.name).ends_with(&suffix))
+            .filter(|r| names::snake_ok(&r.name).ends_with(&suffix))
             .collect();
         match ends.as_slice() {
             [only] => Some(only.name.clone()),

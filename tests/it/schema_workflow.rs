@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use syncano_codegen::diff::{self, ChangeKind, Severity, Target};
 use syncano_codegen::{discover, fetch, normalize};
-use syncano_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use syncano_emulator::{EmulatorConfig, RunningEmulator};
 use tokio::runtime::Runtime;
+
+use crate::support;
 
 fn vendored_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/syncano-v1.1.json")
@@ -48,10 +50,7 @@ impl Server {
             schema_path: Some(schema.to_path_buf()),
             ..EmulatorConfig::default()
         };
-        let emu = match rt.block_on(Emulator::start(config)) {
-            Ok(e) => e,
-            Err(e) => panic!("emulator: {e}"),
-        };
+        let emu = rt.block_on(support::emulator_with(config));
         Server { rt, emu: Some(emu) }
     }
 

@@ -3,7 +3,7 @@
 //! set it must select.
 #![cfg(not(syncano_custom_schema))]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -1,14 +1,14 @@
 //! Error parsing: every body shape the API uses, each status class, decode errors with
 //! their excerpt, and a property test that no answer whatsoever makes the client panic.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use proptest::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use syncano::transport::{HttpRequest, HttpResponse, Transport};
+use syncano::test_util::RecordingTransport;
+use syncano::transport::HttpResponse;
 use syncano::{Client, Error, ListRequest, Method};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -279,30 +279,12 @@ async fn timeouts_and_refused_connections() {
     assert!(!e.to_string().contains("secret"), "{e}");
 }
 
-/// A transport answering whatever it was given, recording the requests.
-#[derive(Debug)]
-struct Canned {
-    status: u16,
-    body: Vec<u8>,
-    seen: Mutex<Vec<String>>,
-}
-
-#[async_trait]
-impl Transport for Canned {
-    async fn send(&self, request: HttpRequest) -> syncano::Result<HttpResponse> {
-        if let Ok(mut seen) = self.seen.lock() {
-            seen.push(request.display_path());
-        }
-        Ok(HttpResponse::new(self.status, self.body.clone()))
-    }
-}
-
-fn canned(status: u16, body: Vec<u8>) -> (Client, Arc<Canned>) {
-    let transport = Arc::new(Canned {
-        status,
-        body,
-        seen: Mutex::new(Vec::new()),
-    });
+/// A client whose transport answers every request with `status` and `body`, recording
+/// the requests.
+fn canned(status: u16, body: Vec<u8>) -> (Client, Arc<RecordingTransport>) {
+    let transport = Arc::new(RecordingTransport::answering(HttpResponse::new(
+        status, body,
+    )));
     let client = Client::builder()
         .transport(transport.clone())
         .build()
@@ -362,7 +344,7 @@ proptest! {
             Ok(())
         })?;
         // Success answers with a `next` path may be followed, at most to the limit.
-        let seen = transport.seen.lock().map(|s| s.len()).unwrap_or(0);
+        let seen = transport.requests().len();
         prop_assert!((4..=6).contains(&seen), "requests: {}", seen);
     }
 
