@@ -26,7 +26,7 @@ use serde_json::{Map, Value, json};
 use syncano::test_util::RecordingTransport;
 use syncano::transport::ReqwestTransport;
 use syncano::{Client, ListRequest, Method, Upload};
-use syncano_codegen::emit::names;
+use syncano_codegen::names;
 use syncano_codegen::schema::{
     self, ChoiceValue, Endpoint, Field, FieldType, HttpMethod, Resource,
 };
