@@ -74,8 +74,10 @@ pub fn generate_from_path(path: &Path, runtime: &RuntimeNames) -> Result<String,
 /// [`Error::Generate`] when generated names collide.
 pub fn check_str(text: &str, source: &str) -> Result<(), Error> {
     let schema = schema::parse(text, source)?;
-    generate(&schema, &RuntimeNames::none()).map(|_| ()).map_err(|e| Error::Generate {
-        file: source.to_owned(),
-        source: e,
-    })
+    generate(&schema, &RuntimeNames::none())
+        .map(|_| ())
+        .map_err(|e| Error::Generate {
+            file: source.to_owned(),
+            source: e,
+        })
 }

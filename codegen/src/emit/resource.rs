@@ -4,12 +4,12 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::names::camel_part;
 use super::plan::ResPlan;
 use super::structs::{
     Member, Registry, StructSpec, builder, emit_aux, emit_struct, field_ident,
 };
 use super::{GenerateError, docs};
+use crate::names::camel_part;
 use crate::schema::{Endpoint, Field, HttpMethod};
 
 /// What the manager emitter needs to know about the payload types.

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::names::{bare, snake_ok};
 use super::types::{aux_name, is_secret, rust_type};
 use super::{GenerateError, docs, enums, links};
+use crate::names::{bare, snake_ok};
 use crate::schema::{Field, FieldType};
 
 /// Type names the generated code refers to unqualified (Rust's prelude items, derive
