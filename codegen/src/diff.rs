@@ -401,10 +401,12 @@ fn create_arguments(r: &Resource) -> Vec<&str> {
     arguments(source, |f| !f.read_only && f.required)
 }
 
-/// The names of `fields` for which `takes` holds, in document order.
+/// The names of `fields` for which `takes` holds, in the model's order: the
+/// document's for resource and endpoint fields, the name order for a nested
+/// object's sub-fields — the order the generated constructors take them in.
 fn arguments(fields: &[Field], takes: impl Fn(&Field) -> bool) -> Vec<&str> {
-    schema::document_order(fields)
-        .into_iter()
+    fields
+        .iter()
         .filter(|f| takes(f))
         .map(|f| f.name.as_str())
         .collect()
@@ -423,13 +425,14 @@ fn request_arguments(e: &Endpoint) -> Vec<&str> {
     }
 }
 
-/// The names of the sub-fields a nested struct's `new` takes, in document order.
+/// The names of the sub-fields a nested struct's `new` takes (the model keeps
+/// sub-fields in name order, so their listing order never changes it).
 fn nested_arguments(subs: &[Field]) -> Vec<&str> {
     arguments(subs, |f| f.required || f.primary_key)
 }
 
 /// The arguments of the constructor of the struct a list of fields makes, in
-/// the old and in the new document (field names, document order).
+/// the old and in the new document (field names, in the constructor's order).
 struct Args<'x> {
     /// What it is, for messages (`the create payload's `new``).
     what: &'static str,

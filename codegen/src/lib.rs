@@ -64,9 +64,10 @@ pub fn generate_from_path(path: &Path, runtime: &RuntimeNames) -> Result<String,
     })
 }
 
-/// Validates a schema document given as text exactly as the build validates a
-/// file ([`schema::parse`], which validates, then [`generate`]); `source` names it
-/// in messages, as the file name does in [`generate_from_path`]'s.
+/// Validates a schema document given as text as the build validates a file
+/// ([`schema::parse`], which validates, then [`generate`], here next to a runtime
+/// with no methods: [`RuntimeNames::none`]); `source` names it in messages, as
+/// the file name does in [`generate_from_path`]'s.
 ///
 /// # Errors
 /// [`Error::Schema`] for documents that do not parse or validate,

@@ -177,12 +177,6 @@ pub struct Field {
     /// The attributes were guessed from sample values (ext key `inferred`, written
     /// by `syncano-schema discover`): only the field's presence is known.
     pub inferred: bool,
-    /// The field's place among its siblings in the order the document lists them
-    /// (0-based). Field lists are sorted by name; [`document_order`] gives them in
-    /// this order. A resource's merged fields count `properties` first, then the
-    /// fields only `detail` adds, then those only `list` adds (then a custom
-    /// endpoint's).
-    pub position: usize,
 }
 
 impl Field {
@@ -290,13 +284,6 @@ pub struct LinkSpec {
     pub name: String,
     /// The link's kind as the document says (`detail`, `list`, ...).
     pub kind: String,
-}
-
-/// `fields` in the order the document lists them (by [`Field::position`]).
-pub fn document_order(fields: &[Field]) -> Vec<&Field> {
-    let mut out: Vec<&Field> = fields.iter().collect();
-    out.sort_by_key(|f| f.position);
-    out
 }
 
 impl Schema {

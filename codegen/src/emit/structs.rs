@@ -104,7 +104,7 @@ pub(crate) fn field_ident(f: &Field) -> syn::Ident {
     ident(&snake_ok(&f.name))
 }
 
-/// Parses an identifier (maybe raw) produced by [`super::names`].
+/// Parses an identifier (maybe raw) produced by [`crate::names`].
 pub(crate) fn ident(text: &str) -> syn::Ident {
     match syn::parse_str::<syn::Ident>(text) {
         Ok(id) => id,

@@ -233,7 +233,7 @@ fn parse_resource(ctx: &Ctx<'_>, v: &Value, index: usize) -> Result<Resource, Sc
     // Merge: properties > detail > list; custom endpoints only when none of those
     // declare fields (their fields are a request body, e.g. `rename`'s `new_name`).
     let add = |from: &[Field], fields: &mut Vec<Field>| {
-        for f in super::document_order(from) {
+        for f in from {
             if !fields.iter().any(|g| g.name == f.name) {
                 fields.push(f.clone());
             }
@@ -256,11 +256,6 @@ fn parse_resource(ctx: &Ctx<'_>, v: &Value, index: usize) -> Result<Resource, Sc
                 add(ep_fields, &mut fields);
             }
         }
-    }
-    // the merged list's document order: each source's own order, sources in
-    // merge order
-    for (i, f) in fields.iter_mut().enumerate() {
-        f.position = i;
     }
     Ok(Resource {
         name,
@@ -342,10 +337,8 @@ fn parse_endpoint(ctx: &Ctx<'_>, name: &str, v: &Value, at: &At) -> Result<Endpo
 
 fn parse_fields(ctx: &Ctx<'_>, m: &Map<String, Value>, at: &At) -> Result<Vec<Field>, SchemaError> {
     let mut out = Vec::with_capacity(m.len());
-    for (position, (name, v)) in m.iter().enumerate() {
-        let mut field = parse_field(ctx, name, v, &at.with("field", name))?;
-        field.position = position;
-        out.push(field);
+    for (name, v) in m {
+        out.push(parse_field(ctx, name, v, &at.with("field", name))?);
     }
     Ok(out)
 }
@@ -360,9 +353,7 @@ fn parse_field(ctx: &Ctx<'_>, name: &str, v: &Value, at: &At) -> Result<Field, S
             let mut subs = Vec::new();
             for (sub, sv) in m {
                 if sv.is_object() {
-                    let mut field = parse_field(ctx, sub, sv, &at.with("field", sub))?;
-                    field.position = subs.len();
-                    subs.push(field);
+                    subs.push(parse_field(ctx, sub, sv, &at.with("field", sub))?);
                 }
             }
             // a nested object's keys carry no order of their own in the documents
@@ -478,8 +469,6 @@ fn parse_field(ctx: &Ctx<'_>, name: &str, v: &Value, at: &At) -> Result<Field, S
         choices,
         links,
         inferred: flags("inferred")?,
-        // set by the caller, which knows the siblings
-        position: 0,
         ty,
     })
 }
