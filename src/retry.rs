@@ -175,7 +175,7 @@ impl RetryPolicy {
     /// The ceiling of the backoff before retry number `retry` (from 0):
     /// `base_delay * 2^retry`, at most `max_delay`.
     pub fn backoff(&self, retry: u32) -> Duration {
-        ExponentialBuilder::default()
+        let ceiling = ExponentialBuilder::default()
             .with_min_delay(self.base_delay)
             .with_max_delay(self.max_delay)
             .with_factor(2.0)
@@ -183,7 +183,9 @@ impl RetryPolicy {
             .build()
             .nth(retry.min(64) as usize)
             .unwrap_or(self.max_delay)
-            .min(self.max_delay)
+            .min(self.max_delay);
+        // backon computes in f32: round its float noise off to whole microseconds
+        Duration::from_micros(ceiling.as_secs_f64().mul_add(1e6, 0.5) as u64)
     }
 
     /// The wait before retry number `retry` (from 0): the server's `retry_after` when

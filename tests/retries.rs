@@ -474,6 +474,13 @@ async fn html_error_pages_are_summarized_with_control_characters_escaped() {
         )
         .mount(&server)
         .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.1/detail/"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"detail": "one\r\nINJECTED: two"})),
+        )
+        .mount(&server)
+        .await;
     let client = client_of(&server.uri(), RetryPolicy::none());
     let error = call(&client, Method::GET).await.expect_err("503");
     assert_eq!(
@@ -489,7 +496,13 @@ async fn html_error_pages_are_summarized_with_control_characters_escaped() {
         .expect_err("502");
     let text = error.to_string();
     assert!(!text.contains('\n') && !text.contains('\r') && !text.contains('\u{1b}'), "{text:?}");
-    assert!(text.ends_with(r#"text/plain, 22 bytes: "bad\r\nINJECTED\u{1b}[31m""#), "{text}");
+    // line breaks read as spaces, other control characters escaped
+    assert!(text.ends_with(r#"text/plain, 18 bytes: "bad INJECTED\u{1b}[31m""#), "{text}");
+    let error = client
+        .request_raw::<()>(Method::GET, "/v1.1/detail/", None)
+        .await
+        .expect_err("400");
+    assert_eq!(error.to_string(), r#"GET /v1.1/detail/: HTTP 400: one\r\nINJECTED: two"#);
 }
 
 /// What the loopback server does with a request.
