@@ -40,7 +40,7 @@ where
 /// `400 {"<key>": ["This field must be unique."]}` (the platform's unique validator;
 /// Django's "… already exists." is accepted too). Any other `400` is not.
 pub(crate) fn is_taken(error: &Error, key: &str) -> bool {
-    error.status() == Some(400)
+    error.status() == Some(crate::StatusCode::BAD_REQUEST)
         && error
             .api()
             .and_then(|api| api.field(key))

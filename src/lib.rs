@@ -92,7 +92,10 @@
 //!
 //! # Retries
 //!
-//! See [`RetryPolicy`] and the [`transport`] module: what is retried, and how.
+//! Reads, and writes the server provably did not apply, are retried by default
+//! (3 attempts, exponential backoff with full jitter, `Retry-After` honoured, a retry
+//! budget per client); a write whose outcome is unknown is reported
+//! ([`Error::may_have_been_applied`]), never silently repeated. See [`retry`].
 //!
 //! # The embedded server
 //!
@@ -112,7 +115,7 @@
 //! [`Client::get`], [`Client::get_raw`], [`Client::delete`], [`Client::options`],
 //! [`Client::request`] and [`ListRequest::new`] take any path and any serde type.
 //!
-//! Runtime modules: [`client`], [`auth`] (key modes, logins, re-login when a session
+//! Runtime modules: [`client`], [`retry`], [`auth`] (key modes, logins, re-login when a session
 //! expires), [`error`], [`pagination`], [`links`], [`object`] (write operators),
 //! [`batch`], [`jobs`] (polling traces), `permissions` (object ACLs), [`upload`]
 //! ([`Upload`], [`StoredFile`]), [`scope`], [`calls`], [`path`] and [`Decimal`].
@@ -136,6 +139,7 @@ pub mod pagination;
 pub mod path;
 #[cfg(not(syncano_custom_schema))]
 pub mod permissions;
+pub mod retry;
 pub mod scope;
 #[cfg(feature = "test-util")]
 pub mod test_util;
@@ -156,9 +160,9 @@ pub use generated::*;
 #[cfg(not(syncano_custom_schema))]
 pub use object::Object;
 pub use pagination::{Direction, ListRequest, Ordering, Page};
-pub use reqwest::Method;
+pub use reqwest::{Method, StatusCode};
+pub use retry::RetryPolicy;
 pub use scope::InstanceScope;
-pub use transport::RetryPolicy;
 pub use upload::{StoredFile, Upload};
 
 /// The README's Rust examples, compiled as doc tests so they cannot drift from the API.

@@ -51,7 +51,6 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::client::decode;
 use crate::error::{Error, Result};
 use crate::{Client, Method};
 
@@ -266,7 +265,7 @@ impl<T> ListRequest<T> {
     /// The parameters actually sent on the first page.
     fn effective_params(&self) -> Result<Vec<(String, String)>> {
         if let Some(message) = &self.deferred_error {
-            return Err(Error::Config(message.clone()));
+            return Err(Error::InvalidRequest(message.clone()));
         }
         let mut params = self.params.clone();
         if let Some(limit) = self.limit {
@@ -281,11 +280,9 @@ impl<T> ListRequest<T> {
     /// The first page as the raw JSON envelope.
     pub async fn page_raw(self) -> Result<Value> {
         let params = self.effective_params()?;
-        let response = self
-            .client
-            .send(Method::GET, &self.path, &borrowed(&params), None)
-            .await?;
-        decode(&Method::GET, &self.path, &response)
+        self.client
+            .exchange(Method::GET, &self.path, &borrowed(&params), None)
+            .await
     }
 }
 
@@ -481,8 +478,7 @@ async fn fetch_page<T: DeserializeOwned>(
     query: &[(&str, &str)],
     carried: Vec<(String, String)>,
 ) -> Result<Page<T>> {
-    let response = client.send(Method::GET, path, query, None).await?;
-    let envelope: Envelope<T> = decode(&Method::GET, path, &response)?;
+    let envelope: Envelope<T> = client.exchange(Method::GET, path, query, None).await?;
     Ok(Page {
         objects: envelope.objects,
         next: envelope.next.filter(|p| !p.is_empty()),

@@ -778,7 +778,7 @@ impl Sweep {
                 .expect_err("an undeclared method is refused");
             assert_eq!(
                 error.status(),
-                Some(405),
+                Some(syncano::StatusCode::METHOD_NOT_ALLOWED),
                 "{who} {method:?} {path}: {error}"
             );
             assert_eq!(
@@ -897,7 +897,11 @@ impl Sweep {
                 .request::<(), Value>(Method::GET, &path, None)
                 .await
                 .expect_err("the account key alone is refused");
-            assert_eq!(refused.status(), Some(403), "{who}: {refused}");
+            assert_eq!(
+                refused.status(),
+                Some(syncano::StatusCode::FORBIDDEN),
+                "{who}: {refused}"
+            );
             let api_key = self.context_record("ApiKey").await.record["api_key"]
                 .as_str()
                 .expect("an api key")

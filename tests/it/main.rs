@@ -21,6 +21,7 @@ mod object_files;
 mod paging;
 mod paging_filters;
 mod requests;
+mod retries;
 mod retry;
 mod schema_workflow;
 mod seed_parity;

@@ -1,5 +1,6 @@
-//! The retry policy: idempotent requests are retried on retryable failures, `Retry-After`
-//! is honoured, other requests are sent once, and nothing is retried by default.
+//! The retry policy: idempotent requests are retried on retryable failures (by default
+//! too), `Retry-After` is honoured, other requests are sent once, and
+//! `RetryPolicy::none()` never retries. tests/retries.rs covers every rule.
 
 use std::time::{Duration, Instant};
 
@@ -68,18 +69,33 @@ async fn retries_are_bounded() {
         .request_raw::<()>(Method::GET, "/v1.1/instances/", None)
         .await
         .expect_err("still failing");
-    assert_eq!(error.status(), Some(502));
+    assert_eq!(error.status(), Some(syncano::StatusCode::BAD_GATEWAY));
     assert_eq!(count(&server).await, 3, "one try and two retries");
 }
 
 #[tokio::test]
-async fn nothing_is_retried_by_default() {
+async fn reads_are_retried_by_default() {
     let server = MockServer::start().await;
     failing_then_ok(&server, 503, 1).await;
-    let error = client(&server, None)
+    let value = client(&server, None)
+        .request_raw::<()>(Method::GET, "/v1.1/instances/", None)
+        .await
+        .expect("second try");
+    assert_eq!(value["name"], "ok");
+    assert_eq!(count(&server).await, 2);
+}
+
+#[tokio::test]
+async fn retry_policy_none_sends_once() {
+    let server = MockServer::start().await;
+    failing_then_ok(&server, 503, 1).await;
+    let error = client(&server, Some(RetryPolicy::none()))
         .request_raw::<()>(Method::GET, "/v1.1/instances/", None)
         .await;
-    assert_eq!(error.expect_err("503").status(), Some(503));
+    assert_eq!(
+        error.expect_err("503").status(),
+        Some(syncano::StatusCode::SERVICE_UNAVAILABLE)
+    );
     assert_eq!(count(&server).await, 1);
 }
 
@@ -181,9 +197,11 @@ fn delays_grow_and_are_capped() {
     let policy = RetryPolicy::new(5)
         .base_delay(Duration::from_millis(100))
         .max_delay(Duration::from_millis(350));
-    assert_eq!(policy.delay(0, None), Duration::from_millis(100));
-    assert_eq!(policy.delay(1, None), Duration::from_millis(200));
-    assert_eq!(policy.delay(2, None), Duration::from_millis(350));
+    assert_eq!(policy.backoff(0), Duration::from_millis(100));
+    assert_eq!(policy.backoff(1), Duration::from_millis(200));
+    assert_eq!(policy.backoff(2), Duration::from_millis(350));
+    // full jitter: a draw below the ceiling
+    assert!(policy.delay(1, None) <= Duration::from_millis(200));
     assert_eq!(
         policy.delay(1, Some(Duration::from_millis(20))),
         Duration::from_millis(20)
