@@ -24,6 +24,7 @@ mod requests;
 mod retries;
 mod retry;
 mod schema_workflow;
+mod scope;
 mod seed_parity;
 mod session;
 mod uploads;
