@@ -268,11 +268,10 @@ pub(crate) fn emit(
 
     let mut plain_methods: Vec<TokenStream> = Vec::new(); // no trait bounds needed
     // children
-    for ((acc, ci), (name, typed_name)) in p.children.iter().zip(&child_names) {
+    for ((_, ci), (name, typed_name)) in p.children.iter().zip(&child_names) {
         let c = &plans[*ci];
         let cm = format_ident!("{}Manager", c.ty);
         let Some(d) = res.detail() else { continue };
-        let _ = acc;
         let ids = id_args(d, scope_len);
         let base = c.base.map(docs::endpoint).unwrap_or_default();
         let acc_id = ident(name);
@@ -459,41 +458,37 @@ pub(crate) fn emit(
         });
     }
 
-    // client accessor
-    if let Some(acc) = &shared.client_accessors[i] {
+    // the accessors on the client (root resources) and the instance scope
+    let (g, r) = if generic {
+        (quote!(<T>), quote!(#mgr<T>))
+    } else {
+        (quote!(), quote!(#mgr))
+    };
+    let runtime_accessors = [
+        (
+            &shared.client_accessors[i],
+            quote!(crate::Client),
+            "",
+            quote!(self),
+        ),
+        (
+            &shared.scope_accessors[i],
+            quote!(crate::InstanceScope),
+            " of this instance",
+            quote!(self.client(), self.name()),
+        ),
+    ];
+    for (acc, target, whose, args) in runtime_accessors {
+        let Some(acc) = acc else { continue };
         let acc = ident(acc);
         let doc = docs::attrs(&format!(
-            "The [`{mgr_name}`] of the {} objects.",
+            "The [`{mgr_name}`] of the {} objects{whose}.",
             docs::code(&res.name)
         ));
-        let (g, r) = if generic {
-            (quote!(<T>), quote!(#mgr<T>))
-        } else {
-            (quote!(), quote!(#mgr))
-        };
         reg.push(quote! {
-            impl crate::Client {
+            impl #target {
                 #doc
-                pub fn #acc #g(&self) -> #r { #mgr::new(self) }
-            }
-        });
-    }
-    // instance scope accessor
-    if let Some(acc) = &shared.scope_accessors[i] {
-        let acc = ident(acc);
-        let doc = docs::attrs(&format!(
-            "The [`{mgr_name}`] of the {} objects of this instance.",
-            docs::code(&res.name)
-        ));
-        let (g, r) = if generic {
-            (quote!(<T>), quote!(#mgr<T>))
-        } else {
-            (quote!(), quote!(#mgr))
-        };
-        reg.push(quote! {
-            impl crate::InstanceScope {
-                #doc
-                pub fn #acc #g(&self) -> #r { #mgr::new(self.client(), self.name()) }
+                pub fn #acc #g(&self) -> #r { #mgr::new(#args) }
             }
         });
     }

@@ -109,7 +109,6 @@ pub(crate) fn emit(
         let acc_id = ident(acc);
         let b = if n > 0 { bind(n) } else { quote!() };
         let a = args(n);
-        let (g, r) = (quote!(), quote!(#cm));
         let doc = docs::attrs(&format!(
             "The [`{}Manager`] of the {} below this object (from its `self` link).",
             c.ty,
@@ -117,7 +116,7 @@ pub(crate) fn emit(
         ));
         plain.push(quote! {
             #doc
-            pub fn #acc_id #g(&self, client: &crate::Client) -> crate::Result<#r> {
+            pub fn #acc_id(&self, client: &crate::Client) -> crate::Result<#cm> {
                 #b
                 Ok(#cm::new(client, #(#a),*))
             }
