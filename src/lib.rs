@@ -64,6 +64,7 @@ pub mod batch;
 pub mod client;
 pub mod decimal;
 pub mod error;
+pub mod idempotent;
 pub mod jobs;
 pub mod links;
 pub mod object;
@@ -85,7 +86,7 @@ pub use error::{ApiError, Error, Result};
 pub use generated::*;
 #[cfg(not(syncano_custom_schema))]
 pub use object::Object;
-pub use pagination::{Direction, ListRequest, Ordering, Page};
+pub use pagination::{Direction, ListCursor, ListRequest, Ordering, Page, StreamError};
 pub use reqwest::Method;
 pub use transport::RetryPolicy;
 pub use upload::{StoredFile, Upload};
