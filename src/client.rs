@@ -13,7 +13,8 @@
 //!     .api_key("0123456789abcdef0123456789abcdef01234567")
 //!     .instance("my-instance")
 //!     .timeout(Duration::from_secs(30))
-//!     .retry(RetryPolicy::new(3))
+//!     .operation_timeout(Duration::from_secs(90))
+//!     .retry(RetryPolicy::standard().with_max_attempts(4))
 //!     .build()?;
 //! let account: serde_json::Value = client.request(Method::GET, "/v1.1/account/", None::<&()>).await?;
 //! println!("{}", account["email"]);
@@ -36,9 +37,9 @@ use url::Url;
 use crate::Method;
 use crate::auth::{ApiKey, AuthMode, KeySlot, Session, UserKey};
 use crate::error::{ApiError, Error, Result, redact_query};
+use crate::retry::{Retrier, RetryPolicy};
 use crate::transport::{
-    HttpRequest, HttpResponse, LoggingTransport, RequestBody, ReqwestTransport, RetryPolicy,
-    RetryTransport, Transport,
+    HttpRequest, HttpResponse, LoggingTransport, RequestBody, ReqwestTransport, Transport,
 };
 use crate::upload::{Multipart, Upload};
 
@@ -73,6 +74,8 @@ pub(crate) struct Inner {
     instance: Option<String>,
     user_agent: HeaderValue,
     timeout: Option<Duration>,
+    /// The retry policy, budget and operation timeout, shared by every derived client.
+    retrier: Arc<Retrier>,
 }
 
 impl fmt::Debug for Client {
@@ -84,6 +87,8 @@ impl fmt::Debug for Client {
             .field("auth_mode", &self.inner.auth_mode)
             .field("instance", &self.inner.instance)
             .field("timeout", &self.inner.timeout)
+            .field("operation_timeout", &self.inner.retrier.operation_timeout())
+            .field("retry", self.inner.retrier.policy())
             .field("relogin", &self.can_relogin())
             .finish_non_exhaustive()
     }
@@ -92,8 +97,9 @@ impl fmt::Debug for Client {
 /// Configures a [`Client`]. Start with [`Client::builder`].
 ///
 /// Defaults: API root [`DEFAULT_API_ROOT`], no key, [`AuthMode::Header`], connect
-/// timeout [`DEFAULT_CONNECT_TIMEOUT`], request timeout [`DEFAULT_TIMEOUT`], no retries,
-/// the proxies named by the usual environment variables (`HTTPS_PROXY`, `ALL_PROXY`,
+/// timeout [`DEFAULT_CONNECT_TIMEOUT`], request timeout [`DEFAULT_TIMEOUT`] per attempt,
+/// no operation timeout, retries in [`RetryPolicy::standard`] mode (see
+/// [`retry`](crate::retry)), the proxies named by the usual environment variables (`HTTPS_PROXY`, `ALL_PROXY`,
 /// `NO_PROXY`, ...), redirects followed only within the API root's origin (so keys are
 /// never sent to another host; a redirect elsewhere is returned as an
 /// [`Error::Api`] with its 3xx status).
@@ -112,6 +118,7 @@ pub struct ClientBuilder {
     proxies: Vec<String>,
     no_proxy: bool,
     retry: RetryPolicy,
+    operation_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -126,6 +133,7 @@ impl fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("proxies", &self.proxies.len())
             .field("retry", &self.retry)
+            .field("operation_timeout", &self.operation_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -145,7 +153,8 @@ impl Default for ClientBuilder {
             transport: None,
             proxies: Vec::new(),
             no_proxy: false,
-            retry: RetryPolicy::none(),
+            retry: RetryPolicy::standard(),
+            operation_timeout: None,
         }
     }
 }
@@ -189,8 +198,9 @@ impl ClientBuilder {
         self
     }
 
-    /// How long a whole request may take (default [`DEFAULT_TIMEOUT`]). Long polls on
-    /// channels need more than their poll time.
+    /// How long one attempt of a request may take (default [`DEFAULT_TIMEOUT`]). Long
+    /// polls on channels need more than their poll time. See also
+    /// [`ClientBuilder::operation_timeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -236,9 +246,19 @@ impl ClientBuilder {
         self
     }
 
-    /// Retries idempotent requests on retryable failures (default: never).
+    /// When to retry failed calls (default [`RetryPolicy::standard`]; see
+    /// [`retry`](crate::retry) for what is retried); [`RetryPolicy::none`] never retries.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// How long one call may take in all: every attempt and every wait between
+    /// attempts (default: unlimited; each attempt is still bounded by
+    /// [`ClientBuilder::timeout`]). When it passes the call fails with an
+    /// [`Error::GaveUp`] telling how many attempts were made in how long.
+    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = Some(timeout);
         self
     }
 
@@ -276,12 +296,7 @@ impl ClientBuilder {
                 Arc::new(ReqwestTransport::new(client))
             }
         };
-        let logged: Arc<dyn Transport> = Arc::new(LoggingTransport::new(base));
-        let transport: Arc<dyn Transport> = if self.retry.max_retries() > 0 {
-            Arc::new(RetryTransport::new(logged, self.retry))
-        } else {
-            logged
-        };
+        let transport: Arc<dyn Transport> = Arc::new(LoggingTransport::new(base));
         Ok(Client {
             inner: Arc::new(Inner {
                 api_root,
@@ -292,8 +307,38 @@ impl ClientBuilder {
                 instance: self.instance,
                 user_agent,
                 timeout: self.timeout,
+                retrier: Arc::new(Retrier::new(self.retry, self.operation_timeout)),
             }),
         })
+    }
+}
+
+/// The retry policy named by `SYNCANO_RETRY_MODE` and `SYNCANO_MAX_ATTEMPTS`.
+fn retry_policy_from(mode: Option<&str>, max_attempts: Option<&str>) -> Result<RetryPolicy> {
+    let attempts = match max_attempts {
+        None => None,
+        Some(text) => match text.parse::<u32>() {
+            Ok(n) if n >= 1 => Some(n),
+            _ => {
+                return Err(Error::Config(format!(
+                    "SYNCANO_MAX_ATTEMPTS must be a whole number from 1, not {text:?}"
+                )));
+            }
+        },
+    };
+    match mode.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("standard") => Ok(attempts.map_or_else(RetryPolicy::standard, |n| {
+            RetryPolicy::standard().with_max_attempts(n)
+        })),
+        Some("off") => match attempts {
+            Some(n) if n > 1 => Err(Error::Config(format!(
+                "SYNCANO_RETRY_MODE=off contradicts SYNCANO_MAX_ATTEMPTS={n}"
+            ))),
+            _ => Ok(RetryPolicy::none()),
+        },
+        Some(other) => Err(Error::Config(format!(
+            "SYNCANO_RETRY_MODE must be `off` or `standard`, not {other:?}"
+        ))),
     }
 }
 
@@ -362,7 +407,13 @@ impl Client {
     /// * `SYNCANO_EMAIL` and `SYNCANO_PASSWORD` — used to [`login`](Client::login) when no
     ///   API key is set (one without the other is an [`Error::Config`]);
     /// * `SYNCANO_INSTANCE` — the default instance name;
-    /// * `SYNCANO_USER_KEY` — a user key sent as `X-USER-KEY`.
+    /// * `SYNCANO_USER_KEY` — a user key sent as `X-USER-KEY`;
+    /// * `SYNCANO_RETRY_MODE` — `standard` (the default) or `off`
+    ///   ([`RetryPolicy::none`]);
+    /// * `SYNCANO_MAX_ATTEMPTS` — how many attempts a call gets in all in standard mode
+    ///   (a whole number from 1; default 3).
+    ///
+    /// A malformed value is an [`Error::Config`].
     ///
     /// The Python library's `SYNCANO_APIROOT` and `SYNCANO_APIKEY` are read when the
     /// names above are unset. Without any key the client is anonymous (only public
@@ -410,6 +461,10 @@ impl Client {
         if let Some(key) = get("SYNCANO_USER_KEY") {
             builder = builder.user_key(key);
         }
+        builder = builder.retry(retry_policy_from(
+            get("SYNCANO_RETRY_MODE").as_deref(),
+            get("SYNCANO_MAX_ATTEMPTS").as_deref(),
+        )?);
         let login = match (get("SYNCANO_EMAIL"), get("SYNCANO_PASSWORD")) {
             (Some(email), Some(password)) => Some((email, password)),
             (None, None) => None,
@@ -458,6 +513,17 @@ impl Client {
         [&self.inner.api_key, &self.inner.user_key]
             .into_iter()
             .filter_map(|slot| slot.as_ref().and_then(KeySlot::session))
+    }
+
+    /// The retry policy of this client.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        self.inner.retrier.policy()
+    }
+
+    /// The tokens left in this client's retry budget (shared with its clones and
+    /// derived clients), if the policy has a budget.
+    pub fn retry_budget_tokens(&self) -> Option<u32> {
+        self.inner.retrier.budget().map(|b| b.available())
     }
 
     /// How the API key is sent.
@@ -565,10 +631,8 @@ impl Client {
             })?)),
             None => None,
         };
-        let response = self
-            .send(method.clone(), path, query, bytes.map(RequestBody::Bytes))
-            .await?;
-        decode(&method, path, &response)
+        self.call(method, path, query, bytes.map(RequestBody::Bytes))
+            .await
     }
 
     /// Sends a `multipart/form-data` body to `path` and decodes the JSON answer as `T`:
@@ -617,15 +681,8 @@ impl Client {
                 form = form.file(*name, (*upload).clone());
             }
         }
-        let response = self
-            .send(
-                method.clone(),
-                path,
-                &[],
-                Some(RequestBody::Multipart(form)),
-            )
-            .await?;
-        decode(&method, path, &response)
+        self.call(method, path, &[], Some(RequestBody::Multipart(form)))
+            .await
     }
 
     /// Downloads the bytes at `url`: the URL of a stored file
@@ -649,8 +706,8 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::Api`] for a non-success answer (404 for a file that is gone:
-    /// [`Error::is_not_found`]), [`Error::Config`] for a `url` that is neither a path
-    /// nor an absolute URL, and the transport's errors.
+    /// [`Error::is_not_found`]), [`Error::InvalidRequest`] for a `url` that is neither a
+    /// path nor an absolute URL, and the transport's errors.
     pub async fn download(&self, url: &str) -> Result<Bytes> {
         if self.relative_path(url).is_ok() {
             return Ok(self.send(Method::GET, url, &[], None).await?.body);
@@ -659,36 +716,99 @@ impl Client {
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
             .ok_or_else(|| {
-                Error::Config(format!(
+                Error::InvalidRequest(format!(
                     "cannot download {:?}: neither a path starting with '/' nor an http(s) URL",
                     redact_query(url)
                 ))
             })?;
-        let mut request = HttpRequest::new(Method::GET, absolute);
-        request
-            .headers
-            .insert(USER_AGENT, self.inner.user_agent.clone());
-        request.timeout = self.inner.timeout;
-        let response = self.inner.transport.send(request).await?;
-        if response.is_success() {
-            Ok(response.body)
-        } else {
-            let retry_after = response.retry_after();
-            Err(ApiError::from_response(
-                response.status,
-                Method::GET,
-                url,
-                &response.body,
-                retry_after,
-            )
-            .into())
-        }
+        let shown = crate::transport::display_path(&absolute);
+        self.inner
+            .retrier
+            .run(&Method::GET, &shown, |_| async {
+                let mut request = HttpRequest::new(Method::GET, absolute.clone());
+                request
+                    .headers
+                    .insert(USER_AGENT, self.inner.user_agent.clone());
+                request.timeout = self.inner.timeout;
+                let response = self.inner.transport.send(request).await?;
+                check_status(&Method::GET, url, response).map(|r| r.body)
+            })
+            .await
     }
 
-    /// Sends one request and returns the success answer; non-success answers become
+    /// Sends one call (with its retries) and decodes the success answer as `T`; a `T`
+    /// without data (`()`, a unit struct) ignores the body.
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<RequestBody>,
+    ) -> Result<T> {
+        self.attempts(method, path, query, body, decode).await
+    }
+
+    /// Sends one call (with its retries) and returns the success answer; non-success
+    /// answers become [`Error::Api`].
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<RequestBody>,
+    ) -> Result<HttpResponse> {
+        self.attempts(method, path, query, body, |_, _, response| {
+            Ok(response.clone())
+        })
+        .await
+    }
+
+    /// Runs the attempts of one call: each sends the request and passes the success
+    /// answer to `finish` (decoding), under the client's [`Retrier`]. A DELETE answered
+    /// 404 after an earlier attempt that may have been applied finishes as an empty
+    /// success: that attempt deleted the resource.
+    async fn attempts<T>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<RequestBody>,
+        finish: impl Fn(&Method, &str, &HttpResponse) -> Result<T>,
+    ) -> Result<T> {
+        let shown = redact_query(path);
+        self.inner
+            .retrier
+            .run(&method, &shown, |attempt| {
+                let body = body.clone();
+                let method = method.clone();
+                let finish = &finish;
+                async move {
+                    match self.send_once(method.clone(), path, query, body).await {
+                        Ok(response) => finish(&method, path, &response),
+                        Err(error)
+                            if method == Method::DELETE
+                                && attempt.earlier_may_have_been_applied
+                                && error.is_not_found() =>
+                        {
+                            tracing::debug!(
+                                target: "syncano",
+                                path = %redact_query(path),
+                                "DELETE answered 404 after an earlier attempt that may have been applied: done"
+                            );
+                            finish(&method, path, &HttpResponse::new(204, Bytes::new()))
+                                .map_err(|_| error)
+                        }
+                        Err(error) => Err(error),
+                    }
+                }
+            })
+            .await
+    }
+
+    /// Sends one attempt and returns the success answer; non-success answers become
     /// [`Error::Api`]. When a logged-in key is no longer accepted, logs in again and
     /// sends the request once more (see [Session expiry](crate::auth#session-expiry)).
-    pub(crate) async fn send(
+    async fn send_once(
         &self,
         method: Method,
         path: &str,
@@ -777,15 +897,7 @@ impl Client {
         request.body = body;
         request.timeout = self.inner.timeout;
         let response = self.inner.transport.send(request).await?;
-        if response.is_success() {
-            Ok(response)
-        } else {
-            let retry_after = response.retry_after();
-            Err(
-                ApiError::from_response(response.status, method, path, &response.body, retry_after)
-                    .into(),
-            )
-        }
+        check_status(&method, path, response)
     }
 
     /// The absolute URL of `path` with `query` appended (and `api_key`, in
@@ -793,7 +905,7 @@ impl Client {
     fn url(&self, path: &str, query: &[(&str, &str)], api_key: Option<&str>) -> Result<Url> {
         let relative = self.relative_path(path)?;
         let mut url = Url::parse(&format!("{}{relative}", self.inner.api_root)).map_err(|e| {
-            Error::Config(format!(
+            Error::InvalidRequest(format!(
                 "invalid request path {:?}: {e}",
                 redact_query(path)
             ))
@@ -838,7 +950,7 @@ impl Client {
                 return Ok(rest);
             }
         }
-        Err(Error::Config(format!(
+        Err(Error::InvalidRequest(format!(
             "request path {:?} is neither a path starting with '/' nor a URL under the API root",
             redact_query(path)
         )))
@@ -851,12 +963,35 @@ struct SentKeys {
     user: Option<(String, u64)>,
 }
 
-/// Decodes a success answer as `T`; an empty body reads as `null`.
+/// The answer if its status is a success, else its [`Error::Api`].
+fn check_status(method: &Method, path: &str, response: HttpResponse) -> Result<HttpResponse> {
+    if response.is_success() {
+        return Ok(response);
+    }
+    let retry_after = response.retry_after();
+    Err(ApiError::from_response(
+        response.status,
+        method.clone(),
+        path,
+        &response.body,
+        retry_after,
+    )
+    .with_content_type(response.content_type())
+    .into())
+}
+
+/// Decodes a success answer as `T`; an empty body reads as `null`, and a `T` that holds
+/// no data (`()`, a unit struct: zero-sized and decoded from `null`) ignores the body.
 pub(crate) fn decode<T: DeserializeOwned>(
     method: &Method,
     path: &str,
     response: &HttpResponse,
 ) -> Result<T> {
+    if std::mem::size_of::<T>() == 0 {
+        if let Ok(nothing) = serde_json::from_value::<T>(serde_json::Value::Null) {
+            return Ok(nothing);
+        }
+    }
     let body: &[u8] = if response.body.iter().all(u8::is_ascii_whitespace) {
         b"null"
     } else {

@@ -2,7 +2,8 @@
 //!
 //! The models and managers of every resource are generated at compile time from the
 //! API's schema (re-exported at the crate root); this hand-written runtime beneath them
-//! speaks the protocol: [`Client`] (connection, credentials, timeouts, proxies, retries),
+//! speaks the protocol: [`Client`] (connection, credentials, timeouts, proxies), [`retry`]
+//! (what is retried, deadlines, the retry budget),
 //! [`auth`] (key modes, logins, re-login when a session expires), [`error`] (every error
 //! body the API sends), [`pagination`] (pages and lazy streams), [`links`], [`object`]
 //! (write operators), [`batch`] (many requests per call), [`jobs`] (polling traces until
@@ -72,6 +73,7 @@ pub mod pagination;
 pub mod path;
 #[cfg(not(syncano_custom_schema))]
 pub mod permissions;
+pub mod retry;
 pub mod transport;
 pub mod upload;
 
@@ -87,6 +89,6 @@ pub use generated::*;
 #[cfg(not(syncano_custom_schema))]
 pub use object::Object;
 pub use pagination::{Direction, ListCursor, ListRequest, Ordering, Page, StreamError};
-pub use reqwest::Method;
-pub use transport::RetryPolicy;
+pub use reqwest::{Method, StatusCode};
+pub use retry::RetryPolicy;
 pub use upload::{StoredFile, Upload};

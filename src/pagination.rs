@@ -79,7 +79,6 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::client::decode;
 use crate::error::{Error, Result};
 use crate::{Client, Method};
 
@@ -321,11 +320,9 @@ impl<T> ListRequest<T> {
     /// The first page as the raw JSON envelope.
     pub async fn page_raw(self) -> Result<Value> {
         let params = self.effective_params()?;
-        let response = self
-            .client
-            .send(Method::GET, &self.path, &borrowed(&params), None)
-            .await?;
-        decode(&Method::GET, &self.path, &response)
+        self.client
+            .call(Method::GET, &self.path, &borrowed(&params), None)
+            .await
     }
 }
 
@@ -640,8 +637,7 @@ async fn fetch_page<T: DeserializeOwned>(
     query: &[(&str, &str)],
     carried: Vec<(String, String)>,
 ) -> Result<Page<T>> {
-    let response = client.send(Method::GET, path, query, None).await?;
-    let envelope: Envelope<T> = decode(&Method::GET, path, &response)?;
+    let envelope: Envelope<T> = client.call(Method::GET, path, query, None).await?;
     Ok(Page {
         objects: envelope.objects,
         next: envelope.next.filter(|p| !p.is_empty()),

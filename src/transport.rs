@@ -1,12 +1,18 @@
 //! The HTTP layer beneath [`Client`](crate::Client): the object-safe [`Transport`] trait,
 //! its `reqwest` implementation, and the logging and retry layers.
 //!
-//! A [`Client`](crate::Client) sends every request through one `Arc<dyn Transport>`:
-//! a [`RetryTransport`] (when a [`RetryPolicy`] is set) around a [`LoggingTransport`]
-//! around the base transport ([`ReqwestTransport`] unless the builder was given another
-//! one with [`ClientBuilder::transport`](crate::ClientBuilder::transport)). A transport
-//! returns every answer it receives, whatever its status; turning statuses into errors
-//! is the client's job.
+//! A [`Client`](crate::Client) sends every attempt of a call through one
+//! `Arc<dyn Transport>`: a [`LoggingTransport`] around the base transport
+//! ([`ReqwestTransport`] unless the builder was given another one with
+//! [`ClientBuilder::transport`](crate::ClientBuilder::transport)). A transport returns
+//! every answer it receives, whatever its status; turning statuses into errors, decoding
+//! and retrying (see [`retry`](crate::retry)) are the client's job, so a retry covers
+//! the decoding of the body too.
+//!
+//! A transport's errors say whether the request was sent: [`Error::Connect`] (never
+//! sent), [`Error::Timeout`] (may have been sent) and [`Error::Transport`] with its
+//! `sent` flag ([`Error::transport`] builds one); the client retries a POST only when
+//! it was not sent.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -33,11 +39,15 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use url::Url;
 
 use crate::Method;
-use crate::error::{Error, Result, is_retryable_status, parse_retry_after, redact_query};
+use crate::error::{
+    Cause, Error, Result, TransportFailure, find_cause, parse_retry_after, redact_query,
+    status_code,
+};
 use crate::upload::Multipart;
 
 /// The body of an [`HttpRequest`].
@@ -185,6 +195,16 @@ impl HttpResponse {
         (200..300).contains(&self.status)
     }
 
+    /// The status as a [`StatusCode`] (a number outside 100–999 reads as 500).
+    pub fn status_code(&self) -> StatusCode {
+        status_code(self.status)
+    }
+
+    /// The `Content-Type` header, if present and readable.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok())
+    }
+
     /// The `Retry-After` delay, if the header is present and readable.
     pub fn retry_after(&self) -> Option<Duration> {
         self.headers
@@ -225,25 +245,42 @@ impl ReqwestTransport {
     }
 }
 
-/// Turns a `reqwest` failure into an [`Error`], without the URL (it may hold a key).
-fn map_reqwest_error(method: &Method, path: &str, error: reqwest::Error) -> Error {
+/// Where in the exchange a `reqwest` failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Connecting, writing the request, waiting for the answer's head.
+    Send,
+    /// Reading the answer's body (the request was sent).
+    Body,
+}
+
+/// Turns a `reqwest` failure into an [`Error`], without the URL (it may hold a key),
+/// telling whether the request was sent: not when no connection could be made or hyper
+/// gave the request back unsent (`canceled`), else it may have been.
+fn map_reqwest_error(method: &Method, path: &str, phase: Phase, error: reqwest::Error) -> Error {
     let method = method.clone();
     let path = path.to_string();
-    if error.is_timeout() {
-        Error::Timeout { method, path }
-    } else if error.is_connect() {
-        Error::Connect {
+    if error.is_connect() {
+        return Error::Connect {
             method,
             path,
             source: Box::new(error.without_url()),
-        }
-    } else {
-        Error::Transport {
-            method,
-            path,
-            source: Box::new(error.without_url()),
-        }
+        };
     }
+    if error.is_timeout() {
+        return Error::Timeout { method, path };
+    }
+    let cause = find_cause(&error);
+    let never_sent = phase == Phase::Send && cause == Some(Cause::NeverSent);
+    let failure = match cause {
+        Some(Cause::Reset | Cause::Broken) => TransportFailure::Reset,
+        _ if phase == Phase::Body => TransportFailure::TruncatedBody,
+        Some(Cause::Parse) => TransportFailure::Protocol,
+        Some(Cause::Eof | Cause::ClosedEarly | Cause::NeverSent) => TransportFailure::Closed,
+        _ if error.is_decode() || error.is_body() => TransportFailure::TruncatedBody,
+        _ => TransportFailure::Other,
+    };
+    Error::transport(method, &path, failure, !never_sent, error.without_url())
 }
 
 #[async_trait]
@@ -267,13 +304,13 @@ impl Transport for ReqwestTransport {
         let response = builder
             .send()
             .await
-            .map_err(|e| map_reqwest_error(&method, &path, e))?;
+            .map_err(|e| map_reqwest_error(&method, &path, Phase::Send, e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response
             .bytes()
             .await
-            .map_err(|e| map_reqwest_error(&method, &path, e))?;
+            .map_err(|e| map_reqwest_error(&method, &path, Phase::Body, e))?;
         Ok(HttpResponse {
             status,
             headers,
@@ -324,128 +361,5 @@ impl<T: Transport + ?Sized> Transport for LoggingTransport<T> {
             ),
         }
         result
-    }
-}
-
-/// When and how often to retry a failed request.
-///
-/// Only idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) are retried (a
-/// `multipart/form-data` body too: it is kept as its parts and sent anew), and only on
-/// retryable failures: 408, 429 and 5xx answers (except 501, 505), timeouts and
-/// connection failures. The delay before retry `n` (from 0) is `base_delay * 2^n`,
-/// capped at `max_delay`; a 429 or 503 answer's `Retry-After` replaces it (also capped).
-/// Clients built without [`ClientBuilder::retry`](crate::ClientBuilder::retry) never
-/// retry ([`RetryPolicy::none`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    max_retries: u32,
-    base_delay: Duration,
-    max_delay: Duration,
-}
-
-impl RetryPolicy {
-    /// Never retry.
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_retries: 0,
-            base_delay: Duration::ZERO,
-            max_delay: Duration::ZERO,
-        }
-    }
-
-    /// Retry up to `max_retries` times, starting at 250 ms and capped at 30 s.
-    pub fn new(max_retries: u32) -> Self {
-        RetryPolicy {
-            max_retries,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(30),
-        }
-    }
-
-    /// Sets the first delay.
-    pub fn base_delay(mut self, delay: Duration) -> Self {
-        self.base_delay = delay;
-        self
-    }
-
-    /// Sets the longest delay (also caps `Retry-After`).
-    pub fn max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
-        self
-    }
-
-    /// How many times a request may be retried.
-    pub fn max_retries(&self) -> u32 {
-        self.max_retries
-    }
-
-    /// The delay before retry number `attempt` (from 0).
-    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let backoff = self
-            .base_delay
-            .saturating_mul(2u32.saturating_pow(attempt.min(20)));
-        retry_after.unwrap_or(backoff).min(self.max_delay)
-    }
-}
-
-/// Whether a method may be sent twice with the same effect.
-fn is_idempotent(method: &Method) -> bool {
-    [
-        Method::GET,
-        Method::HEAD,
-        Method::OPTIONS,
-        Method::PUT,
-        Method::DELETE,
-    ]
-    .contains(method)
-}
-
-/// A layer retrying idempotent requests according to a [`RetryPolicy`].
-#[derive(Debug)]
-pub struct RetryTransport<T: ?Sized> {
-    inner: Arc<T>,
-    policy: RetryPolicy,
-}
-
-impl<T: Transport + ?Sized> RetryTransport<T> {
-    /// Wraps `inner`.
-    pub fn new(inner: Arc<T>, policy: RetryPolicy) -> Self {
-        RetryTransport { inner, policy }
-    }
-}
-
-#[async_trait]
-impl<T: Transport + ?Sized> Transport for RetryTransport<T> {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
-        if !is_idempotent(&request.method) || self.policy.max_retries == 0 {
-            return self.inner.send(request).await;
-        }
-        let mut attempt = 0;
-        loop {
-            let result = self.inner.send(request.clone()).await;
-            if attempt >= self.policy.max_retries {
-                return result;
-            }
-            let delay = match &result {
-                Ok(response) if is_retryable_status(response.status) => {
-                    let honoured = matches!(response.status, 429 | 503)
-                        .then(|| response.retry_after())
-                        .flatten();
-                    self.policy.delay(attempt, honoured)
-                }
-                Err(e) if e.is_retryable() => self.policy.delay(attempt, None),
-                _ => return result,
-            };
-            tracing::debug!(
-                target: "syncano",
-                method = %request.method,
-                path = %request.display_path(),
-                attempt = attempt + 1,
-                delay_ms = delay.as_millis() as u64,
-                "retrying request"
-            );
-            tokio::time::sleep(delay).await;
-            attempt += 1;
-        }
     }
 }

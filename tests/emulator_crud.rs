@@ -805,7 +805,7 @@ impl Sweep {
                 .expect_err("an undeclared method is refused");
             assert_eq!(
                 error.status(),
-                Some(405),
+                Some(syncano::StatusCode::METHOD_NOT_ALLOWED),
                 "{who} {method:?} {path}: {error}"
             );
             assert_eq!(
@@ -924,7 +924,7 @@ impl Sweep {
                 .request::<(), Value>(Method::GET, &path, None)
                 .await
                 .expect_err("the account key alone is refused");
-            assert_eq!(refused.status(), Some(403), "{who}: {refused}");
+            assert_eq!(refused.status(), Some(syncano::StatusCode::FORBIDDEN), "{who}: {refused}");
             let api_key = self.context_record("ApiKey").await.record["api_key"]
                 .as_str()
                 .expect("an api key")

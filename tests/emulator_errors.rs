@@ -26,7 +26,7 @@ async fn keys_that_do_not_open_the_door() {
         .await
         .expect_err("no key");
     assert!(error.is_permission_denied(), "{error}");
-    assert_eq!(error.status(), Some(403));
+    assert_eq!(error.status(), Some(syncano::StatusCode::FORBIDDEN));
 
     let unknown = client.with_api_key("0".repeat(40));
     let error = unknown
@@ -35,7 +35,7 @@ async fn keys_that_do_not_open_the_door() {
         .collect()
         .await
         .expect_err("unknown key");
-    assert_eq!(error.status(), Some(403), "{error}");
+    assert_eq!(error.status(), Some(syncano::StatusCode::FORBIDDEN), "{error}");
     let detail = error.api().and_then(|api| api.detail.clone());
     assert_eq!(detail.as_deref(), Some("No such API Key."));
 
@@ -44,7 +44,7 @@ async fn keys_that_do_not_open_the_door() {
         .await
         .expect_err("wrong password");
     assert!(error.is_unauthorized(), "{error}");
-    assert_eq!(error.status(), Some(401));
+    assert_eq!(error.status(), Some(syncano::StatusCode::UNAUTHORIZED));
 
     // An API key of the first instance opens nothing in the second.
     let key = client
@@ -71,7 +71,7 @@ async fn keys_that_do_not_open_the_door() {
         .collect()
         .await
         .expect_err("another instance");
-    assert_eq!(error.status(), Some(403), "{error}");
+    assert_eq!(error.status(), Some(syncano::StatusCode::FORBIDDEN), "{error}");
     server.shutdown().await;
 }
 

@@ -403,7 +403,7 @@ async fn redirects_stay_on_the_api_origin() {
         .request_raw::<()>(Method::GET, "/v1.1/away/", None)
         .await
         .expect_err("not followed");
-    assert_eq!(stopped.status(), Some(302));
+    assert_eq!(stopped.status(), Some(syncano::StatusCode::FOUND));
     assert!(
         received(&elsewhere).await.is_empty(),
         "the key never reaches another host"

@@ -68,7 +68,7 @@ async fn retries_are_bounded() {
         .request_raw::<()>(Method::GET, "/v1.1/instances/", None)
         .await
         .expect_err("still failing");
-    assert_eq!(error.status(), Some(502));
+    assert_eq!(error.status(), Some(syncano::StatusCode::BAD_GATEWAY));
     assert_eq!(count(&server).await, 3, "one try and two retries");
 }
 
@@ -79,7 +79,7 @@ async fn nothing_is_retried_by_default() {
     let error = client(&server, None)
         .request_raw::<()>(Method::GET, "/v1.1/instances/", None)
         .await;
-    assert_eq!(error.expect_err("503").status(), Some(503));
+    assert_eq!(error.expect_err("503").status(), Some(syncano::StatusCode::SERVICE_UNAVAILABLE));
     assert_eq!(count(&server).await, 1);
 }
 
