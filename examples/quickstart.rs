@@ -167,7 +167,7 @@ mod quickstart {
     }
 
     /// Reads again (reads are safe to repeat) when a read still fails after the
-    /// client's own retries, at most twice more; an answer of the API is final.
+    /// client's own retries in a way worth another try, at most twice more.
     async fn read<T, F, Fut>(mut call: F) -> syncano::Result<T>
     where
         F: FnMut() -> Fut,
@@ -176,7 +176,7 @@ mod quickstart {
         let mut tries = 1;
         loop {
             match call().await {
-                Err(error) if tries < 3 && error.api().is_none() => tries += 1,
+                Err(error) if tries < 3 && error.is_retryable() => tries += 1,
                 result => return result,
             }
         }
@@ -195,7 +195,7 @@ mod quickstart {
             match item {
                 Ok(item) => items.push(item),
                 Err(stopped) => match stopped.cursor() {
-                    Some(cursor) if resumed < 2 && stopped.api().is_none() => {
+                    Some(cursor) if resumed < 2 && stopped.is_retryable() => {
                         resumed += 1;
                         stream = list.clone().resume(cursor.clone()).stream();
                     }

@@ -924,7 +924,11 @@ impl Sweep {
                 .request::<(), Value>(Method::GET, &path, None)
                 .await
                 .expect_err("the account key alone is refused");
-            assert_eq!(refused.status(), Some(syncano::StatusCode::FORBIDDEN), "{who}: {refused}");
+            assert_eq!(
+                refused.status(),
+                Some(syncano::StatusCode::FORBIDDEN),
+                "{who}: {refused}"
+            );
             let api_key = self.context_record("ApiKey").await.record["api_key"]
                 .as_str()
                 .expect("an api key")

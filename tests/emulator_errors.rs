@@ -35,7 +35,11 @@ async fn keys_that_do_not_open_the_door() {
         .collect()
         .await
         .expect_err("unknown key");
-    assert_eq!(error.status(), Some(syncano::StatusCode::FORBIDDEN), "{error}");
+    assert_eq!(
+        error.status(),
+        Some(syncano::StatusCode::FORBIDDEN),
+        "{error}"
+    );
     let detail = error.api().and_then(|api| api.detail.clone());
     assert_eq!(detail.as_deref(), Some("No such API Key."));
 
@@ -71,7 +75,11 @@ async fn keys_that_do_not_open_the_door() {
         .collect()
         .await
         .expect_err("another instance");
-    assert_eq!(error.status(), Some(syncano::StatusCode::FORBIDDEN), "{error}");
+    assert_eq!(
+        error.status(),
+        Some(syncano::StatusCode::FORBIDDEN),
+        "{error}"
+    );
     server.shutdown().await;
 }
 

@@ -318,7 +318,11 @@ async fn every_filter_operator_selects_exactly_its_objects() {
     let unknown = select(json!({"n": {"_between": [1, 2]}}))
         .await
         .expect_err("unknown operator");
-    assert_eq!(unknown.status(), Some(syncano::StatusCode::BAD_REQUEST), "{unknown}");
+    assert_eq!(
+        unknown.status(),
+        Some(syncano::StatusCode::BAD_REQUEST),
+        "{unknown}"
+    );
     assert!(unknown.is_validation(), "{unknown}");
     let api = unknown.api().expect("an API error");
     assert!(
@@ -329,6 +333,10 @@ async fn every_filter_operator_selects_exactly_its_objects() {
     let unindexed = select(json!({"unindexed": {"_eq": 1}}))
         .await
         .expect_err("not filterable");
-    assert_eq!(unindexed.status(), Some(syncano::StatusCode::BAD_REQUEST), "{unindexed}");
+    assert_eq!(
+        unindexed.status(),
+        Some(syncano::StatusCode::BAD_REQUEST),
+        "{unindexed}"
+    );
     server.shutdown().await;
 }

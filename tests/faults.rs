@@ -379,7 +379,7 @@ async fn run(rig: &Rig, operation: Operation, kind: FaultKind, case: &str) -> Ou
             write_outcome(case, &result, rig.count(&token).await)
         }
         Operation::CreateNamed => {
-            let name = format!("named_{}", token.replace('-', "_"));
+            let name = format!("named_{}", kind.name().replace('-', "_"));
             let list = format!("/v1.1/instances/{INSTANCE}/classes/");
             let detail = format!("{list}{name}/");
             let body = json!({"name": name, "schema": [{"name": "t", "type": "string"}]});

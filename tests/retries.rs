@@ -83,7 +83,10 @@ async fn the_default_is_standard_mode_with_three_attempts() {
     let client = Client::builder().build().expect("client");
     assert_eq!(client.retry_policy(), &RetryPolicy::standard());
     assert_eq!(client.retry_policy().max_attempts(), 3);
-    assert_eq!(client.retry_budget_tokens(), Some(syncano::retry::DEFAULT_BUDGET));
+    assert_eq!(
+        client.retry_budget_tokens(),
+        Some(syncano::retry::DEFAULT_BUDGET)
+    );
     assert_eq!(RetryPolicy::none().max_attempts(), 1);
     assert_eq!(RetryPolicy::new(4).max_attempts(), 5);
 }
@@ -95,11 +98,7 @@ async fn idempotent_methods_are_retried_on_each_retryable_status() {
             let server = MockServer::start().await;
             failing_then_ok(&server, verb.as_str(), status, 2).await;
             let answer = call(&client_of(&server.uri(), fast()), verb.clone()).await;
-            assert_eq!(
-                answer.expect("recovered")["ok"],
-                true,
-                "{verb} {status}"
-            );
+            assert_eq!(answer.expect("recovered")["ok"], true, "{verb} {status}");
             assert_eq!(count(&server).await, 3, "{verb} {status}");
         }
     }
@@ -165,7 +164,10 @@ async fn a_get_that_keeps_failing_reports_its_attempts() {
     assert_eq!(gave_up.reason, GiveUpReason::AttemptsExhausted);
     let text = error.to_string();
     assert!(text.contains("gave up after 3 attempts in "), "{text}");
-    assert!(text.starts_with("GET /v1.1/instances/lib/: HTTP 503: Busy."), "{text}");
+    assert!(
+        text.starts_with("GET /v1.1/instances/lib/: HTTP 503: Busy."),
+        "{text}"
+    );
     // a GET may be sent again later; it changed nothing
     assert!(error.is_retryable() && !error.may_have_been_applied());
     assert_no_repetition(&error);
@@ -188,7 +190,10 @@ async fn an_undecodable_success_answer_is_retried_for_a_get_only() {
             .await;
     }
     let client = client_of(&server.uri(), fast());
-    assert_eq!(call(&client, Method::GET).await.expect("recovered")["ok"], true);
+    assert_eq!(
+        call(&client, Method::GET).await.expect("recovered")["ok"],
+        true
+    );
     assert_eq!(count(&server).await, 2);
     let error = call(&client, Method::POST).await.expect_err("not re-sent");
     assert_eq!(count(&server).await, 3);
@@ -302,8 +307,14 @@ async fn retry_after_is_honoured_up_to_the_cap() {
     assert!(error.to_string().contains("asked to wait 3600s"), "{error}");
     // the policy's arithmetic: Retry-After as asked, at most the cap
     let policy = fast();
-    assert_eq!(policy.delay(0, Some(Duration::from_millis(7))), Duration::from_millis(7));
-    assert_eq!(policy.delay(5, Some(Duration::from_secs(9))), Duration::from_millis(20));
+    assert_eq!(
+        policy.delay(0, Some(Duration::from_millis(7))),
+        Duration::from_millis(7)
+    );
+    assert_eq!(
+        policy.delay(5, Some(Duration::from_secs(9))),
+        Duration::from_millis(20)
+    );
 }
 
 #[test]
@@ -362,7 +373,10 @@ async fn the_operation_timeout_bounds_the_attempts_and_says_how_many() {
         1 => "1 attempt in ".to_string(),
         n => format!("{n} attempts in "),
     };
-    assert!(text.contains("the operation timeout of 300ms passed"), "{text}");
+    assert!(
+        text.contains("the operation timeout of 300ms passed"),
+        "{text}"
+    );
     assert!(text.contains(&attempts), "{text}");
     assert_no_repetition(&error);
 }
@@ -386,7 +400,10 @@ async fn an_operation_timeout_cutting_a_post_short_reports_an_unknown_outcome() 
     assert_eq!(error.attempts(), 1);
     assert!(error.is_timeout() && error.may_have_been_applied() && !error.is_retryable());
     let text = error.to_string();
-    assert!(text.contains("POST /v1.1/instances/lib/: no answer"), "{text}");
+    assert!(
+        text.contains("POST /v1.1/instances/lib/: no answer"),
+        "{text}"
+    );
     assert!(text.contains("may have been applied"), "{text}");
 }
 
@@ -413,7 +430,10 @@ async fn attempt_timeouts_are_retried_for_a_get_but_not_for_a_post() {
         .timeout(Duration::from_millis(100))
         .build()
         .expect("client");
-    assert_eq!(call(&client, Method::GET).await.expect("retried")["ok"], true);
+    assert_eq!(
+        call(&client, Method::GET).await.expect("retried")["ok"],
+        true
+    );
     let error = call(&client, Method::POST).await.expect_err("not re-sent");
     assert!(error.is_timeout() && error.may_have_been_applied() && !error.is_retryable());
     assert!(
@@ -444,17 +464,27 @@ async fn the_retry_budget_stops_retries_and_successes_refill_it() {
     let first = call(&client, Method::GET).await.expect_err("503 twice");
     assert_eq!(first.attempts(), 2);
     let clone = client.with_instance("other");
-    assert_eq!(clone.retry_budget_tokens(), Some(0), "clones share the budget");
+    assert_eq!(
+        clone.retry_budget_tokens(),
+        Some(0),
+        "clones share the budget"
+    );
     let second = call(&clone, Method::GET).await.expect_err("503, no retry");
     assert_eq!(second.attempts(), 1);
     let Error::GaveUp(gave_up) = &second else {
         panic!("not a GaveUp: {second:?}")
     };
     assert_eq!(gave_up.reason, GiveUpReason::BudgetSpent);
-    assert!(second.to_string().contains("retry budget is spent"), "{second}");
+    assert!(
+        second.to_string().contains("retry budget is spent"),
+        "{second}"
+    );
     assert_eq!(count(&server).await, 3);
     call(&client, Method::GET).await.expect("200");
-    assert_eq!(client.retry_budget_tokens(), Some(syncano::retry::SUCCESS_REFILL));
+    assert_eq!(
+        client.retry_budget_tokens(),
+        Some(syncano::retry::SUCCESS_REFILL)
+    );
 }
 
 #[tokio::test]
@@ -495,14 +525,23 @@ async fn html_error_pages_are_summarized_with_control_characters_escaped() {
         .await
         .expect_err("502");
     let text = error.to_string();
-    assert!(!text.contains('\n') && !text.contains('\r') && !text.contains('\u{1b}'), "{text:?}");
+    assert!(
+        !text.contains('\n') && !text.contains('\r') && !text.contains('\u{1b}'),
+        "{text:?}"
+    );
     // line breaks read as spaces, other control characters escaped
-    assert!(text.ends_with(r#"text/plain, 18 bytes: "bad INJECTED\u{1b}[31m""#), "{text}");
+    assert!(
+        text.ends_with(r#"text/plain, 18 bytes: "bad INJECTED\u{1b}[31m""#),
+        "{text}"
+    );
     let error = client
         .request_raw::<()>(Method::GET, "/v1.1/detail/", None)
         .await
         .expect_err("400");
-    assert_eq!(error.to_string(), r#"GET /v1.1/detail/: HTTP 400: one\r\nINJECTED: two"#);
+    assert_eq!(
+        error.to_string(),
+        r#"GET /v1.1/detail/: HTTP 400: one\r\nINJECTED: two"#
+    );
 }
 
 /// What the loopback server does with a request.
@@ -636,10 +675,15 @@ async fn a_post_broken_after_sending_is_not_sent_again_and_may_have_been_applied
             matches!(&error, Error::Transport { failure: f, sent: true, .. } if *f == failure),
             "{fault:?}: {error:?}"
         );
-        assert!(error.may_have_been_applied() && !error.is_retryable(), "{error}");
+        assert!(
+            error.may_have_been_applied() && !error.is_retryable(),
+            "{error}"
+        );
         assert_eq!(
             error.to_string(),
-            format!("POST /v1.1/instances/lib/: {words} (the request was sent and may have been applied)")
+            format!(
+                "POST /v1.1/instances/lib/: {words} (the request was sent and may have been applied)"
+            )
         );
         assert!(error.source().is_some());
         assert_no_repetition(&error);
@@ -655,7 +699,10 @@ async fn a_refused_connection_is_retried_for_any_method_and_reads_not_sent() {
         .await
         .expect_err("nobody listens");
     assert_eq!(error.attempts(), 3, "a POST that was never sent is retried");
-    assert!(matches!(error.last_attempt(), Error::Connect { .. }), "{error:?}");
+    assert!(
+        matches!(error.last_attempt(), Error::Connect { .. }),
+        "{error:?}"
+    );
     assert!(error.is_retryable() && !error.may_have_been_applied());
     let text = error.to_string();
     assert!(
@@ -734,9 +781,12 @@ async fn the_environment_chooses_the_retry_mode() {
     assert_eq!(client.retry_policy().max_attempts(), 1);
     let client = build(&[("SYNCANO_MAX_ATTEMPTS", "5")]).await.expect("5");
     assert_eq!(client.retry_policy().max_attempts(), 5);
-    let client = build(&[("SYNCANO_RETRY_MODE", "standard"), ("SYNCANO_MAX_ATTEMPTS", "1")])
-        .await
-        .expect("1");
+    let client = build(&[
+        ("SYNCANO_RETRY_MODE", "standard"),
+        ("SYNCANO_MAX_ATTEMPTS", "1"),
+    ])
+    .await
+    .expect("1");
     assert_eq!(client.retry_policy().max_attempts(), 1);
     for bad in [
         &[("SYNCANO_RETRY_MODE", "adaptive")][..],
@@ -757,6 +807,9 @@ async fn a_bad_request_path_is_an_invalid_request_not_a_config_error() {
         .await
         .expect_err("not a path");
     assert!(matches!(error, Error::InvalidRequest(_)), "{error:?}");
-    let error = client.download("ftp://example.invalid/x").await.expect_err("ftp");
+    let error = client
+        .download("ftp://example.invalid/x")
+        .await
+        .expect_err("ftp");
     assert!(matches!(error, Error::InvalidRequest(_)), "{error:?}");
 }

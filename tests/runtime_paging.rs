@@ -389,7 +389,10 @@ async fn stream_ends_after_an_error() {
     assert_eq!(results.len(), 2);
     assert_eq!(results[0].as_ref().map(|b| b.id).ok(), Some(1));
     let error = results[1].as_ref().expect_err("second is an error");
-    assert_eq!(error.status(), Some(syncano::StatusCode::INTERNAL_SERVER_ERROR));
+    assert_eq!(
+        error.status(),
+        Some(syncano::StatusCode::INTERNAL_SERVER_ERROR)
+    );
     assert!(error.is_retryable());
     assert_eq!(received(&server).await.len(), 2);
 }

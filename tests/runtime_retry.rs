@@ -79,7 +79,10 @@ async fn nothing_is_retried_by_default() {
     let error = client(&server, None)
         .request_raw::<()>(Method::GET, "/v1.1/instances/", None)
         .await;
-    assert_eq!(error.expect_err("503").status(), Some(syncano::StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(
+        error.expect_err("503").status(),
+        Some(syncano::StatusCode::SERVICE_UNAVAILABLE)
+    );
     assert_eq!(count(&server).await, 1);
 }
 
