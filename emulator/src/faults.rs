@@ -703,7 +703,7 @@ fn rewrite_head(first_line: &str, headers: &[httparse::Header<'_>]) -> Vec<u8> {
 fn refusal(status: u16, reason: &str, retry_after_secs: u64) -> Vec<u8> {
     let retry_after = retry_after_secs.to_string();
     let body = format!("{{\"detail\": \"{reason} (injected by the fault proxy).\"}}");
-    let mut answer = plain_answer(
+    plain_answer(
         status,
         reason,
         &[
@@ -711,9 +711,7 @@ fn refusal(status: u16, reason: &str, retry_after_secs: u64) -> Vec<u8> {
             ("content-type", "application/json"),
         ],
         &body,
-    );
-    answer.shrink_to_fit();
-    answer
+    )
 }
 
 /// An answer with `status`, `headers`, `body` and `connection: close`.
