@@ -123,7 +123,8 @@ pub enum Error {
     },
     /// A success response whose body does not decode as the expected type.
     #[error(
-        "{method} {path}: the {status} answer is not the expected JSON ({excerpt}){}",
+        "{method} {path}: the {status} answer is not the expected JSON ({}){}",
+        summarize_text(None, excerpt, *body_len),
         applied_note(method, true)
     )]
     Decode {
@@ -133,8 +134,11 @@ pub enum Error {
         path: String,
         /// The HTTP status of the response.
         status: StatusCode,
-        /// A summary of the body: its size and start, control characters escaped.
+        /// The start of the body, at most [`EXCERPT_LIMIT`] bytes, lossily decoded, secret
+        /// members redacted.
         excerpt: String,
+        /// The body's size in bytes.
+        body_len: usize,
         /// The decoding error.
         #[source]
         source: serde_json::Error,
@@ -470,7 +474,8 @@ impl Error {
             method,
             path: redact_query(path),
             status: status_code(status),
-            excerpt: summarize_body(None, body),
+            excerpt: excerpt(body),
+            body_len: body.len(),
             source,
         }
     }
@@ -663,24 +668,25 @@ impl From<ApiError> for Error {
 /// start — the `<title>` of an HTML page — at most [`SUMMARY_LIMIT`] characters, with
 /// control characters escaped so a body cannot add lines to a log.
 pub fn summarize_body(content_type: Option<&str>, body: &[u8]) -> String {
-    if body.is_empty() {
+    summarize_text(content_type, &excerpt(body), body.len())
+}
+
+/// [`summarize_body`] of a body of `len` bytes whose start is `text` (an [`excerpt`]).
+fn summarize_text(content_type: Option<&str>, text: &str, len: usize) -> String {
+    if len == 0 {
         return match content_type {
             Some(ct) => format!("{ct}, empty body"),
             None => "empty body".to_string(),
         };
     }
-    let text = redact_secrets(&String::from_utf8_lossy(body));
-    let start = html_title(&text).unwrap_or(text.trim());
+    let start = html_title(text).unwrap_or(text.trim());
     let start: String = start.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut shown = String::new();
-    for (count, c) in start.chars().enumerate() {
-        if count == SUMMARY_LIMIT {
-            shown.push('…');
-            break;
-        }
-        shown.extend(c.escape_debug());
+    let mut shown: String = start.chars().take(SUMMARY_LIMIT).collect();
+    if shown.len() < start.len() {
+        shown.push('…');
     }
-    let size = match body.len() {
+    let shown = escape_controls(&shown);
+    let size = match len {
         1 => "1 byte".to_string(),
         n => format!("{n} bytes"),
     };

@@ -194,10 +194,10 @@ async fn bad_files_are_typed_field_errors() {
         err.api().expect("an API error").field_errors["cover"],
         ["File URL is invalid."]
     );
-    // a download URL that is neither a path nor http(s) is a configuration error
+    // a download URL that is neither a path nor http(s) is an invalid request
     assert!(matches!(
         client.download("ftp://example.com/a.png").await,
-        Err(syncano::Error::Config(_))
+        Err(syncano::Error::InvalidRequest(_))
     ));
     assert!(books.list().collect().await.expect("listed").is_empty());
 }

@@ -415,7 +415,7 @@ async fn api_root_with_prefix_and_absolute_links() {
         .request_raw::<()>(Method::GET, "https://elsewhere.example/v1.1/account/", None)
         .await;
     assert!(
-        matches!(error, Err(Error::Config(_))),
+        matches!(error, Err(Error::InvalidRequest(_))),
         "keys are never sent to another host"
     );
     assert_eq!(received(&server).await.len(), 2);

@@ -1,5 +1,6 @@
-//! The retry policy: idempotent requests are retried on retryable failures, `Retry-After`
-//! is honoured, other requests are sent once, and nothing is retried by default.
+//! The retry policy: idempotent requests are retried on retryable failures (by default
+//! too), `Retry-After` is honoured, other requests are sent once, and
+//! `RetryPolicy::none()` never retries. tests/retries.rs covers every rule.
 
 use std::time::{Duration, Instant};
 
@@ -73,10 +74,22 @@ async fn retries_are_bounded() {
 }
 
 #[tokio::test]
-async fn nothing_is_retried_by_default() {
+async fn reads_are_retried_by_default() {
     let server = MockServer::start().await;
     failing_then_ok(&server, 503, 1).await;
-    let error = client(&server, None)
+    let value = client(&server, None)
+        .request_raw::<()>(Method::GET, "/v1.1/instances/", None)
+        .await
+        .expect("second try");
+    assert_eq!(value["name"], "ok");
+    assert_eq!(count(&server).await, 2);
+}
+
+#[tokio::test]
+async fn retry_policy_none_sends_once() {
+    let server = MockServer::start().await;
+    failing_then_ok(&server, 503, 1).await;
+    let error = client(&server, Some(RetryPolicy::none()))
         .request_raw::<()>(Method::GET, "/v1.1/instances/", None)
         .await;
     assert_eq!(
@@ -184,9 +197,11 @@ fn delays_grow_and_are_capped() {
     let policy = RetryPolicy::new(5)
         .base_delay(Duration::from_millis(100))
         .max_delay(Duration::from_millis(350));
-    assert_eq!(policy.delay(0, None), Duration::from_millis(100));
-    assert_eq!(policy.delay(1, None), Duration::from_millis(200));
-    assert_eq!(policy.delay(2, None), Duration::from_millis(350));
+    assert_eq!(policy.backoff(0), Duration::from_millis(100));
+    assert_eq!(policy.backoff(1), Duration::from_millis(200));
+    assert_eq!(policy.backoff(2), Duration::from_millis(350));
+    // full jitter: a draw below the ceiling
+    assert!(policy.delay(1, None) <= Duration::from_millis(200));
     assert_eq!(
         policy.delay(1, Some(Duration::from_millis(20))),
         Duration::from_millis(20)
