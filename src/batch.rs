@@ -256,7 +256,7 @@ impl BatchRequest {
                 Vec::new(),
                 Vec::new(),
                 self.items,
-                Error::Config(message),
+                Error::InvalidRequest(message),
             ));
         }
         let path = format!("{}batch/", self.instance_path());

@@ -305,7 +305,7 @@ impl<T> ListRequest<T> {
     /// The parameters actually sent on the first page.
     fn effective_params(&self) -> Result<Vec<(String, String)>> {
         if let Some(message) = &self.deferred_error {
-            return Err(Error::Config(message.clone()));
+            return Err(Error::InvalidRequest(message.clone()));
         }
         let mut params = self.params.clone();
         if let Some(limit) = self.limit {

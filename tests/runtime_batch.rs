@@ -169,7 +169,10 @@ async fn mixed_requests_answer_per_item() {
         .send()
         .await
         .expect_err("encoding");
-    assert!(matches!(bad.error(), syncano::Error::Config(_)), "{bad}");
+    assert!(
+        matches!(bad.error(), syncano::Error::InvalidRequest(_)),
+        "{bad}"
+    );
     // nothing was sent: every request is left unsent
     assert_eq!((bad.answered().len(), bad.failed().len()), (0, 0));
     assert_eq!(bad.unsent().len(), 1);
