@@ -546,3 +546,82 @@ async fn a_batch_stopped_by_a_failed_call_tells_each_items_fate() {
     let error: syncano::Error = stopped.into();
     assert!(error.may_have_been_applied(), "{error}");
 }
+
+#[tokio::test]
+async fn a_seeded_mix_of_faults_never_duplicates_a_write() {
+    let rig = Rig::start().await;
+    rig.proxy
+        .set_mix(FaultMix::each(0.04).delay(Duration::from_millis(50)));
+    let client = rig.faulty();
+    let items = rig.items(&client);
+    let (mut acknowledged, mut unknown) = (Vec::new(), Vec::new());
+    for n in 0..40 {
+        let plain = format!("soak-plain-{n}");
+        let object = DataObjectCreate::new(fields(json!({"token": plain, "views": 0})));
+        match items.create(&object).await {
+            Ok(_) => acknowledged.push(plain),
+            Err(error) => {
+                assert!(
+                    error.may_have_been_applied() || error.is_retryable(),
+                    "{error}"
+                );
+                unknown.push(plain);
+            }
+        }
+        let safe = format!("soak-safe-{n}");
+        let object = DataObjectCreate::new(fields(json!({"token": safe, "views": 0})));
+        items
+            .create_idempotent(&object, "token")
+            .await
+            .expect("an idempotent create completes");
+        acknowledged.push(safe);
+    }
+    let stats = rig.proxy.stats();
+    rig.proxy.set_mix(FaultMix::none());
+    for token in &acknowledged {
+        assert_eq!(rig.count(token).await, 1, "{token}: acknowledged, once");
+    }
+    for token in &unknown {
+        assert!(rig.count(token).await <= 1, "{token}: at most once");
+    }
+    eprintln!(
+        "seeded mix: {} writes acknowledged and applied once, {} reported unknown; proxy: {stats}",
+        acknowledged.len(),
+        unknown.len()
+    );
+    assert!(
+        stats.total_faults() > 0,
+        "the mix faulted something: {stats}"
+    );
+}
+
+#[tokio::test]
+async fn create_named_does_not_take_over_someone_elses_record() {
+    let rig = Rig::start().await;
+    let list = format!("/v1.1/instances/{INSTANCE}/classes/");
+    let detail = format!("{list}taken/");
+    rig.direct
+        .instances()
+        .classes(INSTANCE)
+        .create(&ClassCreate::new(
+            "taken",
+            json!([{"name": "a", "type": "string"}]),
+        ))
+        .await
+        .expect("someone else's class");
+    // our create's answer is lost; the record under the name is not what we sent
+    rig.proxy.script([Some(FaultKind::ResetBeforeForward)]);
+    let ours = json!({"name": "taken", "schema": [{"name": "b", "type": "integer"}]});
+    let error = syncano::idempotent::create_named::<_, Value>(&rig.faulty(), &list, &detail, &ours)
+        .await
+        .expect_err("the name is taken");
+    assert!(error.is_validation(), "the server's refusal: {error}");
+    let class = rig
+        .direct
+        .instances()
+        .classes(INSTANCE)
+        .get("taken")
+        .await
+        .expect("still there");
+    assert_eq!(class.schema, json!([{"name": "a", "type": "string"}]));
+}
