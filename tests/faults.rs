@@ -560,12 +560,14 @@ async fn a_seeded_mix_of_faults_never_duplicates_a_write() {
         let object = DataObjectCreate::new(fields(json!({"token": plain, "views": 0})));
         match items.create(&object).await {
             Ok(_) => acknowledged.push(plain),
+            Err(error) if error.may_have_been_applied() => unknown.push(plain),
             Err(error) => {
-                assert!(
-                    error.may_have_been_applied() || error.is_retryable(),
-                    "{error}"
+                assert!(error.is_retryable(), "a failure that did nothing: {error}");
+                assert_eq!(
+                    rig.count(&plain).await,
+                    0,
+                    "{plain}: reported as not applied"
                 );
-                unknown.push(plain);
             }
         }
         let safe = format!("soak-safe-{n}");
