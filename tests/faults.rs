@@ -11,6 +11,11 @@
 //!
 //! The recovery table (operation × fault kind: recovered / reported unknown / failed)
 //! is printed with `eprintln!` (`cargo test --test faults -- --nocapture` shows it).
+//!
+//! Beside the matrix: a stream whose page keeps failing resumes from its cursor; a
+//! batch stopped by a failed call tells each request's fate; a seeded random mix of
+//! faults over many creates never duplicates one; `create_named` leaves a record
+//! someone else holds under the name alone.
 #![cfg(not(syncano_custom_schema))]
 
 use std::collections::BTreeMap;
