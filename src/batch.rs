@@ -38,8 +38,40 @@
 //! ```
 //!
 //! A call carries the caller's keys; each request runs with the caller's permissions.
-//! When a call itself fails (not one of its requests), [`BatchRequest::send`] returns
-//! that error — the requests of earlier calls have run by then.
+//!
+//! When a call itself fails (not one of its requests), [`BatchRequest::send`] stops
+//! there and returns a [`BatchError`] that loses nothing: the answers of the calls
+//! that went through (their requests have run), the requests of the failed call (run
+//! or not, as [`BatchError::may_have_been_applied`] says), the requests never sent,
+//! and the error. [`BatchError::fates`] gives each request's [`BatchFate`], in order:
+//!
+//! ```no_run
+//! # async fn demo(client: syncano::Client) {
+//! use syncano::batch::BatchFate;
+//!
+//! let mut batch = client.batch("library");
+//! for n in 0..120 {
+//!     batch = batch.create_object("book", &serde_json::json!({"title": format!("Book {n}")}));
+//! }
+//! match batch.send().await {
+//!     Ok(results) => println!("{} answered", results.len()),
+//!     Err(stopped) => {
+//!         for (n, fate) in stopped.fates().enumerate() {
+//!             match fate {
+//!                 BatchFate::Answered(result) => println!("{n}: {}", result.status()),
+//!                 BatchFate::Unknown(item) => println!("{n}: {} may have run: check", item.path),
+//!                 BatchFate::NotApplied(item) | BatchFate::NotSent(item) => {
+//!                     println!("{n}: {} did not run: send again", item.path)
+//!                 }
+//!             }
+//!         }
+//!     }
+//! }
+//! # }
+//! ```
+//!
+//! A [`BatchError`] converts into the [`Error`] it carries, so `?` works in functions
+//! returning [`syncano::Result`](crate::Result).
 
 use std::fmt;
 
@@ -213,43 +245,206 @@ impl BatchRequest {
 
     /// Sends the requests in calls of at most [`MAX_BATCH_SIZE`], in order, and returns
     /// one result per request. An empty batch sends nothing.
-    pub async fn send(self) -> Result<Vec<BatchResult>> {
+    ///
+    /// # Errors
+    /// A [`BatchError`] when a call fails (or a body could not be encoded, before
+    /// anything is sent): it holds the answers of the earlier calls, the requests of
+    /// the failed call and those never sent, beside the error.
+    pub async fn send(self) -> std::result::Result<Vec<BatchResult>, BatchError> {
         if let Some(message) = self.deferred_error {
-            return Err(Error::Config(message));
+            return Err(BatchError::new(
+                Vec::new(),
+                Vec::new(),
+                self.items,
+                Error::InvalidRequest(message),
+            ));
         }
         let path = format!("{}batch/", self.instance_path());
         let mut results = Vec::with_capacity(self.items.len());
-        for chunk in self.items.chunks(MAX_BATCH_SIZE) {
-            let requests: Vec<WireItem<'_>> = chunk
-                .iter()
-                .map(|item| WireItem {
-                    method: item.method.as_str(),
-                    path: &item.path,
-                    body: item.body.as_ref(),
-                })
-                .collect();
-            let body = serde_json::json!({ "requests": requests });
-            let answers: Vec<WireResult> = self
-                .client
-                .request(Method::POST, &path, Some(&body))
-                .await?;
-            if answers.len() != chunk.len() {
-                let message = format!(
-                    "the batch answered {} results for {} requests",
-                    answers.len(),
-                    chunk.len()
-                );
-                let source = serde::de::Error::custom(message);
-                return Err(Error::decode(Method::POST, &path, 200, b"", source));
+        let mut items = self.items.into_iter();
+        loop {
+            let chunk: Vec<BatchItem> = items.by_ref().take(MAX_BATCH_SIZE).collect();
+            if chunk.is_empty() {
+                return Ok(results);
             }
-            results.extend(chunk.iter().zip(answers).map(|(item, answer)| BatchResult {
-                method: item.method.clone(),
-                path: item.path.clone(),
-                status: answer.code,
-                body: answer.content,
-            }));
+            match send_chunk(&self.client, &path, &chunk).await {
+                Ok(answers) => results.extend(answers),
+                Err(error) => {
+                    return Err(BatchError::new(results, chunk, items.collect(), error));
+                }
+            }
         }
-        Ok(results)
+    }
+}
+
+/// Sends one call of at most [`MAX_BATCH_SIZE`] requests; one result per request.
+async fn send_chunk(client: &Client, path: &str, chunk: &[BatchItem]) -> Result<Vec<BatchResult>> {
+    let requests: Vec<WireItem<'_>> = chunk
+        .iter()
+        .map(|item| WireItem {
+            method: item.method.as_str(),
+            path: &item.path,
+            body: item.body.as_ref(),
+        })
+        .collect();
+    let body = serde_json::json!({ "requests": requests });
+    let answers: Vec<WireResult> = client.request(Method::POST, path, Some(&body)).await?;
+    if answers.len() != chunk.len() {
+        let message = format!(
+            "the batch answered {} results for {} requests",
+            answers.len(),
+            chunk.len()
+        );
+        let source = serde::de::Error::custom(message);
+        return Err(Error::decode(Method::POST, path, 200, b"", source));
+    }
+    Ok(chunk
+        .iter()
+        .zip(answers)
+        .map(|(item, answer)| BatchResult {
+            method: item.method.clone(),
+            path: item.path.clone(),
+            status: answer.code,
+            body: answer.content,
+        })
+        .collect())
+}
+
+/// What happened to one request of a batch whose sending stopped
+/// ([`BatchError::fates`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BatchFate<'a> {
+    /// Its call went through: the request ran, with this answer (success or not).
+    Answered(&'a BatchResult),
+    /// It was in the call that failed after being sent: it may have run or not.
+    /// Check before sending it again, unless running it twice is harmless.
+    Unknown(&'a BatchItem),
+    /// It was in the call that failed in a way that proves the server did nothing
+    /// (refused, throttled, never sent): it did not run.
+    NotApplied(&'a BatchItem),
+    /// It was after the failed call and never sent.
+    NotSent(&'a BatchItem),
+}
+
+/// A batch whose sending stopped at a failed call; see the [module
+/// documentation](self#).
+///
+/// Displays as the error it carries (whose [`source`](std::error::Error::source) is
+/// its own), with how far the batch got.
+#[derive(Debug)]
+pub struct BatchError(Box<BatchStop>);
+
+/// The parts of a [`BatchError`].
+#[derive(Debug)]
+struct BatchStop {
+    answered: Vec<BatchResult>,
+    failed: Vec<BatchItem>,
+    unsent: Vec<BatchItem>,
+    error: Error,
+}
+
+impl BatchError {
+    fn new(
+        answered: Vec<BatchResult>,
+        failed: Vec<BatchItem>,
+        unsent: Vec<BatchItem>,
+        error: Error,
+    ) -> Self {
+        BatchError(Box::new(BatchStop {
+            answered,
+            failed,
+            unsent,
+            error,
+        }))
+    }
+
+    /// The error that stopped the batch.
+    pub fn error(&self) -> &Error {
+        &self.0.error
+    }
+
+    /// The error that stopped the batch, the rest dropped.
+    pub fn into_error(self) -> Error {
+        self.0.error
+    }
+
+    /// The answers of the calls that went through, one per request, in order: these
+    /// requests ran.
+    pub fn answered(&self) -> &[BatchResult] {
+        &self.0.answered
+    }
+
+    /// The requests of the call that failed (empty when the batch stopped before
+    /// sending anything).
+    pub fn failed(&self) -> &[BatchItem] {
+        &self.0.failed
+    }
+
+    /// Whether the requests of the failed call may have run
+    /// ([`Error::may_have_been_applied`] of the error).
+    pub fn may_have_been_applied(&self) -> bool {
+        !self.0.failed.is_empty() && self.0.error.may_have_been_applied()
+    }
+
+    /// The requests after the failed call, never sent.
+    pub fn unsent(&self) -> &[BatchItem] {
+        &self.0.unsent
+    }
+
+    /// Each request's fate, in the order the requests were added.
+    pub fn fates(&self) -> impl Iterator<Item = BatchFate<'_>> {
+        let unknown = self.may_have_been_applied();
+        let failed = self.0.failed.iter().map(move |item| {
+            if unknown {
+                BatchFate::Unknown(item)
+            } else {
+                BatchFate::NotApplied(item)
+            }
+        });
+        self.0
+            .answered
+            .iter()
+            .map(BatchFate::Answered)
+            .chain(failed)
+            .chain(self.0.unsent.iter().map(BatchFate::NotSent))
+    }
+
+    /// The answers, the failed call's requests, the unsent requests and the error.
+    pub fn into_parts(self) -> (Vec<BatchResult>, Vec<BatchItem>, Vec<BatchItem>, Error) {
+        let stop = *self.0;
+        (stop.answered, stop.failed, stop.unsent, stop.error)
+    }
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stop = &self.0;
+        let failed = if stop.failed.is_empty() {
+            String::new()
+        } else if self.may_have_been_applied() {
+            format!(", {} in the failed call may have run", stop.failed.len())
+        } else {
+            format!(", {} in the failed call did not run", stop.failed.len())
+        };
+        write!(
+            f,
+            "batch stopped ({} requests answered{failed}, {} not sent): {}",
+            stop.answered.len(),
+            stop.unsent.len(),
+            stop.error
+        )
+    }
+}
+
+impl std::error::Error for BatchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0.error)
+    }
+}
+
+impl From<BatchError> for Error {
+    fn from(error: BatchError) -> Self {
+        error.into_error()
     }
 }
 

@@ -132,6 +132,7 @@ pub mod client;
 mod create;
 pub mod decimal;
 pub mod error;
+pub mod idempotent;
 pub mod jobs;
 pub mod links;
 pub mod object;
@@ -159,7 +160,7 @@ pub use error::{ApiError, Error, Result};
 pub use generated::*;
 #[cfg(not(syncano_custom_schema))]
 pub use object::Object;
-pub use pagination::{Direction, ListRequest, Ordering, Page};
+pub use pagination::{Direction, ListCursor, ListRequest, Ordering, Page, StreamError};
 pub use reqwest::{Method, StatusCode};
 pub use retry::RetryPolicy;
 pub use scope::InstanceScope;

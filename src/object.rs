@@ -259,6 +259,69 @@ impl<T: Serialize + serde::de::DeserializeOwned> crate::DataObjectManager<T> {
         send_with_files(self.client(), crate::Method::POST, &path, object, files).await
     }
 
+    /// Creates an object that is created once only, however the connection fails: the
+    /// object's value of `field` — a `filter_index` field of the class that the
+    /// caller fills with a token of its choosing, unique per intended object — is
+    /// looked up when a send's outcome is unknown
+    /// ([`Error::may_have_been_applied`](crate::Error::may_have_been_applied)); an
+    /// object found with it is returned as the create's answer, and the create is sent
+    /// again only when none is. See [`idempotent`](crate::idempotent) for the limits.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: syncano::Client) -> syncano::Result<()> {
+    /// use serde::{Deserialize, Serialize};
+    /// use syncano::DataObjectCreate;
+    ///
+    /// // the class `order` has {"name": "token", "type": "string", "filter_index": true}
+    /// #[derive(Debug, Serialize, Deserialize)]
+    /// struct Order { token: String, total: i64 }
+    ///
+    /// let orders = client.instance("shop").objects_as::<Order>("order");
+    /// let order = Order { token: "order-2026-0001".into(), total: 30 };
+    /// let created = orders.create_idempotent(&DataObjectCreate::new(order), "token").await?;
+    /// # let _ = created;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`create`](crate::DataObjectManager::create); an
+    /// [`Error::Encode`](crate::Error::Encode) when `object` has no string or number
+    /// under `field`; after [`MAX_SENDS`](crate::idempotent::MAX_SENDS) unknown
+    /// outcomes, the last one.
+    pub async fn create_idempotent(
+        &self,
+        object: &crate::DataObjectCreate<T>,
+        field: &str,
+    ) -> crate::Result<crate::DataObject<T>> {
+        let path = self.list().path().to_owned();
+        let encode = |source| crate::Error::Encode {
+            method: crate::Method::POST,
+            path: path.clone(),
+            source,
+        };
+        let token = match serde_json::to_value(object).map_err(encode)?.get(field) {
+            Some(token @ (Value::String(_) | Value::Number(_))) => token.clone(),
+            _ => {
+                let message = format!(
+                    "the object has no string or number in its idempotency field `{field}`"
+                );
+                return Err(encode(serde::ser::Error::custom(message)));
+            }
+        };
+        let query = serde_json::json!({ field: { "_eq": token } });
+        let look = || async {
+            let page = self.list().raw().query(&query).page_size(1).page().await?;
+            match page.objects.first() {
+                Some(found) => {
+                    crate::error::decode_value(found, &crate::Method::GET, &path, 200).map(Some)
+                }
+                None => Ok(None),
+            }
+        };
+        crate::idempotent::send_once(|| self.create(object), look).await
+    }
+
     /// Updates the object `id` (`PATCH`) with `changes` and the `files`, each
     /// `(field name, file)`, sent as one `multipart/form-data` body; a file replaces
     /// the field's stored file. Fields in neither keep their values.

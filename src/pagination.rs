@@ -41,10 +41,38 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! A page that still fails once the client's retries are spent ends a
+//! [`stream`](ListRequest::stream) with a [`StreamError`]: the error, and the
+//! [`ListCursor`] of the page that failed. [`ListRequest::resume`] continues the
+//! listing from there, without reading again what was already produced:
+//!
+//! ```no_run
+//! # async fn demo(client: syncano::Client) -> syncano::Result<()> {
+//! use futures::StreamExt;
+//! use syncano::ListRequest;
+//!
+//! let list = ListRequest::<serde_json::Value>::new(client, "/v1.1/instances/".into());
+//! let mut items = Vec::new();
+//! let mut stream = list.clone().stream();
+//! while let Some(item) = stream.next().await {
+//!     match item {
+//!         Ok(item) => items.push(item),
+//!         Err(stopped) => match stopped.cursor() {
+//!             // e.g. after waiting a while
+//!             Some(cursor) => stream = list.clone().resume(cursor.clone()).stream(),
+//!             None => return Err(stopped.into_error()),
+//!         },
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::Deref;
 
 use futures::stream::{self, BoxStream, StreamExt};
 use serde::de::DeserializeOwned;
@@ -235,6 +263,18 @@ impl<T> ListRequest<T> {
         self
     }
 
+    /// Continues a listing from `cursor` (taken from the [`StreamError`] that ended a
+    /// [`stream`](ListRequest::stream)): the request's path, parameters and limit
+    /// become the cursor's, so the next page or stream starts at the page that failed
+    /// and nothing produced before is read again. The client stays this request's.
+    pub fn resume(mut self, cursor: ListCursor) -> Self {
+        self.path = cursor.path;
+        self.params = cursor.params;
+        self.limit = cursor.remaining;
+        self.deferred_error = None;
+        self
+    }
+
     /// The same call with items as raw JSON.
     pub fn raw(self) -> ListRequest<Value> {
         ListRequest {
@@ -337,8 +377,9 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     /// Every item across pages, as a lazy stream: a page is fetched only when the
     /// items of the previous one are used up, and only one page is held at a time.
     /// The stream ends after the [`limit`](ListRequest::limit), at the last page, or
-    /// after the first error.
-    pub fn stream(self) -> BoxStream<'static, Result<T>> {
+    /// after the first error, a [`StreamError`] carrying the cursor to
+    /// [`resume`](ListRequest::resume) from.
+    pub fn stream(self) -> BoxStream<'static, Result<T, StreamError>> {
         let start = self
             .effective_params()
             .map(|params| (self.path.clone(), params));
@@ -360,7 +401,7 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
         let mut items = Vec::new();
         let mut stream = self.stream();
         while let Some(item) = stream.next().await {
-            items.push(item?);
+            items.push(item.map_err(StreamError::into_error)?);
         }
         Ok(items)
     }
@@ -385,7 +426,7 @@ struct StreamState<T> {
 
 async fn next_item<T: DeserializeOwned + Send + 'static>(
     mut state: StreamState<T>,
-) -> Option<(Result<T>, StreamState<T>)> {
+) -> Option<(Result<T, StreamError>, StreamState<T>)> {
     loop {
         if state.remaining == Some(0) {
             return None;
@@ -397,18 +438,25 @@ async fn next_item<T: DeserializeOwned + Send + 'static>(
         if state.done {
             return None;
         }
-        let fetched = match state.start.take() {
+        let (fetched, cursor) = match state.start.take() {
             Some(Ok((path, params))) => {
                 state.carried = carried(&params);
-                fetch_page(&state.client, &path, &borrowed(&params), Vec::new()).await
+                let page = fetch_page(&state.client, &path, &borrowed(&params), Vec::new()).await;
+                let cursor = ListCursor {
+                    path,
+                    params,
+                    remaining: state.remaining,
+                };
+                (page, Some(cursor))
             }
-            Some(Err(e)) => Err(e),
+            Some(Err(e)) => (Err(e), None),
             None => match state.next.take() {
                 Some(path) => {
                     let resend = missing_from(&path, &state.carried);
                     let page = fetch_page(&state.client, &path, &resend, Vec::new()).await;
+                    let cursor = ListCursor::at_link(&path, &state.carried, state.remaining);
                     state.last_path = Some(path);
-                    page
+                    (page, Some(cursor))
                 }
                 None => return None,
             },
@@ -422,11 +470,122 @@ async fn next_item<T: DeserializeOwned + Send + 'static>(
                     .filter(|next| state.last_path.as_deref() != Some(next.as_str()));
                 state.done = state.next.is_none();
             }
-            Err(e) => {
+            Err(error) => {
                 state.done = true;
-                return Some((Err(e), state));
+                let stopped = StreamError {
+                    error,
+                    cursor: cursor.map(Box::new),
+                };
+                return Some((Err(stopped), state));
             }
         }
+    }
+}
+
+/// Where a listing stands: the page to fetch next, with every parameter it needs, and
+/// how many items the [`limit`](ListRequest::limit) still allows. Taken from a
+/// [`StreamError`], given to [`ListRequest::resume`]; it serializes, so it can be
+/// kept across runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListCursor {
+    path: String,
+    params: Vec<(String, String)>,
+    remaining: Option<usize>,
+}
+
+impl ListCursor {
+    /// The cursor of the page a `link` (a `next` path with its cursor in the query)
+    /// points to: the link's own parameters, then the list's `carried` ones it lacks.
+    fn at_link(link: &str, carried: &[(String, String)], remaining: Option<usize>) -> Self {
+        let (path, query) = link.split_once('?').unwrap_or((link, ""));
+        let mut params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect();
+        for (name, value) in missing_from(link, carried) {
+            params.push((name.to_owned(), value.to_owned()));
+        }
+        ListCursor {
+            path: path.to_owned(),
+            params,
+            remaining,
+        }
+    }
+
+    /// The path of the page to fetch next (without its query).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The query parameters of that page, its cursor (`last_pk`, ...) included.
+    pub fn params(&self) -> &[(String, String)] {
+        &self.params
+    }
+
+    /// How many items the listing's limit still allows (`None`: no limit).
+    pub fn remaining(&self) -> Option<usize> {
+        self.remaining
+    }
+}
+
+/// The error that ended a [`stream`](ListRequest::stream), with the [`ListCursor`] of
+/// the page that failed.
+///
+/// It dereferences to the [`Error`] (so `stopped.is_not_found()` works), displays as
+/// it, has its [`source`](std::error::Error::source), and converts into it, so `?`
+/// works in functions returning [`syncano::Result`](crate::Result).
+#[derive(Debug)]
+pub struct StreamError {
+    error: Error,
+    cursor: Option<Box<ListCursor>>,
+}
+
+impl StreamError {
+    /// The error.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The error, the cursor dropped.
+    pub fn into_error(self) -> Error {
+        self.error
+    }
+
+    /// Where to [`resume`](ListRequest::resume) the listing: the page that failed.
+    /// `None` when the request could not be built at all (a query that does not
+    /// encode), which resuming cannot mend.
+    pub fn cursor(&self) -> Option<&ListCursor> {
+        self.cursor.as_deref()
+    }
+
+    /// The error and the cursor.
+    pub fn into_parts(self) -> (Error, Option<ListCursor>) {
+        (self.error, self.cursor.map(|c| *c))
+    }
+}
+
+impl Deref for StreamError {
+    type Target = Error;
+
+    fn deref(&self) -> &Error {
+        &self.error
+    }
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for StreamError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.error)
+    }
+}
+
+impl From<StreamError> for Error {
+    fn from(stopped: StreamError) -> Self {
+        stopped.error
     }
 }
 

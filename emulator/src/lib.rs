@@ -16,6 +16,7 @@
 //! ```
 
 pub mod dataobjects;
+pub mod faults;
 
 mod accounts;
 mod api;

@@ -165,7 +165,14 @@ async fn mixed_requests_answer_per_item() {
         .send()
         .await
         .expect_err("encoding");
-    assert!(matches!(bad, syncano::Error::Config(_)), "{bad}");
+    assert!(
+        matches!(bad.error(), syncano::Error::InvalidRequest(_)),
+        "{bad}"
+    );
+    // nothing was sent: every request is left unsent
+    assert_eq!((bad.answered().len(), bad.failed().len()), (0, 0));
+    assert_eq!(bad.unsent().len(), 1);
+    assert!(!bad.may_have_been_applied());
 }
 
 /// A value whose serialization fails.
@@ -373,5 +380,6 @@ async fn a_short_answer_is_a_decode_error() {
         .send()
         .await
         .expect_err("one answer for two requests");
-    assert!(error.is_decode(), "{error}");
+    assert!(error.error().is_decode(), "{error}");
+    assert_eq!(error.failed().len(), 2, "both were in the call that failed");
 }

@@ -13,6 +13,7 @@ mod clashing_names;
 mod crud;
 mod data_endpoint;
 mod errors;
+mod faults;
 mod hand_written_models;
 mod jobs;
 mod logging;

@@ -641,8 +641,31 @@ fn render_method(
             if !files.is_empty() {
                 text.push_str(MULTIPART_DOC);
             }
+            // a create of a record keyed by a name checks by that name before sending
+            // again when its answer is lost
+            let named = match (&m.kind, methods::name_key(p), &r.detail_fn) {
+                (MethodKind::Create, Some(key), Some(detail_fn)) if files.is_empty() => {
+                    Some((key, detail_fn))
+                }
+                _ => None,
+            };
+            if let Some((key, _)) = named {
+                text.push_str(&format!(
+                    "\n\nWhen the answer is lost after the request was sent, the record is looked up by its {} before the create is sent again, so it is never made twice (see [`create_named`](crate::idempotent::create_named)).",
+                    docs::code(&key.name)
+                ));
+            }
             let doc = docs::attrs(&text);
-            let call = body_call(&verb, &path, files);
+            let call = match named {
+                Some((key, detail_fn)) => {
+                    let key_id = ident(&snake_ok(&key.name));
+                    quote! {
+                    let detail = self.#detail_fn(#(#ids,)* &body.#key_id);
+                    crate::idempotent::create_named(&self.client, &#path, &detail, body).await
+                    }
+                }
+                None => body_call(&verb, &path, files),
+            };
             quote! {
                 #doc
                 pub async fn #fn_name(&self, #id_params #comma body: &#body_ty) -> crate::Result<#model> {

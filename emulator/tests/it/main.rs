@@ -3,6 +3,7 @@
 mod common;
 
 mod api;
+mod faults;
 mod object_files;
 mod objects;
 mod paging;
