@@ -3,6 +3,8 @@
 mod common;
 
 mod api;
+mod fidelity;
+mod in_process;
 mod object_files;
 mod objects;
 mod paging;
