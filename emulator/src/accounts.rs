@@ -11,8 +11,18 @@ use crate::engine::{self, Ctx, Target};
 use crate::render;
 use crate::store::{Key, Record, Store, StoreError};
 
-/// The fields of an account shown in responses.
-pub fn account_view(ctx: &Ctx<'_>, res: Option<usize>, id: i64, rec: &Record) -> Value {
+/// An account as the platform shows it (`apps/admins/serializers.py`,
+/// `AdminFullSerializer`): `account_key` only in the answers of register, auth and
+/// reset_key (`with_key`), never on `GET /v1.1/account/`. Unlike the platform, the
+/// account keeps its `links` (the SDK's schema-wide test follows every singleton's
+/// `links.self`); see the README.
+pub fn account_view(
+    ctx: &Ctx<'_>,
+    res: Option<usize>,
+    id: i64,
+    rec: &Record,
+    with_key: bool,
+) -> Value {
     let segs = vec!["v1.1".to_owned(), "account".to_owned()];
     let mut v = match res {
         Some(r) => render::render(ctx.spec, r, Some(&segs), rec),
@@ -29,7 +39,14 @@ pub fn account_view(ctx: &Ctx<'_>, res: Option<usize>, id: i64, rec: &Record) ->
             "has_password",
         ];
         render::copy_stored(o, rec, &shown);
+        o.insert(
+            "metadata".into(),
+            rec.get("metadata").cloned().unwrap_or_else(|| json!({})),
+        );
         o.remove("password");
+        if !with_key {
+            o.remove("account_key");
+        }
     }
     v
 }
@@ -164,7 +181,7 @@ pub fn handle(
             if let Some(k) = invitation {
                 accept_invitation(ctx, id, &k)?;
             }
-            Ok(Resp::created(account_view(ctx, res, id, &rec)))
+            Ok(Resp::created(account_view(ctx, res, id, &rec, true)))
         }
         "/v1.1/account/auth/" => {
             let (_, email, password) = credentials(req, false)?;
@@ -174,7 +191,7 @@ pub fn handle(
             if rec.get("password").and_then(Value::as_str) != Some(password.as_str()) {
                 return Err(Resp::detail(StatusCode::UNAUTHORIZED, "Invalid password."));
             }
-            Ok(Resp::ok(account_view(ctx, res, id, &rec)))
+            Ok(Resp::ok(account_view(ctx, res, id, &rec, true)))
         }
         n if n.starts_with("/v1.1/account/auth/") => Err(Resp::detail(
             StatusCode::BAD_REQUEST,
@@ -217,6 +234,16 @@ pub fn handle(
                                 }
                             }
                         }
+                        if let Some(m) = body.get("metadata") {
+                            match metadata_value(m) {
+                                Ok(v) => {
+                                    rec.insert("metadata".into(), v);
+                                }
+                                Err(e) => {
+                                    errors.insert("metadata".into(), e);
+                                }
+                            }
+                        }
                         if !errors.is_empty() {
                             return Err(Resp::bad(Value::Object(errors)));
                         }
@@ -224,7 +251,7 @@ pub fn handle(
                     }
                     Ok(Resp::ok(render::select(
                         req,
-                        account_view(ctx, res, account, &rec),
+                        account_view(ctx, res, account, &rec, false),
                     )))
                 }
                 "/v1.1/account/reset_key/" => {
@@ -235,7 +262,7 @@ pub fn handle(
                         .ok_or_else(Resp::not_found)?;
                     rec.insert("account_key".into(), json!(auth::new_key()));
                     ctx.store.put(ACCOUNTS, Key::Int(account), rec.clone())?;
-                    Ok(Resp::ok(account_view(ctx, res, account, &rec)))
+                    Ok(Resp::ok(account_view(ctx, res, account, &rec, true)))
                 }
                 "/v1.1/account/invitations/accept/" => {
                     let key = req
@@ -300,6 +327,24 @@ pub fn handle(
                 _ => engine::generic(ctx, req, t, hm),
             }
         }
+    }
+}
+
+/// An account's `metadata` as written: a JSON object, or a string holding one
+/// (the platform's `JSONField`); `""` and `null` are `{}`.
+fn metadata_value(v: &Value) -> Result<Value, Value> {
+    let v = match v {
+        Value::Null => json!({}),
+        Value::String(s) if s.is_empty() => json!({}),
+        Value::String(s) => {
+            serde_json::from_str(s).map_err(|_| json!([crate::validate::NOT_JSON]))?
+        }
+        other => other.clone(),
+    };
+    if v.is_object() {
+        Ok(v)
+    } else {
+        Err(json!(["Metadata passed in invalid format."]))
     }
 }
 

@@ -23,6 +23,11 @@ pub struct Req {
     pub in_batch: bool,
     /// `template_response` / `X-TEMPLATE-RESPONSE`: the response template asked for.
     pub template: Option<String>,
+    /// The scheme and authority the client reached the emulator at
+    /// (`http://127.0.0.1:8080`, from the `Host` header), which starts the absolute
+    /// URLs of stored files; empty when file URLs are paths (the default, or a
+    /// request without a `Host` header).
+    pub origin: String,
 }
 
 impl std::fmt::Debug for Req {

@@ -178,6 +178,11 @@ pub fn key_allows(caller: &Caller, rel: &str, method: &axum::http::Method) -> bo
         return true;
     };
     let read = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
+    // any instance key may read the instance's keys (`apps/apikeys/models.py`: the
+    // `api_key` permission is `read`); it sees only itself (see `own_key_only`)
+    if read && matches!(rel, "api_keys/" | "api_keys/{}/") {
+        return true;
+    }
     let admin_only = rel.is_empty() && !read
         || rel.starts_with("rename/")
         || rel.starts_with("api_keys/")
@@ -212,5 +217,15 @@ pub fn key_allows(caller: &Caller, rel: &str, method: &axum::http::Method) -> bo
         "endpoints/data/{}/get/" => read,
         "endpoints/data/{}/post/" => true,
         _ => false,
+    }
+}
+
+/// The API key an instance key may see among the instance's keys: only itself, as
+/// the platform filters the list for keys (`apps/apikeys/v1/views.py`); `None` for
+/// admins, who see every key.
+pub fn own_key_only(caller: &Caller) -> Option<i64> {
+    match caller {
+        Caller::Key { key_id, .. } => Some(*key_id),
+        _ => None,
     }
 }

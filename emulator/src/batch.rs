@@ -108,6 +108,7 @@ pub fn handle(ctx: &mut Ctx<'_>, req: &Req, t: &Target, _caller: &Caller) -> HRe
                 body,
                 in_batch: true,
                 template: None,
+                origin: req.origin.clone(),
             });
         }
     }

@@ -13,6 +13,9 @@ use crate::render;
 use crate::spec::join;
 use crate::store::{Key, Record};
 
+/// The platform's 403 detail for a publish on a channel without `custom_publish`.
+pub const CUSTOM_PUBLISH_NOT_ALLOWED: &str = "Custom publish not allowed on this channel.";
+
 fn history_res(ctx: &Ctx<'_>) -> Option<usize> {
     ctx.spec.routes.iter().find_map(|r| {
         let e = ctx.spec.resources.get(r.res)?.endpoints.get(r.ep)?;
@@ -122,6 +125,19 @@ pub fn handle(
 ) -> HResult<Option<Resp>> {
     let base = t.instance_path().unwrap_or_default();
     let rel = t.rel.clone().unwrap_or_default();
+    // as for data objects (`apps/channels/v1/views.py`): a key that does not ignore
+    // ACLs needs a user key, except to read when it allows anonymous reads
+    if let Caller::Key {
+        ignore_acl: false,
+        user: None,
+        allow_anonymous_read,
+        ..
+    } = caller
+    {
+        if !(*allow_anonymous_read && hm == HttpMethod::Get) {
+            return Err(Resp::forbidden());
+        }
+    }
     if rel == "channels/" && hm == HttpMethod::Get && !caller.is_privileged() {
         // keys see the channels they may subscribe to
         let visible: Vec<String> = ctx
@@ -141,7 +157,12 @@ pub fn handle(
         })
         .map(Some);
     }
-    let Some(channel) = t.m.segs.get(4).cloned() else {
+    // `name` on the channel's own endpoints, `channel_name` under its history
+    let Some(channel) = t
+        .param("name")
+        .or_else(|| t.param("channel_name"))
+        .map(str::to_owned)
+    else {
         return Ok(None);
     };
     let chan = || {
@@ -159,20 +180,33 @@ pub fn handle(
     match rel.as_str() {
         "channels/{}/publish/" => {
             let ch = chan().ok_or_else(Resp::not_found)?;
-            if !caller.is_privileged() {
-                let custom = ch
-                    .get("custom_publish")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                if !custom || level(ctx, &base, caller, &ch) < 2 {
-                    return Err(Resp::forbidden());
-                }
+            // as on the platform (`apps/channels/v1/views.py`, `permissions.py`): the
+            // caller's right to publish first, then the channel's `custom_publish`,
+            // which holds for admins too
+            if !caller.is_privileged() && level(ctx, &base, caller, &ch) < 2 {
+                return Err(Resp::forbidden());
+            }
+            let custom = ch
+                .get("custom_publish")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            if !custom {
+                return Err(Resp::detail(
+                    StatusCode::FORBIDDEN,
+                    CUSTOM_PUBLISH_NOT_ALLOWED,
+                ));
             }
             let body = req.body_or_empty();
             if !body.is_object() {
                 return Err(Resp::bad(crate::validate::not_a_dict(&body)));
             }
-            let payload = body.get("payload").cloned().unwrap_or(json!({}));
+            let payload = match body.get("payload") {
+                None => json!({}),
+                Some(Value::String(s)) if s.is_empty() => json!({}),
+                Some(Value::String(s)) => serde_json::from_str(s)
+                    .map_err(|_| Resp::field_error("payload", crate::validate::NOT_JSON))?,
+                Some(v) => v.clone(),
+            };
             if !payload.is_object() {
                 return Err(Resp::field_error(
                     "payload",
@@ -267,11 +301,7 @@ pub fn handle(
             Ok(Some(resp))
         }
         "channels/{}/history/{}/" => {
-            let id: i64 =
-                t.m.segs
-                    .get(6)
-                    .and_then(|s| s.parse().ok())
-                    .ok_or_else(Resp::not_found)?;
+            let id: i64 = t.id_param("id").ok_or_else(Resp::not_found)?;
             let hsegs = t.m.segs[..6].to_vec();
             let r = ctx
                 .store

@@ -30,6 +30,9 @@ pub struct Settings {
     pub body_limit: usize,
     /// Maximum number of requests in one batch.
     pub batch_limit: usize,
+    /// Whether file URLs start with the request's origin
+    /// ([`crate::EmulatorConfig::absolute_file_urls`]).
+    pub absolute_file_urls: bool,
 }
 
 impl Default for Settings {
@@ -37,6 +40,7 @@ impl Default for Settings {
         Settings {
             body_limit: 1024 * 1024,
             batch_limit: 50,
+            absolute_file_urls: false,
         }
     }
 }
@@ -52,6 +56,8 @@ pub struct Ctx<'a> {
     /// The file parts of the request's `multipart/form-data` body (none for JSON
     /// bodies; batch sub-requests never see them, see [`Ctx::files_of`]).
     pub files: &'a [FilePart],
+    /// The request's [`Req::origin`], which starts the absolute URLs of stored files.
+    pub origin: &'a str,
 }
 
 impl Ctx<'_> {
@@ -79,9 +85,25 @@ pub struct Target {
     pub instance: Option<String>,
     /// Standard or custom endpoint.
     pub kind: Kind,
+    /// The path parameters by the names the schema's path template gives them
+    /// (`instance`, `class_name`, `id` ...), decoded.
+    pub params: Vec<(String, String)>,
 }
 
 impl Target {
+    /// The value of the path parameter `name` (as the schema's template names it).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The path parameter `name` as an integer id.
+    pub fn id_param(&self, name: &str) -> Option<i64> {
+        self.param(name).and_then(|v| v.parse().ok())
+    }
+
     /// The concrete path of the instance (`/v1.1/instances/<name>/`).
     pub fn instance_path(&self) -> Option<String> {
         self.instance
@@ -102,10 +124,64 @@ fn norm_of(spec: &Spec, route: usize) -> String {
     s
 }
 
+/// The API versions the platform serves besides `v1.1` (`urls/backend.py`), each
+/// the same API here, with links under its own prefix.
+pub const OTHER_VERSIONS: &[&str] = &["v1", "v2"];
+
+/// The version prefix every route of the schema has.
+const SCHEMA_VERSION: &str = "v1.1";
+
 /// Handles one request.
 pub fn dispatch(ctx: &mut Ctx<'_>, req: &Req) -> Resp {
-    match route(ctx, req) {
+    let version = crate::spec::split(&req.path)
+        .first()
+        .copied()
+        .filter(|v| OTHER_VERSIONS.contains(v))
+        .map(str::to_owned);
+    let Some(version) = version else {
+        return match route(ctx, req) {
+            Ok(r) | Err(r) => r,
+        };
+    };
+    let mut as_schema = req.clone();
+    as_schema.path = format!("/{SCHEMA_VERSION}{}", &req.path[1 + version.len()..]);
+    let mut resp = match route(ctx, &as_schema) {
         Ok(r) | Err(r) => r,
+    };
+    if let Some(body) = resp.body.as_mut() {
+        relink(
+            body,
+            &format!("/{SCHEMA_VERSION}/"),
+            &format!("/{version}/"),
+            false,
+        );
+    }
+    resp
+}
+
+/// Moves the links of an answer (`links` members, `next` / `prev`) from the prefix
+/// `from` to `to`; `in_links` tells that `v` is a value of a `links` object.
+fn relink(v: &mut Value, from: &str, to: &str, in_links: bool) {
+    match v {
+        Value::String(s) if in_links => {
+            if let Some(rest) = s.strip_prefix(from) {
+                *s = format!("{to}{rest}");
+            }
+        }
+        Value::Object(m) => {
+            for (k, item) in m.iter_mut() {
+                let link = in_links
+                    || k == "links"
+                    || (matches!(k.as_str(), "next" | "prev") && item.is_string());
+                relink(item, from, to, link);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                relink(item, from, to, in_links);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -139,6 +215,15 @@ fn route(ctx: &mut Ctx<'_>, req: &Req) -> HResult<Resp> {
         Some(rest) => (Some(rest.to_owned()), m.segs.get(2).cloned()),
         None => (None, None),
     };
+    let params = ctx.spec.routes[route]
+        .segs
+        .iter()
+        .zip(&m.segs)
+        .filter_map(|(seg, value)| match seg {
+            crate::spec::Seg::Param(name) => Some((name.clone(), value.clone())),
+            crate::spec::Seg::Lit(_) => None,
+        })
+        .collect();
     let target = Target {
         route,
         res,
@@ -147,6 +232,7 @@ fn route(ctx: &mut Ctx<'_>, req: &Req) -> HResult<Resp> {
         rel,
         instance,
         kind,
+        params,
     };
     // every answer of a known endpoint says which methods it takes, as DRF does
     let allow = ctx
@@ -384,6 +470,21 @@ fn handle(
     if rel == "snippets/scripts/runtimes/" && hm == HttpMethod::Get {
         return Ok(crate::scripts::runtimes(ctx.spec));
     }
+    if let Some(own) = auth::own_key_only(caller).filter(|_| rel.starts_with("api_keys/")) {
+        return match t.kind {
+            Kind::List => list(ctx, req, t, |r| {
+                r.get("id").and_then(Value::as_i64) == Some(own)
+            }),
+            _ if t.id_param("id") == Some(own) => generic(ctx, req, t, hm),
+            _ => Err(Resp::not_found()),
+        };
+    }
+    if matches!(rel.as_str(), "backups/full/" | "restores/")
+        && t.kind == Kind::List
+        && hm == HttpMethod::Post
+    {
+        return crate::backups::create(ctx, req, t, caller);
+    }
     if rel == "batch/" {
         return crate::batch::handle(ctx, req, t, caller);
     }
@@ -437,7 +538,7 @@ fn handle(
             )
             .and_then(|r| r.get("__owner_account"))
             .and_then(Value::as_i64);
-        if owner.is_some() && t.m.segs.get(4).and_then(|s| s.parse::<i64>().ok()) == owner {
+        if owner.is_some() && t.id_param("id") == owner {
             return Err(Resp::forbidden());
         }
     }
@@ -449,18 +550,7 @@ pub fn generic(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HRes
     match (t.kind, hm) {
         (Kind::List, HttpMethod::Get) => list(ctx, req, t, |_| true),
         (Kind::List, HttpMethod::Post) => {
-            let body = req.body_or_empty();
-            let coll = join(&t.m.segs);
-            let (key, rec) = create_record(ctx, t, &body, Record::new())?;
-            ctx.store.put(&coll, key.clone(), rec.clone())?;
-            let mut segs = t.m.segs.clone();
-            segs.push(key.to_string());
-            Ok(Resp::created(render::render(
-                ctx.spec,
-                t.res,
-                Some(&segs),
-                &rec,
-            )))
+            create_generic(ctx, t, &req.body_or_empty(), Record::new())
         }
         (Kind::List, _) => Err(method_not_allowed(&req.method)),
         (Kind::Detail, _) => {
@@ -512,6 +602,22 @@ pub fn generic(ctx: &mut Ctx<'_>, req: &Req, t: &Target, hm: HttpMethod) -> HRes
         }
         (Kind::Custom, _) => custom(ctx, req, t, hm),
     }
+}
+
+/// The generic create: validates `body`, stores the record (starting from `base`,
+/// the values the server sets) and answers it, 201.
+pub fn create_generic(ctx: &mut Ctx<'_>, t: &Target, body: &Value, base: Record) -> HResult<Resp> {
+    let coll = join(&t.m.segs);
+    let (key, rec) = create_record(ctx, t, body, base)?;
+    ctx.store.put(&coll, key.clone(), rec.clone())?;
+    let mut segs = t.m.segs.clone();
+    segs.push(key.to_string());
+    Ok(Resp::created(render::render(
+        ctx.spec,
+        t.res,
+        Some(&segs),
+        &rec,
+    )))
 }
 
 /// How the records of the target's resource are keyed.
@@ -765,9 +871,6 @@ fn fill_generated(t: &Target, rec: &mut Record) {
             rec.entry("state").or_insert(Value::String("new".into()));
             rec.entry("role").or_insert(Value::String("read".into()));
         }
-        "backups/full/" | "restores/" => {
-            rec.insert("status".into(), Value::String("success".into()));
-        }
         _ => {}
     }
 }
@@ -810,6 +913,14 @@ pub fn list(
     let ep = ctx.spec.endpoint(t.route);
     let paginated = ep.and_then(|e| e.paginated).unwrap_or(true);
     let coll = join(&t.m.segs);
+    if paginated {
+        if let Some(c) = ctx.store.collection(&coll) {
+            // records with integer ids: the collection is the index, in list order
+            if c.keys().next().is_some_and(|k| matches!(k, Key::Int(_))) {
+                return page_index(ctx, req, t, c, keep);
+            }
+        }
+    }
     let items: Vec<(Key, Record)> = ctx
         .store
         .collection(&coll)
@@ -828,6 +939,43 @@ pub fn list(
         return Ok(Resp::ok(Value::Object(m)));
     }
     page_records(ctx, req, t, items)
+}
+
+/// A page of a collection keyed by integer ids, read from the cursor on
+/// ([`paging::index_page`]).
+fn page_index(
+    ctx: &Ctx<'_>,
+    req: &Req,
+    t: &Target,
+    c: &store::Collection,
+    keep: impl Fn(&Record) -> bool,
+) -> HResult<Resp> {
+    let p = paging::parse(req)?;
+    let cursor: Option<Key> = match req.q("last_pk") {
+        None | Some("") => None,
+        Some(s) => Some(Key::from_segment(s.trim(), true).ok_or_else(paging::bad_page)?),
+    };
+    let total = if p.include_count {
+        c.values().filter(|r| keep(r)).count()
+    } else {
+        0
+    };
+    let page = paging::index_page(c, &p, p.desc, cursor.as_ref(), &keep);
+    let objects = page
+        .iter()
+        .map(|(k, r)| {
+            let mut segs = t.m.segs.clone();
+            segs.push(k.to_string());
+            render::select(req, render::render(ctx.spec, t.res, Some(&segs), r))
+        })
+        .collect();
+    let listing = paging::Listing {
+        req,
+        params: &p,
+        carried: paging::LIST_LINK_PARAMS,
+        cursor: &|(k, _): &(&Key, &Record)| vec![("last_pk".to_owned(), k.to_string())],
+    };
+    Ok(Resp::ok(listing.envelope(&page, objects, total)))
 }
 
 /// Where a record stands in its list, which is also its `last_pk`: its integer key,

@@ -122,7 +122,12 @@ fn seed(ctx: &mut Ctx<'_>, name: &str, account: i64) -> HResult<()> {
             "metadata": {},
         }),
     )?;
-    for (ch, ty) in [("default", "default"), ("eventlog", "separate_rooms")] {
+    // as on the platform (`apps/channels/signal_handlers.py`): messages may be
+    // published to `default`, never to `eventlog`
+    for (ch, ty, custom_publish) in [
+        ("default", "default", true),
+        ("eventlog", "separate_rooms", false),
+    ] {
         let rec: Record = serde_json::from_value(json!({
             "name": ch,
             "description": "",
@@ -130,7 +135,7 @@ fn seed(ctx: &mut Ctx<'_>, name: &str, account: i64) -> HResult<()> {
             "group": null,
             "group_permissions": "none",
             "other_permissions": "none",
-            "custom_publish": false,
+            "custom_publish": custom_publish,
             "created_at": now,
             "updated_at": now,
         }))
@@ -138,22 +143,95 @@ fn seed(ctx: &mut Ctx<'_>, name: &str, account: i64) -> HResult<()> {
         ctx.store
             .put(&format!("{base}channels/"), Key::Str(ch.to_owned()), rec)?;
     }
-    let tpl: Record = serde_json::from_value(json!({
-        "name": "objects_html_table",
-        "content": "<table>{% for obj in response.objects %}<tr>{% for key, value in obj.items() %}<td>{{ value }}</td>{% endfor %}</tr>{% endfor %}</table>",
-        "content_type": "text/html",
-        "context": {},
-        "description": "Renders a list of objects as an HTML table.",
-        "created_at": now,
-        "updated_at": now,
-    }))
-    .unwrap_or_default();
-    ctx.store.put(
-        &format!("{base}snippets/templates/"),
-        Key::Str("objects_html_table".into()),
-        tpl,
-    )?;
+    for (name, tpl) in predefined_templates() {
+        let mut rec: Record = serde_json::from_value(tpl).unwrap_or_default();
+        rec.insert("created_at".into(), json!(now));
+        rec.insert("updated_at".into(), json!(now));
+        ctx.store.put(
+            &format!("{base}snippets/templates/"),
+            Key::Str(name.into()),
+            rec,
+        )?;
+    }
     Ok(())
+}
+
+/// The fields the predefined templates leave out of their output (their context's
+/// `fields_to_skip`, as on the platform).
+const FIELDS_TO_SKIP: &[&str] = &[
+    "id",
+    "channel",
+    "channel_room",
+    "group",
+    "links",
+    "group_permissions",
+    "owner_permissions",
+    "other_permissions",
+    "owner",
+    "revision",
+    "updated_at",
+    "created_at",
+];
+
+/// The response templates a new instance holds, as on the platform
+/// (`apps/response_templates/predefined_templates.py`): `objects_html_table` and
+/// `objects_csv`, with the platform's names, content types and contexts; their
+/// content is the emulator's own wording of the same table and CSV (templates are
+/// stored, never rendered here).
+fn predefined_templates() -> [(&'static str, Value); 2] {
+    let rows = "{% if action == 'list' %}{% set objects = response.objects %}\
+{% elif action == 'retrieve' %}{% set objects = [response] %}\
+{% else %}{% set objects = [] %}{% endif %}";
+    let html = format!(
+        "{rows}\n{{% if objects %}}<table{{% if table_classes %}} class=\"{{{{ table_classes }}}}\"{{% endif %}}>\
+<tr{{% if tr_header_classes %}} class=\"{{{{ tr_header_classes }}}}\"{{% endif %}}>\
+{{% for key in objects[0] if key not in fields_to_skip %}}\
+<th{{% if th_header_classes %}} class=\"{{{{ th_header_classes }}}}\"{{% endif %}}>{{{{ key }}}}</th>{{% endfor %}}</tr>\
+{{% for object in objects %}}<tr{{% if tr_row_classes %}} class=\"{{{{ tr_row_classes }}}}\"{{% endif %}}>\
+{{% for key, value in object.items() if key not in fields_to_skip %}}\
+<td{{% if td_row_classes %}} class=\"{{{{ td_row_classes }}}}\"{{% endif %}}>{{{{ value }}}}</td>{{% endfor %}}</tr>\
+{{% endfor %}}</table>{{% endif %}}\n"
+    );
+    let csv = format!(
+        "{rows}\n{{% if objects %}}\
+{{% for key in objects[0] if key not in fields_to_skip %}}{{% if not loop.first %}}{{{{ delimiter }}}}{{% endif %}}{{{{ key }}}}{{% endfor %}}{{{{ newline }}}}\
+{{% for object in objects %}}{{% for key, value in object.items() if key not in fields_to_skip %}}\
+{{% if not loop.first %}}{{{{ delimiter }}}}{{% endif %}}\"{{{{ value }}}}\"{{% endfor %}}{{{{ newline }}}}{{% endfor %}}\
+{{% endif %}}\n"
+    );
+    [
+        (
+            "objects_html_table",
+            json!({
+                "name": "objects_html_table",
+                "content": html,
+                "content_type": "text/html",
+                "context": {
+                    "table_classes": "",
+                    "tr_header_classes": "",
+                    "th_header_classes": "",
+                    "tr_row_classes": "",
+                    "td_row_classes": "",
+                    "fields_to_skip": FIELDS_TO_SKIP,
+                },
+                "description": "",
+            }),
+        ),
+        (
+            "objects_csv",
+            json!({
+                "name": "objects_csv",
+                "content": csv,
+                "content_type": "text/csv",
+                "context": {
+                    "newline": "\n",
+                    "delimiter": ",",
+                    "fields_to_skip": FIELDS_TO_SKIP,
+                },
+                "description": "",
+            }),
+        ),
+    ]
 }
 
 /// Handles the instance list, detail and rename.

@@ -14,6 +14,9 @@
 //! running.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! Tests of the API's logic need no socket: [`Emulator::in_process`] answers
+//! requests through the same router in the test's own process.
 
 pub mod dataobjects;
 pub mod faults;
@@ -21,6 +24,7 @@ pub mod faults;
 mod accounts;
 mod api;
 mod auth;
+mod backups;
 mod batch;
 mod channels;
 mod classes;
@@ -107,6 +111,12 @@ pub struct EmulatorConfig {
     /// How long a channel `poll` waits for a change before answering 204
     /// (default 30 s).
     pub poll_timeout: std::time::Duration,
+    /// Whether data objects show their files' URLs absolute
+    /// (`http://<host>/media/...`, `<host>` from the request's `Host` header), as the
+    /// platform's storage does. Off by default here, where they are paths
+    /// (`/media/...`), until the SDK's own tests take absolute ones; the
+    /// `syncano-emulator` binary turns it on (`--relative-file-urls` turns it off).
+    pub absolute_file_urls: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -122,6 +132,7 @@ impl Default for EmulatorConfig {
             body_limit: 1024 * 1024,
             rate_limit: None,
             poll_timeout: std::time::Duration::from_secs(30),
+            absolute_file_urls: false,
         }
     }
 }
@@ -142,6 +153,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("body_limit", &self.body_limit)
             .field("rate_limit", &self.rate_limit)
             .field("poll_timeout", &self.poll_timeout)
+            .field("absolute_file_urls", &self.absolute_file_urls)
             .finish()
     }
 }
@@ -172,6 +184,49 @@ impl Emulator {
     /// Loads the schema, opens the store, binds and serves in the background
     /// on the current tokio runtime.
     pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Error> {
+        let (app, account_key) = Emulator::prepare(&config)?;
+        let addr = SocketAddr::new(config.bind, config.port);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| Error::Bind { addr, source })?;
+        let router = router(app);
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                let _ = rx.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!("emulator server error: {e}");
+            }
+        });
+        Ok(RunningEmulator {
+            addr,
+            account_key,
+            account_email: config.account_email.clone(),
+            account_password: config.account_password.clone(),
+            stop: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// An emulator without a socket, for tests of the API's logic: each
+    /// [`InProcess::send`] goes through the same stack as a request on the wire (the
+    /// HTTP layer's body limit, key extraction, multipart parsing, dispatch, the
+    /// storage commit), inside this process; `bind` and `port` do not apply.
+    pub fn in_process(config: EmulatorConfig) -> Result<InProcess, Error> {
+        let (app, account_key) = Emulator::prepare(&config)?;
+        Ok(InProcess {
+            router: router(app),
+            account_key,
+        })
+    }
+
+    /// Loads the schema, opens the store and makes sure the pre-registered admin
+    /// exists: the application state and the admin's key.
+    fn prepare(config: &EmulatorConfig) -> Result<(Arc<server::App>, String), Error> {
         let (text, source) = match &config.schema_path {
             Some(p) => (
                 std::fs::read_to_string(p)
@@ -193,12 +248,13 @@ impl Emulator {
             None => store::Store::memory(),
         };
         let account_key =
-            ensure_admin(&mut store, &config).map_err(|e| Error::Storage(e.to_string()))?;
+            ensure_admin(&mut store, config).map_err(|e| Error::Storage(e.to_string()))?;
         let app = Arc::new(server::App {
             spec,
             store: Mutex::new(store),
             settings: engine::Settings {
                 body_limit: config.body_limit,
+                absolute_file_urls: config.absolute_file_urls,
                 ..engine::Settings::default()
             },
             limiter: config
@@ -207,34 +263,49 @@ impl Emulator {
             changes: tokio::sync::Notify::new(),
             poll_timeout: config.poll_timeout,
         });
-        let addr = SocketAddr::new(config.bind, config.port);
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| Error::Bind { addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| Error::Bind { addr, source })?;
-        let router = axum::Router::new()
-            .route("/media/{*path}", axum::routing::get(server::media))
-            .fallback(server::handle)
-            .with_state(app);
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-                let _ = rx.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!("emulator server error: {e}");
-            }
-        });
-        Ok(RunningEmulator {
-            addr,
-            account_key,
-            account_email: config.account_email.clone(),
-            account_password: config.account_password.clone(),
-            stop: Some(tx),
-            task: Some(task),
-        })
+        Ok((app, account_key))
+    }
+}
+
+/// The router of every request: stored files under `/media/`, the API behind.
+fn router(app: Arc<server::App>) -> axum::Router {
+    axum::Router::new()
+        .route("/media/{*path}", axum::routing::get(server::media))
+        .fallback(server::handle)
+        .with_state(app)
+}
+
+/// An emulator answering in this process, without a socket (see
+/// [`Emulator::in_process`]).
+pub struct InProcess {
+    router: axum::Router,
+    account_key: String,
+}
+
+impl fmt::Debug for InProcess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InProcess").finish_non_exhaustive()
+    }
+}
+
+impl InProcess {
+    /// Answers one request as the server would answer it on the wire. A stored
+    /// file's URL starts with `http://` and the request's `Host` header, when it has
+    /// one; without, it is a path.
+    pub async fn send(
+        &self,
+        request: axum::http::Request<axum::body::Body>,
+    ) -> axum::response::Response {
+        use tower::ServiceExt;
+        match self.router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    /// The account key of the pre-registered admin.
+    pub fn account_key(&self) -> &str {
+        &self.account_key
     }
 }
 

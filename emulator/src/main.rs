@@ -33,6 +33,10 @@ struct Args {
     /// Enable rate limiting: 60 requests/s per key, 10/s anonymous.
     #[arg(long)]
     rate_limit: bool,
+    /// Show data objects' file URLs as paths (`/media/...`) rather than absolute
+    /// URLs, as the platform shows them.
+    #[arg(long)]
+    relative_file_urls: bool,
 }
 
 #[tokio::main]
@@ -50,6 +54,7 @@ async fn main() -> std::process::ExitCode {
         account_key: args.account_key,
         body_limit: args.body_limit,
         rate_limit: args.rate_limit.then_some((60, 10)),
+        absolute_file_urls: !args.relative_file_urls,
         ..EmulatorConfig::default()
     };
     let running = match Emulator::start(config).await {

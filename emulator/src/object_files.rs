@@ -11,8 +11,9 @@
 //!   [`blob_name`]`(objects, id, field)`, under the object's path, so they go with the
 //!   object, its class and its instance, and persist with `--data-dir`.
 //! - **Serving**: objects render the field as `{"type": "file", "value": "<url>"}` with
-//!   the URL `/media/<instance>/<class>/<stored name>` (relative, as the platform's
-//!   local storage renders `MEDIA_URL` + path); `GET` on it answers the bytes with the
+//!   the absolute URL `http://<host>/media/<instance>/<class>/<stored name>` (absolute
+//!   as the platform's storage URLs are; `<host>` from the request's `Host` header, a
+//!   path alone for a request made inside the process); `GET` on it answers the bytes with the
 //!   uploaded content type, without asking for a key (storage URLs are public on the
 //!   platform: the random name is the secret).
 
@@ -86,15 +87,35 @@ fn stored_name(file_name: &str) -> String {
     name
 }
 
-/// Shows the stored `file` fields of a rendered object as URLs.
-pub fn show_urls(instance: &str, class: &str, fields: &[ClassField], out: &mut Map<String, Value>) {
+/// Shows the stored `file` fields of a rendered object as absolute URLs (`origin`
+/// followed by the [`media_url`]), which a client downloads as they are, as it does
+/// the platform's storage URLs.
+pub fn show_urls(
+    origin: &str,
+    instance: &str,
+    class: &str,
+    fields: &[ClassField],
+    out: &mut Map<String, Value>,
+) {
     for f in fields.iter().filter(|f| f.ty == FieldKind::File) {
         if let Some(Value::String(v)) = out.get_mut(&f.name).and_then(|o| o.get_mut("value")) {
             if is_stored_name(v) {
-                *v = media_url(instance, class, v);
+                *v = format!("{origin}{}", media_url(instance, class, v));
             }
         }
     }
+}
+
+/// The path of a file URL: an absolute URL (`http://host/media/...`, as objects
+/// show them) loses its scheme and authority; a path stays as it is.
+fn url_path(url: &str) -> &str {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return url;
+    };
+    rest.find('/').map_or("", |i| &rest[i..])
 }
 
 /// A stored file: its bytes and the name and content type it was uploaded with.
@@ -111,7 +132,7 @@ pub struct StoredBytes {
 /// The stored file at `url` (a path, still percent-encoded): the object field holding
 /// it, looked up in the class's objects.
 pub fn find(store: &Store, url: &str) -> Option<StoredBytes> {
-    let rest = url.strip_prefix(MEDIA_PREFIX)?;
+    let rest = url_path(url).strip_prefix(MEDIA_PREFIX)?;
     let segs: Vec<String> = rest
         .split('/')
         .map(|s| {
@@ -150,7 +171,7 @@ pub fn find(store: &Store, url: &str) -> Option<StoredBytes> {
 /// of a stored file of `instance`.
 pub fn check_url(store: &Store, instance: &str, url: &str) -> Result<(), &'static str> {
     use crate::dataobjects::validate::{INVALID_FILE_URL, MISSING_FILE};
-    if !url.starts_with(&instance_prefix(instance)) {
+    if !url_path(url).starts_with(&instance_prefix(instance)) {
         return Err(INVALID_FILE_URL);
     }
     find(store, url).map(|_| ()).ok_or(MISSING_FILE)

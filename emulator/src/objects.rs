@@ -10,7 +10,7 @@ use syncano_codegen::schema::HttpMethod;
 use crate::api::{FilePart, HResult, Req, Resp};
 use crate::auth::Caller;
 use crate::classes::{class_fields, objects_coll};
-use crate::dataobjects::ordering::{Direction, OrderBy, parse_last_pk, parse_order_by};
+use crate::dataobjects::ordering::{Direction, OrderBy, OrderKind, parse_last_pk, parse_order_by};
 use crate::dataobjects::schema::ClassField;
 use crate::dataobjects::validate::{RefResolver, represent_object, validate_object_with};
 use crate::engine::{Ctx, Target};
@@ -217,6 +217,7 @@ pub fn render_object(
         out.insert(k, v);
     }
     crate::object_files::show_urls(
+        ctx.origin,
         &crate::object_files::instance_name(base),
         class,
         fields,
@@ -310,6 +311,16 @@ struct Access {
 }
 
 impl Access {
+    /// The rule of the platform's data object permissions (`apps/data/v1/views.py`):
+    /// an instance key that does not ignore ACLs needs a user key, except to read
+    /// when it allows anonymous reads. Data endpoints run the same view, so the rule
+    /// holds for them too.
+    fn refuses(&self, hm: HttpMethod) -> bool {
+        !self.privileged
+            && self.user.is_none()
+            && !(self.anonymous_read && matches!(hm, HttpMethod::Get))
+    }
+
     fn of(caller: &Caller) -> Access {
         match caller {
             Caller::Key {
@@ -573,7 +584,10 @@ pub fn handle(
     hm: HttpMethod,
 ) -> HResult<Resp> {
     let base = t.instance_path().unwrap_or_default();
-    let class = t.m.segs.get(4).cloned().ok_or_else(Resp::not_found)?;
+    let class = t
+        .param("class_name")
+        .map(str::to_owned)
+        .ok_or_else(Resp::not_found)?;
     let (class_rec, fields, coll) = open_class(ctx.store, &base, &class)?;
     let cls = Cls {
         base: &base,
@@ -582,11 +596,11 @@ pub fn handle(
         coll: &coll,
     };
     let access = Access::of(caller);
+    if access.refuses(hm) {
+        return Err(Resp::forbidden());
+    }
     match (t.kind, hm) {
         (Kind::List, HttpMethod::Get) => {
-            if !access.privileged && (access.user.is_none() && !access.anonymous_read) {
-                return Err(Resp::forbidden());
-            }
             if class_level(ctx, &base, &access, &class_rec) < 1 {
                 return Err(Resp::forbidden());
             }
@@ -601,23 +615,12 @@ pub fn handle(
             create_object(ctx, &cls, (&body, &files), caller, &access)
         }
         (Kind::Detail, _) => {
-            let id: i64 =
-                t.m.segs
-                    .get(6)
-                    .and_then(|s| s.parse().ok())
-                    .ok_or_else(Resp::not_found)?;
+            let id: i64 = t.id_param("id").ok_or_else(Resp::not_found)?;
             let rec = ctx
                 .store
                 .get(&coll, &Key::Int(id))
                 .cloned()
                 .ok_or_else(Resp::not_found)?;
-            if !access.privileged
-                && access.user.is_none()
-                && !access.anonymous_read
-                && hm == HttpMethod::Get
-            {
-                return Err(Resp::forbidden());
-            }
             let level = object_level(ctx, &base, &access, &rec);
             if level < 1 {
                 // objects the caller cannot read are filtered out, as on the platform
@@ -851,28 +854,42 @@ fn list_objects(
     let last_value = order
         .parse_last_value(req.q("last_value").filter(|s| *s != "null"))
         .map_err(|e| Resp::bad(e.body()))?;
-    let mut items: Vec<&Record> = ctx
-        .store
-        .collection(coll)
-        .map(|c| c.values().collect())
-        .unwrap_or_default();
-    items.retain(|r| object_level(ctx, base, access, r) >= 1);
-    if let Some(f) = &filter {
-        items.retain(|r| f.matches(r));
-    }
-    let total = items.len();
-    items.sort_by(|a, b| order.compare(a, b));
-    // as on the platform, the cursor applies only with a `direction`
-    let (dir, last_pk) = match p.direction {
-        Some(dir) => (dir, last_pk),
-        None => (Direction::Next, None),
+    let collection = ctx.store.collection(coll);
+    let visible = |r: &Record| {
+        object_level(ctx, base, access, r) >= 1 && filter.as_ref().is_none_or(|f| f.matches(r))
     };
-    let lv = last_value.as_ref();
-    let candidates: Vec<&Record> = items
-        .into_iter()
-        .filter(|o| order.after(o, lv, last_pk, dir))
-        .collect();
-    let page = paging::window(candidates, &p);
+    // the count walks the whole class, and only when asked for
+    let total = if p.include_count {
+        collection.map_or(0, |c| c.values().filter(|r| visible(r)).count())
+    } else {
+        0
+    };
+    let page: Vec<&Record> = match collection {
+        None => Vec::new(),
+        // by id, the collection is the index: the page starts at the cursor
+        Some(c) if order.kind == OrderKind::Id => {
+            let cursor = last_pk.filter(|pk| *pk != 0).map(Key::Int);
+            paging::index_page(c, &p, order.descending, cursor.as_ref(), |r| visible(r))
+                .into_iter()
+                .map(|(_, r)| r)
+                .collect()
+        }
+        Some(c) => {
+            let mut items: Vec<&Record> = c.values().filter(|r| visible(r)).collect();
+            items.sort_by(|a, b| order.compare(a, b));
+            // as on the platform, the cursor applies only with a `direction`
+            let (dir, last_pk) = match p.direction {
+                Some(dir) => (dir, last_pk),
+                None => (Direction::Next, None),
+            };
+            let lv = last_value.as_ref();
+            let candidates: Vec<&Record> = items
+                .into_iter()
+                .filter(|o| order.after(o, lv, last_pk, dir))
+                .collect();
+            paging::window(candidates, &p)
+        }
+    };
     let objects = page
         .iter()
         .map(|r| render::select(req, render_object(ctx, base, class, fields, r)))
@@ -906,7 +923,10 @@ pub fn data_endpoint(
     hm: HttpMethod,
 ) -> HResult<Resp> {
     let base = t.instance_path().unwrap_or_default();
-    let name = t.m.segs.get(5).cloned().ok_or_else(Resp::not_found)?;
+    let name = t
+        .param("name")
+        .map(str::to_owned)
+        .ok_or_else(Resp::not_found)?;
     let ep = ctx
         .store
         .get(&format!("{base}endpoints/data/"), &Key::Str(name))
@@ -925,6 +945,9 @@ pub fn data_endpoint(
         coll: &coll,
     };
     let access = Access::of(caller);
+    if access.refuses(hm) {
+        return Err(Resp::forbidden());
+    }
     if hm == HttpMethod::Post {
         if class_level(ctx, &base, &access, &class_rec) < 2 {
             return Err(Resp::forbidden());
@@ -968,7 +991,7 @@ pub fn data_endpoint(
 
 /// Adds the class's own fields to the OPTIONS metadata of its objects.
 pub fn add_class_metadata(ctx: &Ctx<'_>, t: &Target, meta: &mut Resp) {
-    let (Some(base), Some(class)) = (t.instance_path(), t.m.segs.get(4)) else {
+    let (Some(base), Some(class)) = (t.instance_path(), t.param("class_name")) else {
         return;
     };
     let Some(rec) = class_record(ctx.store, &base, class) else {

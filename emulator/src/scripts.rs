@@ -31,18 +31,18 @@ pub fn rendering_disabled() -> Resp {
 /// 404 unless a public endpoint with that link exists, then the same 400.
 pub fn public_run(ctx: &Ctx<'_>, t: &Target) -> HResult<Resp> {
     let base = t.instance_path().unwrap_or_default();
-    let (Some(link), Some(name)) = (t.m.segs.get(6), t.m.segs.get(7)) else {
+    let (Some(link), Some(name)) = (t.param("public_link"), t.param("name")) else {
         return Err(Resp::not_found());
     };
     let rec = ctx
         .store
         .get(
             &format!("{base}endpoints/scripts/"),
-            &Key::Str(name.clone()),
+            &Key::Str(name.to_owned()),
         )
         .ok_or_else(Resp::not_found)?;
     let public = rec.get("public").and_then(Value::as_bool).unwrap_or(false);
-    if !public || rec.get("public_link").and_then(Value::as_str) != Some(link.as_str()) {
+    if !public || rec.get("public_link").and_then(Value::as_str) != Some(link) {
         return Err(Resp::not_found());
     }
     Err(execution_disabled())

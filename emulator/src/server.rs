@@ -44,6 +44,7 @@ impl App {
             store: &mut store,
             settings: &self.settings,
             files,
+            origin: &req.origin,
         };
         let resp = engine::dispatch(&mut ctx, req);
         match store.commit() {
@@ -288,6 +289,10 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         body,
         in_batch: false,
         template,
+        origin: header_str(&parts.headers, "host")
+            .filter(|_| app.settings.absolute_file_urls)
+            .map(|h| format!("http://{h}"))
+            .unwrap_or_default(),
     };
     let head = req.method == axum::http::Method::HEAD;
     let is_poll = req.method == axum::http::Method::GET

@@ -55,7 +55,9 @@ pub fn user_view(ctx: &Ctx<'_>, base: &str, res: Option<usize>, id: i64, rec: &R
     };
     if let Some(o) = v.as_object_mut() {
         o.insert("id".into(), json!(id));
-        let shown = ["username", "user_key", "created_at", "updated_at"];
+        // no `created_at` / `updated_at`: the platform shows none for users
+        // (`apps/users/v1/serializers.py`)
+        let shown = ["username", "user_key"];
         render::copy_stored(o, rec, &shown);
         o.remove("password");
         let profile = rec
@@ -147,8 +149,6 @@ pub fn handle(
 ) -> HResult<Option<Resp>> {
     let base = t.instance_path().unwrap_or_default();
     let rel = t.rel.clone().unwrap_or_default();
-    let segs = &t.m.segs;
-    let seg = |i: usize| -> Option<i64> { segs.get(i).and_then(|s| s.parse().ok()) };
     match rel.as_str() {
         "users/" => match hm {
             HttpMethod::Post => {
@@ -186,7 +186,7 @@ pub fn handle(
             }
         },
         "users/{}/" => {
-            let id = seg(4).ok_or_else(Resp::not_found)?;
+            let id = t.id_param("id").ok_or_else(Resp::not_found)?;
             let coll = users_coll(&base);
             let rec = ctx
                 .store
@@ -206,14 +206,14 @@ pub fn handle(
                         )?;
                     }
                     ctx.store.remove(&coll, &Key::Int(id))?;
-                    ctx.store.remove_prefix(&join(segs))?;
+                    ctx.store.remove_prefix(&join(&t.m.segs))?;
                     Ok(Some(Resp::no_content()))
                 }
                 _ => Ok(Some(update_user(ctx, req, t, &base, id, rec, hm)?)),
             }
         }
         "users/{}/reset_key/" => {
-            let id = seg(4).ok_or_else(Resp::not_found)?;
+            let id = t.id_param("id").ok_or_else(Resp::not_found)?;
             let coll = users_coll(&base);
             let mut rec = ctx
                 .store
@@ -340,11 +340,8 @@ fn membership(
     hm: HttpMethod,
 ) -> HResult<Resp> {
     let user_side = rel.starts_with("users/");
-    let parent: i64 =
-        t.m.segs
-            .get(4)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(Resp::not_found)?;
+    let parent_param = if user_side { "user_id" } else { "group_id" };
+    let parent: i64 = t.id_param(parent_param).ok_or_else(Resp::not_found)?;
     let view = |ctx: &Ctx<'_>, u: i64, g: i64| -> Value {
         let mut segs = t.m.segs[..6.min(t.m.segs.len())].to_vec();
         segs.truncate(6);
@@ -456,11 +453,8 @@ fn membership(
             Ok(Resp::created(view(ctx, u, g)))
         }
         (Kind::Detail, _) => {
-            let other: i64 =
-                t.m.segs
-                    .get(6)
-                    .and_then(|s| s.parse().ok())
-                    .ok_or_else(Resp::not_found)?;
+            let other_param = if user_side { "group_id" } else { "user_id" };
+            let other: i64 = t.id_param(other_param).ok_or_else(Resp::not_found)?;
             let (u, g) = pair(other);
             if !memberships(ctx, base).contains(&(u, g)) {
                 return Err(Resp::not_found());

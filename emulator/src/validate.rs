@@ -109,6 +109,33 @@ pub fn validate_with_files(
     }
 }
 
+/// The JSON-valued fields the platform declares with its `JSONField`
+/// (`apps/core/field_serializers.py`), which parses a value sent as a JSON-encoded
+/// string: a class `schema`, a data endpoint `query`, `metadata`, a script's or
+/// snippet config's `config`, a template's `context`, a channel message's `payload`.
+/// Other JSON-valued fields (a user's `profile`, a hosting's `domains` ...) are
+/// nested serializers or lists there and take no string.
+pub const JSON_STRING_FIELDS: &[&str] = &[
+    "schema", "query", "metadata", "config", "context", "payload",
+];
+
+/// The platform's message for a string that is no JSON.
+pub const NOT_JSON: &str = "Not a valid JSON string.";
+
+/// A value of a [`JSON_STRING_FIELDS`] field as the platform's `JSONField` reads it:
+/// `""` is the field's default (when it has one), any other string is parsed
+/// (`Not a valid JSON string.` when it is no JSON), other values are kept.
+pub fn json_value(f: &Field, v: &Value) -> Result<Value, Value> {
+    match v {
+        Value::String(s) if s.is_empty() && f.required => Err(msg("This field is required.")),
+        Value::String(s) if s.is_empty() && f.default.is_some() => {
+            Ok(f.default.clone().unwrap_or(Value::Null))
+        }
+        Value::String(s) => serde_json::from_str(s).map_err(|_| msg(NOT_JSON)),
+        other => Ok(other.clone()),
+    }
+}
+
 fn msg(s: impl Into<String>) -> Value {
     Value::Array(vec![Value::String(s.into())])
 }
@@ -245,6 +272,7 @@ pub fn check(f: &Field, v: &Value) -> Result<Value, Value> {
             )),
         },
         FieldType::Choice => choice(f, v),
+        FieldType::Json if JSON_STRING_FIELDS.contains(&f.name.as_str()) => json_value(f, v),
         FieldType::Json | FieldType::Links => Ok(v.clone()),
         // a file only ever comes as a file part of a multipart body
         FieldType::File => Err(msg(NOT_A_FILE)),
@@ -312,8 +340,16 @@ fn num(x: f64) -> String {
     }
 }
 
+/// The runtimes the platform accepts besides those it lists: aliases it keeps for
+/// old clients and hides from the runtimes endpoint (`apps/codeboxes/runtimes.py`:
+/// `python` stands for `python_library_v4.2`, `nodejs` for `nodejs_library_v0.4`).
+pub const HIDDEN_RUNTIMES: &[&str] = &["python", "nodejs"];
+
 fn choice(f: &Field, v: &Value) -> Result<Value, Value> {
     let given = display(v);
+    if f.name == "runtime_name" && HIDDEN_RUNTIMES.contains(&given.as_str()) {
+        return Ok(Value::String(given));
+    }
     for c in &f.choices {
         match &c.value {
             ChoiceValue::Int(i) if i.to_string() == given => return Ok(Value::from(*i)),

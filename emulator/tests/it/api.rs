@@ -26,7 +26,7 @@ async fn root_links_schema_and_unknown_paths() {
     let r = api.get("/v1.1/no-such-thing/").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.body, json!({"detail": "Not found."}));
-    let r = api.get("/v2/").await;
+    let r = api.get("/v3/").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
@@ -378,9 +378,14 @@ async fn api_keys_users_and_user_keys() {
         )
         .await;
     assert_eq!(kid, 1);
-    // keys cannot manage keys
+    // keys cannot manage keys (they may read themselves: see fidelity.rs)
     let r = api
-        .call(Method::GET, &format!("{inst}api_keys/"), Some(&plain), None)
+        .call(
+            Method::POST,
+            &format!("{inst}api_keys/"),
+            Some(&plain),
+            Some(json!({})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
@@ -521,7 +526,10 @@ async fn channels_publish_and_history() {
     let api = start().await;
     let inst = api.instance("chans").await;
     let r = api
-        .post(&format!("{inst}channels/"), json!({"name": "news"}))
+        .post(
+            &format!("{inst}channels/"),
+            json!({"name": "news", "custom_publish": true}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let r = api
@@ -539,7 +547,11 @@ async fn channels_publish_and_history() {
             json!({"payload": {}}),
         )
         .await;
-    assert_eq!(r.body, json!({"room": ["This field is required."]}));
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.body,
+        json!({"detail": "Custom publish not allowed on this channel."})
+    );
     api.post(
         &format!("{inst}channels/news/publish/"),
         json!({"payload": {"a": 2}}),
@@ -553,8 +565,20 @@ async fn channels_publish_and_history() {
         .filter_map(|o| o["id"].as_i64())
         .collect();
     assert_eq!(ids, vec![1, 2]);
-    // keys: subscribe to see, custom_publish plus publish to publish
+    // keys with a user: subscribe to see, publish to publish
     let (_, key) = api.api_key(&inst, json!({})).await;
+    let r = api
+        .post(
+            &format!("{inst}users/"),
+            json!({"username": "reader", "password": "pw"}),
+        )
+        .await;
+    let user_key = r.body["user_key"].as_str().expect("user key").to_owned();
+    // without a user key, a key that allows no anonymous reads reaches no channel
+    let r = api
+        .call(Method::GET, &format!("{inst}channels/"), Some(&key), None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
     let chans = format!("{inst}channels/");
     api.post(
         &chans,
@@ -566,7 +590,9 @@ async fn channels_publish_and_history() {
         json!({"name": "talk", "other_permissions": "publish", "custom_publish": true}),
     )
     .await;
-    let r = api.call(Method::GET, &chans, Some(&key), None).await;
+    let r = api
+        .call_h(Method::GET, &chans, Some(&key), Some(&user_key), None)
+        .await;
     let mut names: Vec<&str> = r.body["objects"]
         .as_array()
         .expect("objects")
@@ -576,29 +602,32 @@ async fn channels_publish_and_history() {
     names.sort();
     assert_eq!(names, vec!["open", "talk"]);
     let r = api
-        .call(
+        .call_h(
             Method::GET,
             &format!("{chans}news/history/"),
             Some(&key),
+            Some(&user_key),
             None,
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let body = Some(json!({"payload": {}}));
     let r = api
-        .call(
+        .call_h(
             Method::POST,
             &format!("{chans}open/publish/"),
             Some(&key),
+            Some(&user_key),
             body.clone(),
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = api
-        .call(
+        .call_h(
             Method::POST,
             &format!("{chans}talk/publish/"),
             Some(&key),
+            Some(&user_key),
             body,
         )
         .await;
@@ -870,8 +899,11 @@ async fn channel_poll_waits_for_a_change() {
         .await,
     );
     let inst = api.instance("polling").await;
-    api.post(&format!("{inst}channels/"), json!({"name": "live"}))
-        .await;
+    api.post(
+        &format!("{inst}channels/"),
+        json!({"name": "live", "custom_publish": true}),
+    )
+    .await;
     // nothing happens: 204 after the timeout
     let started = std::time::Instant::now();
     let r = api.get(&format!("{inst}channels/live/poll/")).await;

@@ -4,6 +4,8 @@ mod common;
 
 mod api;
 mod faults;
+mod fidelity;
+mod in_process;
 mod object_files;
 mod objects;
 mod paging;
