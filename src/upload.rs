@@ -269,7 +269,7 @@ impl Multipart {
                     .file_name(upload.file_name.clone())
                     .mime_str(&upload.content_type)
                     .map_err(|_| {
-                        Error::Config(format!(
+                        Error::InvalidRequest(format!(
                             "the content type {:?} of the upload {:?} is not a valid MIME type",
                             upload.content_type, upload.file_name
                         ))
