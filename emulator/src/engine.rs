@@ -961,14 +961,7 @@ fn page_index(
         0
     };
     let page = paging::index_page(c, &p, p.desc, cursor.as_ref(), &keep);
-    let objects = page
-        .iter()
-        .map(|(k, r)| {
-            let mut segs = t.m.segs.clone();
-            segs.push(k.to_string());
-            render::select(req, render::render(ctx.spec, t.res, Some(&segs), r))
-        })
-        .collect();
+    let objects = rendered(ctx, req, t, page.iter().map(|(k, r)| (*k, *r)));
     let listing = paging::Listing {
         req,
         params: &p,
@@ -976,6 +969,21 @@ fn page_index(
         cursor: &|(k, _): &(&Key, &Record)| vec![("last_pk".to_owned(), k.to_string())],
     };
     Ok(Resp::ok(listing.envelope(&page, objects, total)))
+}
+
+/// The records of a page as the API shows them, each under its own key.
+fn rendered<'a>(
+    ctx: &Ctx<'_>,
+    req: &Req,
+    t: &Target,
+    rows: impl Iterator<Item = (&'a Key, &'a Record)>,
+) -> Vec<Value> {
+    rows.map(|(k, r)| {
+        let mut segs = t.m.segs.clone();
+        segs.push(k.to_string());
+        render::select(req, render::render(ctx.spec, t.res, Some(&segs), r))
+    })
+    .collect()
 }
 
 /// Where a record stands in its list, which is also its `last_pk`: its integer key,
@@ -1012,14 +1020,7 @@ pub fn page_records(
         cmp.as_ref()
             .map(|f| f as &dyn Fn(&(Key, Record)) -> Ordering),
     );
-    let objects = page
-        .iter()
-        .map(|(k, r)| {
-            let mut segs = t.m.segs.clone();
-            segs.push(k.to_string());
-            render::select(req, render::render(ctx.spec, t.res, Some(&segs), r))
-        })
-        .collect();
+    let objects = rendered(ctx, req, t, page.iter().map(|(k, r)| (k, r)));
     let listing = paging::Listing {
         req,
         params: &p,
