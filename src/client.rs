@@ -942,18 +942,25 @@ impl Client {
     /// `path` relative to the API root: paths starting with `/` as they are, absolute
     /// URLs on the API root stripped of it.
     fn relative_path<'a>(&self, path: &'a str) -> Result<&'a str> {
-        if path.starts_with('/') {
-            return Ok(path);
-        }
-        if let Some(rest) = path.strip_prefix(self.inner.api_root.as_str()) {
-            if rest.starts_with('/') || rest.starts_with('?') {
-                return Ok(rest);
+        let relative = if path.starts_with('/') {
+            Some(path)
+        } else {
+            path.strip_prefix(self.inner.api_root.as_str())
+                .filter(|rest| rest.starts_with('/') || rest.starts_with('?'))
+        };
+        match relative {
+            Some(relative) if crate::path::has_dot_segment(relative) => {
+                Err(Error::InvalidRequest(format!(
+                    "request path {:?} has a '.' or '..' segment, which would reach another resource than the one named",
+                    redact_query(path)
+                )))
             }
+            Some(relative) => Ok(relative),
+            None => Err(Error::InvalidRequest(format!(
+                "request path {:?} is neither a path starting with '/' nor a URL under the API root",
+                redact_query(path)
+            ))),
         }
-        Err(Error::InvalidRequest(format!(
-            "request path {:?} is neither a path starting with '/' nor a URL under the API root",
-            redact_query(path)
-        )))
     }
 }
 

@@ -35,6 +35,27 @@ pub fn segment(value: &impl Display) -> String {
     utf8_percent_encode(&value.to_string(), SEGMENT).to_string()
 }
 
+/// Whether `path` has a dot segment — `.` or `..`, also percent-encoded (`%2E%2e`) —
+/// which a URL parser resolves by climbing, so that the request would reach another
+/// resource than the one named (a channel named `..` would stand for its instance).
+/// The client refuses such paths; [`segment`] leaves `.` as it is, so a path parameter
+/// `..` is caught here.
+///
+/// ```
+/// use syncano::path::has_dot_segment;
+///
+/// assert!(has_dot_segment("/v1.1/instances/library/channels/../"));
+/// assert!(has_dot_segment("/v1.1/instances/library/channels/%2E%2e/"));
+/// assert!(!has_dot_segment("/v1.1/instances/library/channels/.news./?q=.."));
+/// ```
+pub fn has_dot_segment(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    path.split('/').any(|s| {
+        let decoded = s.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
+}
+
 /// Matches a link `path` against a `template` with `{name}` placeholders and returns the
 /// percent-decoded values of the placeholders in template order.
 ///

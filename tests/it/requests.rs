@@ -416,3 +416,48 @@ async fn redirects_stay_on_the_api_origin() {
         vec!["/v1.1/moved/", "/v1.1/account/", "/v1.1/away/"]
     );
 }
+
+#[tokio::test]
+async fn dot_segments_are_refused_before_anything_is_sent() {
+    // A channel named `..` (or a link holding one) would stand for the instance: a
+    // DELETE on it must never leave the client.
+    let server = MockServer::start().await;
+    let client = client(&server);
+    for path in [
+        "/v1.1/instances/library/channels/../",
+        "/v1.1/instances/library/channels/%2e%2E/",
+        "/v1.1/instances/library/./",
+    ] {
+        let error = client.delete(path).await.expect_err("refused");
+        assert!(
+            matches!(&error, syncano::Error::InvalidRequest(m) if m.contains("'..' segment")),
+            "{path}: {error}"
+        );
+    }
+    let error = client
+        .instances()
+        .channels("library")
+        .delete("..")
+        .await
+        .expect_err("a generated path with a `..` parameter is refused too");
+    assert!(
+        matches!(error, syncano::Error::InvalidRequest(_)),
+        "{error}"
+    );
+    // dots inside a segment are just dots
+    Mock::given(method("GET"))
+        .and(path("/v1.1/instances/library/channels/.news./"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": ".news."})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let channel: Value = client
+        .get("/v1.1/instances/library/channels/.news./")
+        .await
+        .expect("a dotted name");
+    assert_eq!(channel["name"], ".news.");
+    assert!(
+        received(&server).await.len() == 1,
+        "nothing but the dotted name was sent"
+    );
+}
