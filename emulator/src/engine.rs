@@ -40,7 +40,7 @@ impl Default for Settings {
         Settings {
             body_limit: 1024 * 1024,
             batch_limit: 50,
-            absolute_file_urls: false,
+            absolute_file_urls: true,
         }
     }
 }

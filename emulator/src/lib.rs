@@ -113,9 +113,8 @@ pub struct EmulatorConfig {
     pub poll_timeout: std::time::Duration,
     /// Whether data objects show their files' URLs absolute
     /// (`http://<host>/media/...`, `<host>` from the request's `Host` header), as the
-    /// platform's storage does. Off by default here, where they are paths
-    /// (`/media/...`), until the SDK's own tests take absolute ones; the
-    /// `syncano-emulator` binary turns it on (`--relative-file-urls` turns it off).
+    /// platform's storage does (the default), or as paths (`/media/...`; the binary's
+    /// `--relative-file-urls`).
     pub absolute_file_urls: bool,
 }
 
@@ -132,7 +131,7 @@ impl Default for EmulatorConfig {
             body_limit: 1024 * 1024,
             rate_limit: None,
             poll_timeout: std::time::Duration::from_secs(30),
-            absolute_file_urls: false,
+            absolute_file_urls: true,
         }
     }
 }
