@@ -393,13 +393,33 @@ fn id_value(v: &Value) -> Option<i64> {
     }
 }
 
-/// Validates and applies the system fields of a write body.
+/// Who writes an object, for the platform's serializer rules on its system fields
+/// (`apps/data/v1/serializers.py` `DataObjectSerializer`): a user creating an object
+/// owns it whatever the body says; a user may not change an object's owner, and nobody
+/// a user profile's; a key caller's permissions on an object are capped at its own
+/// level there; a user may only put an object in a group he is a member of.
+struct WriteRules {
+    /// The user behind the request, if any.
+    user: Option<i64>,
+    /// On an update by a key caller: its own level on the object (the cap).
+    cap: Option<u8>,
+    /// The object is a user profile.
+    user_profile: bool,
+    /// A create (else an update of the record given to [`system_fields`]).
+    creating: bool,
+}
+
+/// The names of the object permission levels, by level.
+const LEVEL_NAMES: [&str; 4] = ["none", "read", "write", "full"];
+
+/// Validates and applies the system fields of a write body under `rules`.
 fn system_fields(
     ctx: &Ctx<'_>,
     base: &str,
     body: &Map<String, Value>,
     rec: &mut Record,
     errors: &mut Map<String, Value>,
+    rules: &WriteRules,
 ) {
     for f in [
         "owner_permissions",
@@ -409,7 +429,9 @@ fn system_fields(
         if let Some(v) = body.get(f) {
             match v.as_str() {
                 Some(s) if OBJECT_PERMS.contains(&s) => {
-                    rec.insert(f.into(), json!(s));
+                    // never more than the caller itself may do with the object
+                    let level = perm_level(Some(s)).min(rules.cap.unwrap_or(3));
+                    rec.insert(f.into(), json!(LEVEL_NAMES[usize::from(level)]));
                 }
                 _ => {
                     let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
@@ -422,7 +444,35 @@ fn system_fields(
         }
     }
     for (f, coll) in [("owner", "users/"), ("group", "groups/")] {
+        if f == "owner" && rules.creating && rules.user.is_some() {
+            // a user's new object is his own
+            continue;
+        }
         if let Some(v) = body.get(f) {
+            let wanted = if v.is_null() { None } else { id_value(v) };
+            let current = rec.get(f).and_then(Value::as_i64);
+            let changed = rules.creating || wanted != current;
+            if f == "owner" && !rules.creating && changed {
+                if rules.user_profile {
+                    errors.insert(
+                        f.into(),
+                        json!(["Cannot change owner of User Profile object."]),
+                    );
+                    continue;
+                }
+                if rules.user.is_some() {
+                    errors.insert(f.into(), json!(["Cannot change owner of Data Object."]));
+                    continue;
+                }
+            }
+            if f == "group" && changed {
+                if let (Some(user), Some(group)) = (rules.user, wanted) {
+                    if !crate::users::is_member(ctx, base, user, group) {
+                        errors.insert(f.into(), json!(["Invalid group specified."]));
+                        continue;
+                    }
+                }
+            }
             if v.is_null() {
                 rec.insert(f.into(), Value::Null);
                 continue;
@@ -656,12 +706,18 @@ pub fn handle(
                     }
                     let body = req.body_or_empty();
                     let files = ctx.files_of(req).to_vec();
+                    let rules = WriteRules {
+                        user: access.user,
+                        cap: (!access.privileged).then_some(level),
+                        user_profile: class == "user_profile",
+                        creating: false,
+                    };
                     update_object(
                         ctx,
                         &cls,
                         (id, rec),
                         (&body, &files),
-                        caller,
+                        (caller, &rules),
                         hm == HttpMethod::Patch,
                     )
                 }
@@ -693,7 +749,13 @@ fn create_object(
     let mut input = input.clone();
     let parts = crate::object_files::take_parts(fields, files, &mut input, &mut errors);
     let input = &input;
-    system_fields(ctx, base, input, &mut rec, &mut errors);
+    let rules = WriteRules {
+        user: access.user,
+        cap: None,
+        user_profile: class == "user_profile",
+        creating: true,
+    };
+    system_fields(ctx, base, input, &mut rec, &mut errors, &rules);
     let resolver = Resolver {
         store: ctx.store,
         base,
@@ -739,7 +801,7 @@ fn update_object(
     c: &Cls<'_>,
     (id, mut rec): (i64, Record),
     (body, files): WriteBody<'_>,
-    caller: &Caller,
+    (caller, rules): (&Caller, &WriteRules),
     partial: bool,
 ) -> HResult<Resp> {
     let (base, class, fields, coll) = (c.base, c.class, c.fields, c.coll);
@@ -768,7 +830,7 @@ fn update_object(
         }
     }
     let mut errors = file_errors;
-    system_fields(ctx, base, input, &mut rec, &mut errors);
+    system_fields(ctx, base, input, &mut rec, &mut errors, rules);
     let existing: Map<String, Value> = rec
         .iter()
         .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()) && !k.starts_with(render::INTERNAL))

@@ -540,3 +540,140 @@ async fn deleting_scripts_and_classes_cascades() {
     );
     assert_eq!(api.get(&link(&ep.body)).await.status, StatusCode::NOT_FOUND);
 }
+
+/// The platform's serializer rules on a data object's system fields
+/// (`apps/data/v1/serializers.py`): a user's new object is his own, a user may not
+/// change an object's owner (nobody a user profile's), a key caller's permissions are
+/// capped at its own level on the object, and a user may only name a group he is in.
+#[tokio::test]
+async fn users_cannot_take_over_objects_or_grant_more_than_they_hold() {
+    let api = start().await;
+    let inst = api.instance("serializer-rules").await;
+    api.class(&inst, "note", json!([{"name": "text", "type": "string"}]))
+        .await;
+    let (_, plain) = api.api_key(&inst, json!({"allow_user_create": true})).await;
+    let mut users = Vec::new();
+    for name in ["ann", "bob"] {
+        let r = api
+            .call(
+                Method::POST,
+                &format!("{inst}users/"),
+                Some(&plain),
+                Some(json!({"username": name, "password": "p"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        users.push((
+            r.body["id"].as_i64().expect("id"),
+            r.body["user_key"].as_str().expect("key").to_owned(),
+        ));
+    }
+    let [(ann, ann_key), (bob, bob_key)] = [users[0].clone(), users[1].clone()];
+    let objs = format!("{inst}classes/note/objects/");
+    // a user creating an object for someone else still owns it himself
+    let r = api
+        .call_h(
+            Method::POST,
+            &objs,
+            Some(&plain),
+            Some(&ann_key),
+            Some(json!({"text": "ann's", "owner": bob, "other_permissions": "write"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["owner"], json!(ann));
+    let id = r.body["id"].as_i64().expect("id");
+    let obj = format!("{objs}{id}/");
+    // bob may write it (other: write) but not take it over ...
+    let r = api
+        .call_h(
+            Method::PATCH,
+            &obj,
+            Some(&plain),
+            Some(&bob_key),
+            Some(json!({"owner": bob})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({"owner": ["Cannot change owner of Data Object."]})
+    );
+    // ... nor grant more than write, so he still cannot delete it
+    let r = api
+        .call_h(
+            Method::PATCH,
+            &obj,
+            Some(&plain),
+            Some(&bob_key),
+            Some(json!({"other_permissions": "full"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["other_permissions"], json!("write"));
+    let r = api
+        .call_h(Method::DELETE, &obj, Some(&plain), Some(&bob_key), None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // the owner keeps his own object unchanged, and may name his own owner again
+    let r = api
+        .call_h(
+            Method::PATCH,
+            &obj,
+            Some(&plain),
+            Some(&ann_key),
+            Some(json!({"owner": ann})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    // a group the user is not a member of is refused
+    let group = api
+        .post(&format!("{inst}groups/"), json!({"label": "editors"}))
+        .await
+        .body["id"]
+        .as_i64()
+        .expect("group");
+    let r = api
+        .call_h(
+            Method::PATCH,
+            &obj,
+            Some(&plain),
+            Some(&ann_key),
+            Some(json!({"group": group})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body, json!({"group": ["Invalid group specified."]}));
+    let r = api
+        .post(
+            &format!("{inst}users/{ann}/groups/"),
+            json!({"group": group}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = api
+        .call_h(
+            Method::PATCH,
+            &obj,
+            Some(&plain),
+            Some(&ann_key),
+            Some(json!({"group": group})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    // the admin may reassign a data object, but not a user profile
+    let r = api.patch(&obj, json!({"owner": bob})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["owner"], json!(bob));
+    let profiles = format!("{inst}classes/user_profile/objects/");
+    let r = api.get(&profiles).await;
+    let profile = r.body["objects"][0]["id"].as_i64().expect("a profile");
+    let r = api
+        .patch(&format!("{profiles}{profile}/"), json!({"owner": bob}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body,
+        json!({"owner": ["Cannot change owner of User Profile object."]})
+    );
+}
