@@ -665,6 +665,11 @@ pub fn handle(
             create_object(ctx, &cls, (&body, &files), caller, &access)
         }
         (Kind::Detail, _) => {
+            // every object of a class the caller may not read is closed to it, whatever
+            // the object's own permissions (`HasKlassReadPermission`)
+            if class_level(ctx, &base, &access, &class_rec) < 1 {
+                return Err(Resp::forbidden());
+            }
             let id: i64 = t.id_param("id").ok_or_else(Resp::not_found)?;
             let rec = ctx
                 .store

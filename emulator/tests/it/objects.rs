@@ -677,3 +677,61 @@ async fn users_cannot_take_over_objects_or_grant_more_than_they_hold() {
         json!({"owner": ["Cannot change owner of User Profile object."]})
     );
 }
+
+/// A class its keys may not read closes each of its objects too, whatever the object's
+/// own permissions say (`apps/data/permissions.py` `HasKlassReadPermission`).
+#[tokio::test]
+async fn a_class_without_read_permission_closes_its_objects_detail() {
+    let api = start().await;
+    let inst = api.instance("closed-class").await;
+    api.class(&inst, "note", json!([{"name": "text", "type": "string"}]))
+        .await;
+    let (_, plain) = api.api_key(&inst, json!({"allow_user_create": true})).await;
+    let r = api
+        .call(
+            Method::POST,
+            &format!("{inst}users/"),
+            Some(&plain),
+            Some(json!({"username": "ann", "password": "p"})),
+        )
+        .await;
+    let key = r.body["user_key"].as_str().expect("user key").to_owned();
+    let objs = format!("{inst}classes/note/objects/");
+    let r = api
+        .call_h(
+            Method::POST,
+            &objs,
+            Some(&plain),
+            Some(&key),
+            Some(json!({"text": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let obj = format!("{objs}{}/", r.body["id"]);
+    let r = api
+        .call_h(Method::GET, &obj, Some(&plain), Some(&key), None)
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the owner reads it while the class is open"
+    );
+    let r = api
+        .patch(
+            &format!("{inst}classes/note/"),
+            json!({"other_permissions": "none"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"text": "y"}))),
+    ] {
+        let r = api
+            .call_h(method.clone(), &obj, Some(&plain), Some(&key), body)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{method}: {:?}", r.body);
+    }
+    // the admin still reads it
+    assert_eq!(api.get(&obj).await.status, StatusCode::OK);
+}
