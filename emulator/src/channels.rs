@@ -165,6 +165,13 @@ pub fn handle(
     else {
         return Ok(None);
     };
+    // the built-in channels stay, for every caller (`ProtectBuiltinChannel`)
+    if rel == "channels/{}/"
+        && hm == HttpMethod::Delete
+        && matches!(channel.as_str(), "default" | "eventlog")
+    {
+        return Err(Resp::forbidden());
+    }
     let chan = || {
         ctx.store
             .get(&format!("{base}channels/"), &Key::Str(channel.clone()))

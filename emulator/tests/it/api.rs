@@ -1047,3 +1047,27 @@ async fn invitations_make_admins_with_roles() {
     let r = api.get(&format!("{inst}invitations/")).await;
     assert_eq!(r.body["objects"][0]["state"], "accepted");
 }
+
+/// `default` and `eventlog` are built into every instance and cannot be deleted, not
+/// even by its owner (`apps/channels/permissions.py` `ProtectBuiltinChannel`); other
+/// channels can.
+#[tokio::test]
+async fn built_in_channels_cannot_be_deleted() {
+    let api = start().await;
+    let inst = api.instance("builtins").await;
+    for name in ["default", "eventlog"] {
+        let r = api.delete(&format!("{inst}channels/{name}/")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {:?}", r.body);
+        assert_eq!(
+            api.get(&format!("{inst}channels/{name}/")).await.status,
+            StatusCode::OK,
+            "{name} is still there"
+        );
+    }
+    let r = api
+        .post(&format!("{inst}channels/"), json!({"name": "news"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = api.delete(&format!("{inst}channels/news/")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+}
