@@ -16,6 +16,16 @@ struct Book {
     pages: i64,
 }
 
+/// Creates the instance `library` and returns its scope.
+async fn library(client: &syncano::Client) -> syncano::InstanceScope {
+    client
+        .instances()
+        .create(&InstanceCreate::new("library"))
+        .await
+        .expect("instance");
+    client.instance("library")
+}
+
 fn book_schema() -> serde_json::Value {
     json!([{"name": "title", "type": "string"},
            {"name": "pages", "type": "integer", "filter_index": true}])
@@ -147,12 +157,7 @@ async fn get_or_create_returns_the_existing_record_and_only_for_a_taken_name() {
 #[tokio::test]
 async fn racing_creators_all_end_with_the_same_record() {
     let (server, client) = emulator_admin().await;
-    client
-        .instances()
-        .create(&InstanceCreate::new("library"))
-        .await
-        .expect("instance");
-    let classes = client.instance("library").classes();
+    let classes = library(&client).await.classes();
     let racers = (0..8).map(|_| {
         let classes = classes.clone();
         tokio::spawn(async move {
@@ -185,12 +190,7 @@ async fn racing_creators_all_end_with_the_same_record() {
 #[tokio::test]
 async fn update_fields_sends_write_operators_and_answers_the_typed_object() {
     let (server, client) = emulator_admin().await;
-    client
-        .instances()
-        .create(&InstanceCreate::new("library"))
-        .await
-        .expect("instance");
-    let library = client.instance("library");
+    let library = library(&client).await;
     library
         .classes()
         .create(&ClassCreate::new("book", book_schema()))
@@ -222,11 +222,7 @@ async fn update_fields_sends_write_operators_and_answers_the_typed_object() {
 #[tokio::test]
 async fn options_reads_an_endpoints_metadata() {
     let (server, client) = emulator_admin().await;
-    client
-        .instances()
-        .create(&InstanceCreate::new("library"))
-        .await
-        .expect("instance");
+    library(&client).await;
     let options = client
         .options("/v1.1/instances/library/classes/")
         .await

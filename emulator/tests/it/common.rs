@@ -202,6 +202,24 @@ impl Api {
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     }
 
+    /// Registers a user `username` (password `p`) through the instance key `key` and
+    /// returns (id, user key).
+    pub async fn user(&self, inst: &str, key: &str, username: &str) -> (i64, String) {
+        let r = self
+            .call(
+                Method::POST,
+                &format!("{inst}users/"),
+                Some(key),
+                Some(json!({"username": username, "password": "p"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        (
+            r.body["id"].as_i64().expect("id"),
+            r.body["user_key"].as_str().expect("user key").to_owned(),
+        )
+    }
+
     /// Creates an API key and returns (id, key).
     pub async fn api_key(&self, inst: &str, body: Value) -> (i64, String) {
         let r = self.post(&format!("{inst}api_keys/"), body).await;

@@ -180,15 +180,7 @@ async fn object_acl_for_keys_and_users() {
         .await;
     let (_, plain) = api.api_key(&inst, json!({"allow_user_create": true})).await;
     let (_, full) = api.api_key(&inst, json!({"ignore_acl": true})).await;
-    let r = api
-        .call(
-            Method::POST,
-            &format!("{inst}users/"),
-            Some(&plain),
-            Some(json!({"username": "a", "password": "p"})),
-        )
-        .await;
-    let ukey = r.body["user_key"].as_str().expect("user key").to_owned();
+    let (_, ukey) = api.user(&inst, &plain, "a").await;
     let objs = format!("{inst}classes/note/objects/");
     // a user creates an object: they own it
     let r = api
@@ -552,23 +544,8 @@ async fn users_cannot_take_over_objects_or_grant_more_than_they_hold() {
     api.class(&inst, "note", json!([{"name": "text", "type": "string"}]))
         .await;
     let (_, plain) = api.api_key(&inst, json!({"allow_user_create": true})).await;
-    let mut users = Vec::new();
-    for name in ["ann", "bob"] {
-        let r = api
-            .call(
-                Method::POST,
-                &format!("{inst}users/"),
-                Some(&plain),
-                Some(json!({"username": name, "password": "p"})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-        users.push((
-            r.body["id"].as_i64().expect("id"),
-            r.body["user_key"].as_str().expect("key").to_owned(),
-        ));
-    }
-    let [(ann, ann_key), (bob, bob_key)] = [users[0].clone(), users[1].clone()];
+    let (ann, ann_key) = api.user(&inst, &plain, "ann").await;
+    let (bob, bob_key) = api.user(&inst, &plain, "bob").await;
     let objs = format!("{inst}classes/note/objects/");
     // a user creating an object for someone else still owns it himself
     let r = api
@@ -687,15 +664,7 @@ async fn a_class_without_read_permission_closes_its_objects_detail() {
     api.class(&inst, "note", json!([{"name": "text", "type": "string"}]))
         .await;
     let (_, plain) = api.api_key(&inst, json!({"allow_user_create": true})).await;
-    let r = api
-        .call(
-            Method::POST,
-            &format!("{inst}users/"),
-            Some(&plain),
-            Some(json!({"username": "ann", "password": "p"})),
-        )
-        .await;
-    let key = r.body["user_key"].as_str().expect("user key").to_owned();
+    let (_, key) = api.user(&inst, &plain, "ann").await;
     let objs = format!("{inst}classes/note/objects/");
     let r = api
         .call_h(
