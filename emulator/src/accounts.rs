@@ -7,7 +7,9 @@ use syncano_codegen::schema::HttpMethod;
 
 use crate::api::{HResult, Req, Resp};
 use crate::auth::{self, ACCOUNTS, Caller};
-use crate::engine::{self, Ctx, Target};
+use crate::behaviour::{Behaviour, Call, Op};
+use crate::context::Ctx;
+use crate::engine;
 use crate::render;
 use crate::store::{Key, Record, Store, StoreError};
 
@@ -140,194 +142,229 @@ fn str_field(body: &Value, name: &str, errors: &mut serde_json::Map<String, Valu
     }
 }
 
-/// Handles `/v1.1/account/...`.
-pub fn handle(
-    ctx: &mut Ctx<'_>,
-    req: &Req,
-    t: &Target,
-    caller: &Caller,
-    hm: HttpMethod,
-) -> HResult<Resp> {
+/// The resources of this module.
+pub fn behaviours() -> Vec<Behaviour> {
+    vec![
+        Behaviour::new("Account")
+            .on(Op::Endpoint("register"), register)
+            .on(Op::Endpoint("auth"), log_in)
+            .on(Op::Endpoint("auth_backend"), |_, _| {
+                Err(Resp::detail(
+                    StatusCode::BAD_REQUEST,
+                    "Social authentication is not available in the emulator.",
+                ))
+            })
+            .on(Op::Get, account)
+            .on_write(account)
+            .on(Op::Endpoint("reset_key"), reset_key),
+        Behaviour::new("AccountInvitation")
+            .on(Op::List, invitations_list)
+            .on(Op::Get, invitation)
+            .on(Op::Delete, invitation)
+            .on(Op::Endpoint("accept"), accept),
+    ]
+}
+
+/// The account of the admin calling (the table lets only accounts in).
+fn account_of(caller: &Caller) -> HResult<i64> {
+    match caller {
+        Caller::Admin { account } => Ok(*account),
+        _ => Err(Resp::forbidden()),
+    }
+}
+
+/// `POST account/register/`.
+fn register(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let req = call.req;
     let res = account_resource(ctx);
-    match t.norm.as_str() {
-        "/v1.1/account/register/" => {
-            let (body, email, password) = credentials(req, true)?;
-            if find_by_email(ctx.store, &email).is_some() {
-                return Err(Resp::field_error(
-                    "email",
-                    "This email address is already in use.",
-                ));
-            }
-            let first = body.get("first_name").and_then(Value::as_str).unwrap_or("");
-            let last = body.get("last_name").and_then(Value::as_str).unwrap_or("");
-            let invitation = body
-                .get("invitation_key")
-                .and_then(Value::as_str)
-                .filter(|k| !k.is_empty())
-                .map(str::to_owned);
-            if let Some(k) = &invitation {
-                let valid = invitations(ctx).iter().any(|(_, _, r)| {
-                    r.get("key").and_then(Value::as_str) == Some(k.as_str())
-                        && r.get("state").and_then(Value::as_str) == Some("new")
-                });
-                if !valid {
-                    return Err(Resp::field_error(
-                        "invitation_key",
-                        "Invalid invitation key.",
-                    ));
-                }
-            }
-            let (id, rec) = create_account(ctx.store, &email, &password, first, last, None)?;
-            if let Some(k) = invitation {
-                accept_invitation(ctx, id, &k)?;
-            }
-            Ok(Resp::created(account_view(ctx, res, id, &rec, true)))
-        }
-        "/v1.1/account/auth/" => {
-            let (_, email, password) = credentials(req, false)?;
-            let Some((id, rec)) = find_by_email(ctx.store, &email) else {
-                return Err(Resp::detail(StatusCode::UNAUTHORIZED, "Invalid email."));
-            };
-            if rec.get("password").and_then(Value::as_str) != Some(password.as_str()) {
-                return Err(Resp::detail(StatusCode::UNAUTHORIZED, "Invalid password."));
-            }
-            Ok(Resp::ok(account_view(ctx, res, id, &rec, true)))
-        }
-        n if n.starts_with("/v1.1/account/auth/") => Err(Resp::detail(
-            StatusCode::BAD_REQUEST,
-            "Social authentication is not available in the emulator.",
-        )),
-        _ => {
-            let Caller::Admin { account } = caller else {
-                return Err(Resp::forbidden());
-            };
-            let account = *account;
-            match t.norm.as_str() {
-                "/v1.1/account/" => {
-                    let mut rec = ctx
-                        .store
-                        .get(ACCOUNTS, &Key::Int(account))
-                        .cloned()
-                        .ok_or_else(Resp::not_found)?;
-                    if hm != HttpMethod::Get {
-                        let body = req.body_or_empty();
-                        if !body.is_object() {
-                            return Err(Resp::bad(crate::validate::not_a_dict(&body)));
-                        }
-                        let mut errors = serde_json::Map::new();
-                        for k in ["first_name", "last_name"] {
-                            match body.get(k) {
-                                Some(Value::String(s)) if s.chars().count() <= 35 => {
-                                    rec.insert(k.into(), json!(s));
-                                }
-                                Some(Value::String(_)) => {
-                                    errors.insert(
-                                        k.into(),
-                                        json!([
-                                            "Ensure this field has no more than 35 characters."
-                                        ]),
-                                    );
-                                }
-                                Some(Value::Null) | None => {}
-                                Some(_) => {
-                                    errors.insert(k.into(), json!(["Not a valid string."]));
-                                }
-                            }
-                        }
-                        if let Some(m) = body.get("metadata") {
-                            match metadata_value(m) {
-                                Ok(v) => {
-                                    rec.insert("metadata".into(), v);
-                                }
-                                Err(e) => {
-                                    errors.insert("metadata".into(), e);
-                                }
-                            }
-                        }
-                        if !errors.is_empty() {
-                            return Err(Resp::bad(Value::Object(errors)));
-                        }
-                        ctx.store.put(ACCOUNTS, Key::Int(account), rec.clone())?;
-                    }
-                    Ok(Resp::ok(render::select(
-                        req,
-                        account_view(ctx, res, account, &rec, false),
-                    )))
-                }
-                "/v1.1/account/reset_key/" => {
-                    let mut rec = ctx
-                        .store
-                        .get(ACCOUNTS, &Key::Int(account))
-                        .cloned()
-                        .ok_or_else(Resp::not_found)?;
-                    rec.insert("account_key".into(), json!(auth::new_key()));
-                    ctx.store.put(ACCOUNTS, Key::Int(account), rec.clone())?;
-                    Ok(Resp::ok(account_view(ctx, res, account, &rec, true)))
-                }
-                "/v1.1/account/invitations/accept/" => {
-                    let key = req
-                        .body
-                        .as_ref()
-                        .and_then(|b| b.get("invitation_key"))
-                        .and_then(Value::as_str)
-                        .map(str::to_owned);
-                    let Some(key) = key else {
-                        return Err(Resp::field_error(
-                            "invitation_key",
-                            "This field is required.",
-                        ));
-                    };
-                    accept_invitation(ctx, account, &key)?;
-                    Ok(Resp::no_content())
-                }
-                "/v1.1/account/invitations/" => {
-                    let email = account_email(ctx, account);
-                    let mut items: Vec<(Key, Record)> = invitations(ctx)
-                        .into_iter()
-                        .filter(|(_, _, r)| {
-                            r.get("email")
-                                .and_then(Value::as_str)
-                                .map(str::to_lowercase)
-                                == Some(email.clone())
-                                && r.get("state").and_then(Value::as_str) == Some("new")
-                        })
-                        .map(|(id, inst, r)| (Key::Int(id), invitation_view(&inst, r)))
-                        .collect();
-                    items.sort_by(|a, b| a.0.cmp(&b.0));
-                    engine::page_records(ctx, req, t, items)
-                }
-                "/v1.1/account/invitations/{}/" => {
-                    let id: i64 =
-                        t.m.segs
-                            .get(3)
-                            .and_then(|s| s.parse().ok())
-                            .ok_or_else(Resp::not_found)?;
-                    let email = account_email(ctx, account);
-                    let found = invitations(ctx).into_iter().find(|(i, _, r)| {
-                        *i == id
-                            && r.get("email")
-                                .and_then(Value::as_str)
-                                .map(str::to_lowercase)
-                                == Some(email.clone())
-                    });
-                    let Some((_, inst, rec)) = found else {
-                        return Err(Resp::not_found());
-                    };
-                    if hm == HttpMethod::Delete {
-                        let coll = invitations_coll(&inst);
-                        ctx.store.remove(&coll, &Key::Int(id))?;
-                        return Ok(Resp::no_content());
-                    }
-                    let view = invitation_view(&inst, rec);
-                    Ok(Resp::ok(render::select(
-                        req,
-                        render::render(ctx.spec, t.res, Some(&t.m.segs), &view),
-                    )))
-                }
-                _ => engine::generic(ctx, req, t, hm),
-            }
+
+    let (body, email, password) = credentials(req, true)?;
+    if find_by_email(ctx.store, &email).is_some() {
+        return Err(Resp::field_error(
+            "email",
+            "This email address is already in use.",
+        ));
+    }
+    let first = body.get("first_name").and_then(Value::as_str).unwrap_or("");
+    let last = body.get("last_name").and_then(Value::as_str).unwrap_or("");
+    let invitation = body
+        .get("invitation_key")
+        .and_then(Value::as_str)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned);
+    if let Some(k) = &invitation {
+        let valid = invitations(ctx).iter().any(|(_, _, r)| {
+            r.get("key").and_then(Value::as_str) == Some(k.as_str())
+                && r.get("state").and_then(Value::as_str) == Some("new")
+        });
+        if !valid {
+            return Err(Resp::field_error(
+                "invitation_key",
+                "Invalid invitation key.",
+            ));
         }
     }
+    let (id, rec) = create_account(ctx.store, &email, &password, first, last, None)?;
+    if let Some(k) = invitation {
+        accept_invitation(ctx, id, &k)?;
+    }
+    Ok(Resp::created(account_view(ctx, res, id, &rec, true)))
+}
+
+/// `POST account/auth/`: email and password give the account with its key.
+fn log_in(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let req = call.req;
+    let res = account_resource(ctx);
+
+    let (_, email, password) = credentials(req, false)?;
+    let Some((id, rec)) = find_by_email(ctx.store, &email) else {
+        return Err(Resp::detail(StatusCode::UNAUTHORIZED, "Invalid email."));
+    };
+    if rec.get("password").and_then(Value::as_str) != Some(password.as_str()) {
+        return Err(Resp::detail(StatusCode::UNAUTHORIZED, "Invalid password."));
+    }
+    Ok(Resp::ok(account_view(ctx, res, id, &rec, true)))
+}
+
+/// `GET`, `PUT` and `PATCH account/`: names and metadata.
+fn account(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, hm) = (call.req, call.method);
+    let res = account_resource(ctx);
+    let account = account_of(call.caller)?;
+
+    let mut rec = ctx
+        .store
+        .get(ACCOUNTS, &Key::Int(account))
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    if hm != HttpMethod::Get {
+        let body = req.body_or_empty();
+        if !body.is_object() {
+            return Err(Resp::bad(crate::validate::not_a_dict(&body)));
+        }
+        let mut errors = serde_json::Map::new();
+        for k in ["first_name", "last_name"] {
+            match body.get(k) {
+                Some(Value::String(s)) if s.chars().count() <= 35 => {
+                    rec.insert(k.into(), json!(s));
+                }
+                Some(Value::String(_)) => {
+                    errors.insert(
+                        k.into(),
+                        json!(["Ensure this field has no more than 35 characters."]),
+                    );
+                }
+                Some(Value::Null) | None => {}
+                Some(_) => {
+                    errors.insert(k.into(), json!(["Not a valid string."]));
+                }
+            }
+        }
+        if let Some(m) = body.get("metadata") {
+            match metadata_value(m) {
+                Ok(v) => {
+                    rec.insert("metadata".into(), v);
+                }
+                Err(e) => {
+                    errors.insert("metadata".into(), e);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Resp::bad(Value::Object(errors)));
+        }
+        ctx.store.put(ACCOUNTS, Key::Int(account), rec.clone())?;
+    }
+    Ok(Resp::ok(render::select(
+        req,
+        account_view(ctx, res, account, &rec, false),
+    )))
+}
+
+/// `POST account/reset_key/`.
+fn reset_key(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let res = account_resource(ctx);
+    let account = account_of(call.caller)?;
+
+    let mut rec = ctx
+        .store
+        .get(ACCOUNTS, &Key::Int(account))
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    rec.insert("account_key".into(), json!(auth::new_key()));
+    ctx.store.put(ACCOUNTS, Key::Int(account), rec.clone())?;
+    Ok(Resp::ok(account_view(ctx, res, account, &rec, true)))
+}
+
+/// `POST account/invitations/accept/`.
+fn accept(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let req = call.req;
+    let account = account_of(call.caller)?;
+
+    let key = req
+        .body
+        .as_ref()
+        .and_then(|b| b.get("invitation_key"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let Some(key) = key else {
+        return Err(Resp::field_error(
+            "invitation_key",
+            "This field is required.",
+        ));
+    };
+    accept_invitation(ctx, account, &key)?;
+    Ok(Resp::no_content())
+}
+
+/// `GET account/invitations/`: the open invitations sent to the account's email.
+fn invitations_list(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t) = (call.req, call.target);
+    let account = account_of(call.caller)?;
+
+    let email = account_email(ctx, account);
+    let mut items: Vec<(Key, Record)> = invitations(ctx)
+        .into_iter()
+        .filter(|(_, _, r)| {
+            r.get("email")
+                .and_then(Value::as_str)
+                .map(str::to_lowercase)
+                == Some(email.clone())
+                && r.get("state").and_then(Value::as_str) == Some("new")
+        })
+        .map(|(id, inst, r)| (Key::Int(id), invitation_view(&inst, r)))
+        .collect();
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    engine::page_records(ctx, req, t, items)
+}
+
+/// `GET` and `DELETE account/invitations/{id}/`.
+fn invitation(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t, hm) = (call.req, call.target, call.method);
+    let account = account_of(call.caller)?;
+
+    let id: i64 = t.id_param("id").ok_or_else(Resp::not_found)?;
+    let email = account_email(ctx, account);
+    let found = invitations(ctx).into_iter().find(|(i, _, r)| {
+        *i == id
+            && r.get("email")
+                .and_then(Value::as_str)
+                .map(str::to_lowercase)
+                == Some(email.clone())
+    });
+    let Some((_, inst, rec)) = found else {
+        return Err(Resp::not_found());
+    };
+    if hm == HttpMethod::Delete {
+        let coll = invitations_coll(&inst);
+        ctx.store.remove(&coll, &Key::Int(id))?;
+        return Ok(Resp::no_content());
+    }
+    let view = invitation_view(&inst, rec);
+    Ok(Resp::ok(render::select(
+        req,
+        render::render(ctx.spec, t.res, Some(&t.m.segs), &view),
+    )))
 }
 
 /// An account's `metadata` as written: a JSON object, or a string holding one

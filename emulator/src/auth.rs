@@ -1,5 +1,5 @@
 //! Who is calling: account keys (admins), instance API keys (with their flags)
-//! and user keys; the coarse per-endpoint permission rules.
+//! and user keys. What each may do is [`crate::permissions`]'.
 
 use axum::http::StatusCode;
 use serde_json::Value;
@@ -161,71 +161,4 @@ pub fn new_key() -> String {
     let mut b = [0u8; 20];
     rand::thread_rng().fill_bytes(&mut b);
     b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// Coarse permission of an instance API key (not ignore_acl) on an instance
-/// path `rel` (the template relative to `/v1.1/instances/{}/`, e.g.
-/// `classes/{}/`). Object ACLs are checked later by the objects module.
-pub fn key_allows(caller: &Caller, rel: &str, method: &axum::http::Method) -> bool {
-    let Caller::Key {
-        ignore_acl,
-        allow_user_create,
-        allow_group_create,
-        user,
-        ..
-    } = caller
-    else {
-        return true;
-    };
-    let read = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
-    // any instance key may read the instance's keys (`apps/apikeys/models.py`: the
-    // `api_key` permission is `read`); it sees only itself (see `own_key_only`)
-    if read && matches!(rel, "api_keys/" | "api_keys/{}/") {
-        return true;
-    }
-    let admin_only = rel.is_empty() && !read
-        || rel.starts_with("rename/")
-        || rel.starts_with("api_keys/")
-        || rel.starts_with("admins/")
-        || rel.starts_with("invitations/")
-        || rel.starts_with("backups/")
-        || rel.starts_with("restores/");
-    if admin_only {
-        return false;
-    }
-    if *ignore_acl {
-        return true;
-    }
-    match rel {
-        "" => read,
-        "classes/" | "classes/{}/" => read,
-        r if r.starts_with("classes/{}/objects/") => true,
-        "users/" => !read && *allow_user_create,
-        "groups/" => read || *allow_group_create,
-        "groups/{}/" => read,
-        "user/" => user.is_some(),
-        r if r.starts_with("user/auth/") => true,
-        "channels/"
-        | "channels/{}/"
-        | "channels/{}/history/"
-        | "channels/{}/history/{}/"
-        | "channels/{}/poll/" => read,
-        "channels/{}/publish/" => true,
-        "batch/" => true,
-        r if r.starts_with("endpoints/scripts/p/") => true,
-        "endpoints/scripts/{}/run/" => true,
-        "endpoints/data/{}/get/" => read,
-        "endpoints/data/{}/post/" => true,
-        _ => false,
-    }
-}
-
-/// The API key an instance key may see among the instance's keys: only itself, as
-/// the platform filters the list for keys (`apps/apikeys/v1/views.py`); `None` for
-/// admins, who see every key.
-pub fn own_key_only(caller: &Caller) -> Option<i64> {
-    match caller {
-        Caller::Key { key_id, .. } => Some(*key_id),
-        _ => None,
-    }
 }

@@ -5,10 +5,20 @@
 
 use serde_json::{Value, json};
 
-use crate::api::{HResult, Req, Resp};
+use crate::api::{HResult, Resp};
 use crate::auth::{ACCOUNTS, Caller};
-use crate::engine::{self, Ctx, Target};
+use crate::behaviour::{Behaviour, Call, Op};
+use crate::context::Ctx;
+use crate::engine;
 use crate::store::{Key, Record};
+
+/// The resources of this module.
+pub fn behaviours() -> Vec<Behaviour> {
+    vec![
+        Behaviour::new("FullBackup").on(Op::Create, |ctx, call| create(ctx, call, true)),
+        Behaviour::new("Restore").on(Op::Create, |ctx, call| create(ctx, call, false)),
+    ]
+}
 
 /// The status a new backup or restore has.
 pub const SCHEDULED: &str = "scheduled";
@@ -27,15 +37,16 @@ fn author(ctx: &Ctx<'_>, caller: &Caller) -> Value {
 
 /// `POST .../backups/full/` and `POST .../restores/`: the generic create, with the
 /// author, the instance (backups) and the scheduled status.
-pub fn create(ctx: &mut Ctx<'_>, req: &Req, t: &Target, caller: &Caller) -> HResult<Resp> {
+fn create(ctx: &mut Ctx<'_>, call: &Call<'_>, backup: bool) -> HResult<Resp> {
+    let t = call.target;
     let mut base = Record::new();
-    base.insert("author".into(), author(ctx, caller));
-    if t.rel.as_deref() == Some("backups/full/") {
+    base.insert("author".into(), author(ctx, call.caller));
+    if backup {
         let instance = t.instance.clone().map_or(Value::Null, Value::String);
         base.insert("instance".into(), instance);
         base.insert("details".into(), json!({}));
     }
     base.insert("status".into(), json!(SCHEDULED));
     base.insert("status_info".into(), json!(""));
-    engine::create_generic(ctx, t, &req.body_or_empty(), base)
+    engine::create_generic(ctx, t, &call.req.body_or_empty(), base)
 }

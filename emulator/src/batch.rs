@@ -5,11 +5,17 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use crate::api::{HResult, Req, Resp};
-use crate::auth::Caller;
-use crate::engine::{self, Ctx, Target};
+use crate::behaviour::{Behaviour, Call, Op};
+use crate::context::Ctx;
 
-/// Handles a batch.
-pub fn handle(ctx: &mut Ctx<'_>, req: &Req, t: &Target, _caller: &Caller) -> HResult<Resp> {
+/// The resources of this module.
+pub fn behaviours() -> Vec<Behaviour> {
+    vec![Behaviour::new("Batch").on(Op::Endpoint("batch"), handle)]
+}
+
+/// Handles a batch: each item goes through the dispatcher as a request of its own.
+fn handle(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t) = (call.req, call.target);
     if req.in_batch {
         return Err(Resp::detail(
             axum::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -124,7 +130,7 @@ pub fn handle(ctx: &mut Ctx<'_>, req: &Req, t: &Target, _caller: &Caller) -> HRe
     }
     let mut out = Vec::with_capacity(subs.len());
     for sub in &subs {
-        let r = engine::dispatch(ctx, sub);
+        let r = (ctx.dispatch)(ctx, sub);
         out.push(json!({"code": r.status.as_u16(), "content": r.body.unwrap_or(Value::Null)}));
     }
     Ok(Resp::ok(Value::Array(out)))

@@ -4,11 +4,12 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use syncano_codegen::schema::HttpMethod;
 
-use crate::api::{HResult, Req, Resp};
+use crate::api::{HResult, Resp};
 use crate::auth::Caller;
-use crate::engine::{self, Ctx, Target};
+use crate::behaviour::{Behaviour, Call, Op};
+use crate::context::Ctx;
+use crate::engine;
 use crate::render;
 use crate::spec::join;
 use crate::store::{Key, Record};
@@ -115,211 +116,236 @@ fn level(ctx: &Ctx<'_>, base: &str, caller: &Caller, ch: &Record) -> u8 {
     l
 }
 
-/// Handles publish, history and poll; `Ok(None)` for the generic engine.
-pub fn handle(
-    ctx: &mut Ctx<'_>,
-    req: &Req,
-    t: &Target,
-    caller: &Caller,
-    hm: HttpMethod,
-) -> HResult<Option<Resp>> {
-    let base = t.instance_path().unwrap_or_default();
-    let rel = t.rel.clone().unwrap_or_default();
-    // as for data objects (`apps/channels/v1/views.py`): a key that does not ignore
-    // ACLs needs a user key, except to read when it allows anonymous reads
-    if let Caller::Key {
-        ignore_acl: false,
-        user: None,
-        allow_anonymous_read,
-        ..
-    } = caller
-    {
-        if !(*allow_anonymous_read && hm == HttpMethod::Get) {
-            return Err(Resp::forbidden());
-        }
-    }
-    if rel == "channels/" && hm == HttpMethod::Get && !caller.is_privileged() {
-        // keys see the channels they may subscribe to
-        let visible: Vec<String> = ctx
-            .store
-            .collection(&format!("{base}channels/"))
-            .map(|c| {
-                c.iter()
-                    .filter(|(_, r)| level(ctx, &base, caller, r) >= 1)
-                    .map(|(k, _)| k.to_string())
-                    .collect()
+/// The resources of this module.
+pub fn behaviours() -> Vec<Behaviour> {
+    vec![
+        Behaviour::new("Channel")
+            .on(Op::List, list_channels)
+            .on(Op::Get, |ctx, call| {
+                readable(ctx, call)?;
+                engine::get(ctx, call)
             })
-            .unwrap_or_default();
-        return engine::list(ctx, req, t, |r| {
-            r.get("name")
-                .and_then(Value::as_str)
-                .is_some_and(|n| visible.iter().any(|v| v == n))
+            .on(Op::Delete, delete_channel)
+            .on(Op::Endpoint("publish"), publish)
+            .on(Op::Endpoint("poll"), |ctx, call| changes(ctx, call, true))
+            .on_create(|rec| {
+                rec.entry("type").or_insert(Value::String("default".into()));
+                rec.entry("group_permissions")
+                    .or_insert(Value::String("none".into()));
+                rec.entry("other_permissions")
+                    .or_insert(Value::String("none".into()));
+                rec.entry("custom_publish").or_insert(Value::Bool(false));
+                rec.entry("description")
+                    .or_insert(Value::String(String::new()));
+            }),
+        Behaviour::new("ChannelChange")
+            .on(Op::List, |ctx, call| changes(ctx, call, false))
+            .on(Op::Get, change),
+    ]
+}
+
+/// `GET channels/`: keys see the channels they may subscribe to.
+fn list_channels(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (caller, t) = (call.caller, call.target);
+    let base = t.instance_path().unwrap_or_default();
+    let visible: Vec<String> = ctx
+        .store
+        .collection(&format!("{base}channels/"))
+        .map(|c| {
+            c.iter()
+                .filter(|(_, r)| level(ctx, &base, caller, r) >= 1)
+                .map(|(k, _)| k.to_string())
+                .collect()
         })
-        .map(Some);
+        .unwrap_or_default();
+    engine::list(ctx, call.req, t, |r| {
+        r.get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| visible.iter().any(|v| v == n))
+    })
+}
+
+/// The channel of the path (`name` on its own endpoints, `channel_name` under its
+/// history): (instance path, name, record); 404 when it does not exist or when the
+/// caller may not subscribe to it.
+fn readable(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<(String, String, Record)> {
+    let (base, name, ch) = channel_of(ctx, call)?;
+    if level(ctx, &base, call.caller, &ch) < 1 {
+        return Err(Resp::not_found());
     }
-    // `name` on the channel's own endpoints, `channel_name` under its history
-    let Some(channel) = t
+    Ok((base, name, ch))
+}
+
+/// The channel of the path, whatever the caller may do with it.
+fn channel_of(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<(String, String, Record)> {
+    let t = call.target;
+    let base = t.instance_path().unwrap_or_default();
+    let name = t
         .param("name")
         .or_else(|| t.param("channel_name"))
         .map(str::to_owned)
-    else {
-        return Ok(None);
-    };
-    // the built-in channels stay, for every caller (`ProtectBuiltinChannel`)
-    if rel == "channels/{}/"
-        && hm == HttpMethod::Delete
-        && matches!(channel.as_str(), "default" | "eventlog")
-    {
+        .ok_or_else(Resp::not_found)?;
+    let ch = ctx
+        .store
+        .get(&format!("{base}channels/"), &Key::Str(name.clone()))
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    Ok((base, name, ch))
+}
+
+/// `DELETE channels/{name}/`: the built-in channels stay, for every caller
+/// (`ProtectBuiltinChannel`).
+fn delete_channel(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    if matches!(call.target.param("name"), Some("default" | "eventlog")) {
         return Err(Resp::forbidden());
     }
-    let chan = || {
-        ctx.store
-            .get(&format!("{base}channels/"), &Key::Str(channel.clone()))
-            .cloned()
+    engine::delete(ctx, call)
+}
+
+/// `POST channels/{name}/publish/`: a custom message into the channel's history.
+fn publish(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t, caller) = (call.req, call.target, call.caller);
+    let (base, channel, ch) = channel_of(ctx, call)?;
+
+    // as on the platform (`apps/channels/v1/views.py`, `permissions.py`): the
+    // caller's right to publish first, then the channel's `custom_publish`,
+    // which holds for admins too
+    if !caller.is_privileged() && level(ctx, &base, caller, &ch) < 2 {
+        return Err(Resp::forbidden());
+    }
+    let custom = ch
+        .get("custom_publish")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if !custom {
+        return Err(Resp::detail(
+            StatusCode::FORBIDDEN,
+            CUSTOM_PUBLISH_NOT_ALLOWED,
+        ));
+    }
+    let body = req.body_or_empty();
+    if !body.is_object() {
+        return Err(Resp::bad(crate::validate::not_a_dict(&body)));
+    }
+    let payload = match body.get("payload") {
+        None => json!({}),
+        Some(Value::String(s)) if s.is_empty() => json!({}),
+        Some(Value::String(s)) => serde_json::from_str(s)
+            .map_err(|_| Resp::field_error("payload", crate::validate::NOT_JSON))?,
+        Some(v) => v.clone(),
     };
-    if !caller.is_privileged() && hm == HttpMethod::Get {
-        if let Some(ch) = chan() {
-            if level(ctx, &base, caller, &ch) < 1 {
-                return Err(Resp::not_found());
-            }
-        }
+    if !payload.is_object() {
+        return Err(Resp::field_error(
+            "payload",
+            "Invalid payload format. Expected a dictionary.",
+        ));
     }
-    match rel.as_str() {
-        "channels/{}/publish/" => {
-            let ch = chan().ok_or_else(Resp::not_found)?;
-            // as on the platform (`apps/channels/v1/views.py`, `permissions.py`): the
-            // caller's right to publish first, then the channel's `custom_publish`,
-            // which holds for admins too
-            if !caller.is_privileged() && level(ctx, &base, caller, &ch) < 2 {
-                return Err(Resp::forbidden());
-            }
-            let custom = ch
-                .get("custom_publish")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            if !custom {
-                return Err(Resp::detail(
-                    StatusCode::FORBIDDEN,
-                    CUSTOM_PUBLISH_NOT_ALLOWED,
-                ));
-            }
-            let body = req.body_or_empty();
-            if !body.is_object() {
-                return Err(Resp::bad(crate::validate::not_a_dict(&body)));
-            }
-            let payload = match body.get("payload") {
-                None => json!({}),
-                Some(Value::String(s)) if s.is_empty() => json!({}),
-                Some(Value::String(s)) => serde_json::from_str(s)
-                    .map_err(|_| Resp::field_error("payload", crate::validate::NOT_JSON))?,
-                Some(v) => v.clone(),
-            };
-            if !payload.is_object() {
-                return Err(Resp::field_error(
-                    "payload",
-                    "Invalid payload format. Expected a dictionary.",
-                ));
-            }
-            let room = match body.get("room") {
-                Some(Value::String(s)) if s.chars().count() <= 128 => Some(s.clone()),
-                Some(Value::String(_)) => {
-                    return Err(Resp::field_error(
-                        "room",
-                        "Ensure this field has no more than 128 characters.",
-                    ));
-                }
-                None | Some(Value::Null) => None,
-                Some(_) => return Err(Resp::field_error("room", "Not a valid string.")),
-            };
-            let separate = ch.get("type").and_then(Value::as_str) == Some("separate_rooms");
-            if separate && room.is_none() {
-                return Err(Resp::field_error("room", "This field is required."));
-            }
-            let author = match caller {
-                Caller::Admin { account } => json!({"admin": account}),
-                Caller::Key { user: Some(u), .. } => json!({"user": u}),
-                _ => json!({}),
-            };
-            let (id, rec) = append_change(
-                ctx,
-                &base,
-                &channel,
-                Change {
-                    room: room.as_deref(),
-                    action: "custom",
-                    author,
-                    metadata: json!({"type": "message"}),
-                    payload,
-                },
-            )?;
-            let mut hsegs = t.m.segs[..5].to_vec();
-            hsegs.push("history".into());
-            Ok(Some(Resp::json(
-                StatusCode::CREATED,
-                change_view(ctx, &hsegs, id, &rec),
-            )))
+    let room = match body.get("room") {
+        Some(Value::String(s)) if s.chars().count() <= 128 => Some(s.clone()),
+        Some(Value::String(_)) => {
+            return Err(Resp::field_error(
+                "room",
+                "Ensure this field has no more than 128 characters.",
+            ));
         }
-        "channels/{}/history/" | "channels/{}/poll/" => {
-            let room = req.q("room").map(str::to_owned);
-            let last_id: Option<i64> =
-                match req.q("last_id") {
-                    None | Some("") => None,
-                    Some(s) => Some(s.parse().map_err(|_| {
-                        Resp::field_error("last_id", "A valid integer is required.")
-                    })?),
-                };
-            let mut hsegs = t.m.segs[..5].to_vec();
-            hsegs.push("history".into());
-            let coll = join(&hsegs);
-            let items: Vec<(Key, Record)> = ctx
-                .store
-                .collection(&coll)
-                .map(|c| {
-                    c.iter()
-                        .filter(|(k, r)| {
-                            let room_ok = match &room {
-                                Some(want) => r.get("room").and_then(Value::as_str) == Some(want),
-                                None => true,
-                            };
-                            let id_ok = match (k, last_id) {
-                                (Key::Int(i), Some(l)) => *i > l,
-                                _ => true,
-                            };
-                            room_ok && id_ok
-                        })
-                        .map(|(k, r)| (k.clone(), r.clone()))
-                        .collect()
+        None | Some(Value::Null) => None,
+        Some(_) => return Err(Resp::field_error("room", "Not a valid string.")),
+    };
+    let separate = ch.get("type").and_then(Value::as_str) == Some("separate_rooms");
+    if separate && room.is_none() {
+        return Err(Resp::field_error("room", "This field is required."));
+    }
+    let author = match caller {
+        Caller::Admin { account } => json!({"admin": account}),
+        Caller::Key { user: Some(u), .. } => json!({"user": u}),
+        _ => json!({}),
+    };
+    let (id, rec) = append_change(
+        ctx,
+        &base,
+        &channel,
+        Change {
+            room: room.as_deref(),
+            action: "custom",
+            author,
+            metadata: json!({"type": "message"}),
+            payload,
+        },
+    )?;
+    let mut hsegs = t.m.segs[..5].to_vec();
+    hsegs.push("history".into());
+    Ok(Resp::json(
+        StatusCode::CREATED,
+        change_view(ctx, &hsegs, id, &rec),
+    ))
+}
+
+/// `GET channels/{name}/history/` (a page of changes) and `.../poll/` (the first
+/// newer change, or 204), filtered by `room` and `last_id`.
+fn changes(ctx: &mut Ctx<'_>, call: &Call<'_>, poll: bool) -> HResult<Resp> {
+    let (req, t) = (call.req, call.target);
+    readable(ctx, call)?;
+    let room = req.q("room").map(str::to_owned);
+    let last_id: Option<i64> = match req.q("last_id") {
+        None | Some("") => None,
+        Some(s) => Some(
+            s.parse()
+                .map_err(|_| Resp::field_error("last_id", "A valid integer is required."))?,
+        ),
+    };
+    let mut hsegs = t.m.segs[..5].to_vec();
+    hsegs.push("history".into());
+    let coll = join(&hsegs);
+    let items: Vec<(Key, Record)> = ctx
+        .store
+        .collection(&coll)
+        .map(|c| {
+            c.iter()
+                .filter(|(k, r)| {
+                    let room_ok = match &room {
+                        Some(want) => r.get("room").and_then(Value::as_str) == Some(want),
+                        None => true,
+                    };
+                    let id_ok = match (k, last_id) {
+                        (Key::Int(i), Some(l)) => *i > l,
+                        _ => true,
+                    };
+                    room_ok && id_ok
                 })
-                .unwrap_or_default();
-            if rel.ends_with("poll/") {
-                return Ok(Some(match items.first() {
-                    Some((Key::Int(id), r)) => Resp::ok(change_view(ctx, &hsegs, *id, r)),
-                    _ => Resp::no_content(),
-                }));
-            }
-            let mut resp = engine::page_records(ctx, req, t, items)?;
-            for o in resp.listed_mut() {
-                if let Some(id) = o.get("id").and_then(Value::as_i64) {
-                    if let Some(r) = ctx.store.get(&coll, &Key::Int(id)) {
-                        *o = render::select(req, change_view(ctx, &hsegs, id, r));
-                    }
-                }
-            }
-            Ok(Some(resp))
-        }
-        "channels/{}/history/{}/" => {
-            let id: i64 = t.id_param("id").ok_or_else(Resp::not_found)?;
-            let hsegs = t.m.segs[..6].to_vec();
-            let r = ctx
-                .store
-                .get(&join(&hsegs), &Key::Int(id))
-                .cloned()
-                .ok_or_else(Resp::not_found)?;
-            Ok(Some(Resp::ok(render::select(
-                req,
-                change_view(ctx, &hsegs, id, &r),
-            ))))
-        }
-        _ => Ok(None),
+                .map(|(k, r)| (k.clone(), r.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if poll {
+        return Ok(match items.first() {
+            Some((Key::Int(id), r)) => Resp::ok(change_view(ctx, &hsegs, *id, r)),
+            _ => Resp::no_content(),
+        });
     }
+    let mut resp = engine::page_records(ctx, req, t, items)?;
+    for o in resp.listed_mut() {
+        if let Some(id) = o.get("id").and_then(Value::as_i64) {
+            if let Some(r) = ctx.store.get(&coll, &Key::Int(id)) {
+                *o = render::select(req, change_view(ctx, &hsegs, id, r));
+            }
+        }
+    }
+    Ok(resp)
+}
+
+/// `GET channels/{name}/history/{id}/`.
+fn change(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t) = (call.req, call.target);
+    readable(ctx, call)?;
+    let id: i64 = t.id_param("id").ok_or_else(Resp::not_found)?;
+    let hsegs = t.m.segs[..6].to_vec();
+    let r = ctx
+        .store
+        .get(&join(&hsegs), &Key::Int(id))
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    Ok(Resp::ok(render::select(
+        req,
+        change_view(ctx, &hsegs, id, &r),
+    )))
 }

@@ -6,10 +6,12 @@ use syncano_codegen::schema::HttpMethod;
 
 use crate::api::{HResult, Req, Resp};
 use crate::auth::Caller;
+use crate::behaviour::{Behaviour, Call, Op};
+use crate::context::{Ctx, Target};
 use crate::dataobjects::schema::{
     ClassField, SchemaContext, parse_class_schema_with, schema_to_json,
 };
-use crate::engine::{self, Ctx, Target};
+use crate::engine;
 use crate::render;
 use crate::spec::join;
 use crate::store::{Key, Record};
@@ -152,110 +154,159 @@ fn check_revision(req: &Req, rec: &Record) -> HResult<()> {
     Ok(())
 }
 
-/// Handles `classes/` and `classes/{name}/`.
-pub fn handle(
-    ctx: &mut Ctx<'_>,
-    req: &Req,
-    t: &Target,
-    _caller: &Caller,
-    hm: HttpMethod,
-) -> HResult<Resp> {
+/// The resources of this module.
+pub fn behaviours() -> Vec<Behaviour> {
+    vec![
+        Behaviour::new("Class")
+            .on(Op::List, list)
+            .on(Op::Create, create)
+            .on(Op::Get, get)
+            .on_write(write)
+            .on(Op::Delete, delete),
+    ]
+}
+
+/// Whether `caller` sees the class `rec`: a key that does not ignore ACLs does not
+/// see classes closed to others (`other_permissions` `none`), unless its user may
+/// read the class through ownership or a group.
+fn visible(ctx: &Ctx<'_>, base: &str, caller: &Caller, rec: &Record) -> bool {
+    crate::objects::may_see_class(ctx, base, caller, rec)
+}
+
+/// `GET classes/`: with each class's `objects_count`.
+fn list(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t) = (call.req, call.target);
     let base = t.instance_path().unwrap_or_default();
-    match (t.kind, hm) {
-        (crate::spec::Kind::List, HttpMethod::Get) => {
-            let mut resp = engine::list(ctx, req, t, |_| true)?;
-            for o in resp.listed_mut() {
-                if let Some(name) = o.get("name").and_then(Value::as_str) {
-                    let n = ctx
-                        .store
-                        .collection(&objects_coll(&base, name))
-                        .map_or(0, |c| c.len());
-                    if let Some(m) = o.as_object_mut() {
-                        if req
-                            .q("fields")
-                            .is_none_or(|f| f.split(',').any(|x| x.trim() == "objects_count"))
-                        {
-                            m.insert("objects_count".into(), json!(n));
-                        }
-                    }
-                }
-            }
-            Ok(resp)
-        }
-        (crate::spec::Kind::List, HttpMethod::Post) => {
-            let mut body = req.body_or_empty();
-            if let Some(Value::String(n)) = body.get_mut("name") {
-                *n = n.to_lowercase();
-            }
-            if let Some(n) = body.get("name").and_then(Value::as_str) {
-                if let Some(e) = class_name_error(n) {
-                    return Err(Resp::field_error("name", e));
-                }
-            }
-            let (key, mut rec) = engine::create_record(ctx, t, &body, Record::new())?;
-            let name = key.to_string();
-            let schema = rec.get("schema").cloned().unwrap_or(json!([]));
-            let schema = check_schema(ctx, t, &schema, None, &name)?;
-            rec.insert("schema".into(), schema);
-            let rec = store_class(ctx, &base, &name, Value::Object(rec))?;
-            let mut segs = t.m.segs.clone();
-            segs.push(name);
-            Ok(Resp::created(view(ctx, t, &segs, &rec, Some("migrating"))))
-        }
-        (crate::spec::Kind::Detail, _) => {
-            let (coll, key) = engine::detail_key(ctx, t)?;
-            let rec = ctx
+    let shown: Vec<Key> = ctx
+        .store
+        .collection(&join(&t.m.segs))
+        .map(|c| {
+            c.iter()
+                .filter(|(_, r)| visible(ctx, &base, call.caller, r))
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut resp = engine::list(ctx, req, t, |r| {
+        r.get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| shown.contains(&Key::Str(n.to_owned())))
+    })?;
+    for o in resp.listed_mut() {
+        if let Some(name) = o.get("name").and_then(Value::as_str) {
+            let n = ctx
                 .store
-                .get(&coll, &key)
-                .cloned()
-                .ok_or_else(Resp::not_found)?;
-            match hm {
-                HttpMethod::Get => Ok(Resp::ok(render::select(
-                    req,
-                    view(ctx, t, &t.m.segs, &rec, None),
-                ))),
-                HttpMethod::Delete => {
-                    if key == Key::Str("user_profile".into()) {
-                        return Err(Resp::forbidden());
-                    }
-                    ctx.store.remove(&coll, &key)?;
-                    ctx.store.remove_prefix(&join(&t.m.segs))?;
-                    // triggers and data endpoints of the class go with it
-                    engine::cascade(
-                        ctx,
-                        &base,
-                        &["triggers/", "endpoints/data/"],
-                        "class",
-                        &key.to_json(),
-                    )?;
-                    Ok(Resp::no_content())
-                }
-                _ => {
-                    check_revision(req, &rec)?;
-                    let mode = if hm == HttpMethod::Patch {
-                        Mode::Update
-                    } else {
-                        Mode::Replace
-                    };
-                    let old_schema = rec.get("schema").cloned().unwrap_or(json!([]));
-                    let previous = class_fields(&rec);
-                    let mut new = engine::update_record(ctx, t, req, rec, mode)?;
-                    let mut changed = false;
-                    if let Some(s) = new.get("schema").cloned() {
-                        let s = check_schema(ctx, t, &s, Some(&previous), &key.to_string())?;
-                        changed = s != old_schema;
-                        new.insert("schema".into(), s);
-                    }
-                    let rev = new.get("revision").and_then(Value::as_i64).unwrap_or(1);
-                    if changed {
-                        new.insert("revision".into(), json!(rev + 1));
-                    }
-                    ctx.store.put(&coll, key, new.clone())?;
-                    let status = changed.then_some("migrating");
-                    Ok(Resp::ok(view(ctx, t, &t.m.segs, &new, status)))
+                .collection(&objects_coll(&base, name))
+                .map_or(0, |c| c.len());
+            if let Some(m) = o.as_object_mut() {
+                if req
+                    .q("fields")
+                    .is_none_or(|f| f.split(',').any(|x| x.trim() == "objects_count"))
+                {
+                    m.insert("objects_count".into(), json!(n));
                 }
             }
         }
-        _ => engine::generic(ctx, req, t, hm),
     }
+    Ok(resp)
+}
+
+/// `POST classes/`: the name lowercased, the schema checked.
+fn create(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t) = (call.req, call.target);
+    let base = t.instance_path().unwrap_or_default();
+    let mut body = req.body_or_empty();
+    if let Some(Value::String(n)) = body.get_mut("name") {
+        *n = n.to_lowercase();
+    }
+    if let Some(n) = body.get("name").and_then(Value::as_str) {
+        if let Some(e) = class_name_error(n) {
+            return Err(Resp::field_error("name", e));
+        }
+    }
+    let (key, mut rec) = engine::create_record(ctx, t, &body, Record::new())?;
+    let name = key.to_string();
+    let schema = rec.get("schema").cloned().unwrap_or(json!([]));
+    let schema = check_schema(ctx, t, &schema, None, &name)?;
+    rec.insert("schema".into(), schema);
+    let rec = store_class(ctx, &base, &name, Value::Object(rec))?;
+    let mut segs = t.m.segs.clone();
+    segs.push(name);
+    Ok(Resp::created(view(ctx, t, &segs, &rec, Some("migrating"))))
+}
+
+/// The class the detail path names, if the caller may see it (404 otherwise).
+fn open(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<(String, Key, Record)> {
+    let t = call.target;
+    let (coll, key) = engine::detail_key(ctx, t)?;
+    let rec = ctx
+        .store
+        .get(&coll, &key)
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    let base = t.instance_path().unwrap_or_default();
+    if !visible(ctx, &base, call.caller, &rec) {
+        return Err(Resp::not_found());
+    }
+    Ok((coll, key, rec))
+}
+
+/// `GET classes/{name}/`.
+fn get(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (_, _, rec) = open(ctx, call)?;
+    let t = call.target;
+    Ok(Resp::ok(render::select(
+        call.req,
+        view(ctx, t, &t.m.segs, &rec, None),
+    )))
+}
+
+/// `DELETE classes/{name}/`: not `user_profile`; its triggers and data endpoints go
+/// with it.
+fn delete(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (coll, key, _) = open(ctx, call)?;
+    let t = call.target;
+    let base = t.instance_path().unwrap_or_default();
+    if key == Key::Str("user_profile".into()) {
+        return Err(Resp::forbidden());
+    }
+    ctx.store.remove(&coll, &key)?;
+    ctx.store.remove_prefix(&join(&t.m.segs))?;
+    engine::cascade(
+        ctx,
+        &base,
+        &["triggers/", "endpoints/data/"],
+        "class",
+        &key.to_json(),
+    )?;
+    Ok(Resp::no_content())
+}
+
+/// `PUT` / `PATCH classes/{name}/`: `expected_revision` checked, a changed schema
+/// bumps the revision and starts a migration.
+fn write(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (coll, key, rec) = open(ctx, call)?;
+    let (req, t) = (call.req, call.target);
+    check_revision(req, &rec)?;
+    let mode = if call.method == HttpMethod::Patch {
+        Mode::Update
+    } else {
+        Mode::Replace
+    };
+    let old_schema = rec.get("schema").cloned().unwrap_or(json!([]));
+    let previous = class_fields(&rec);
+    let mut new = engine::update_record(ctx, t, req, rec, mode)?;
+    let mut changed = false;
+    if let Some(s) = new.get("schema").cloned() {
+        let s = check_schema(ctx, t, &s, Some(&previous), &key.to_string())?;
+        changed = s != old_schema;
+        new.insert("schema".into(), s);
+    }
+    let rev = new.get("revision").and_then(Value::as_i64).unwrap_or(1);
+    if changed {
+        new.insert("revision".into(), json!(rev + 1));
+    }
+    ctx.store.put(&coll, key, new.clone())?;
+    let status = changed.then_some("migrating");
+    Ok(Resp::ok(view(ctx, t, &t.m.segs, &new, status)))
 }

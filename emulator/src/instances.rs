@@ -5,9 +5,11 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use syncano_codegen::schema::HttpMethod;
 
-use crate::api::{HResult, Req, Resp};
+use crate::api::{HResult, Resp};
 use crate::auth::{ACCOUNTS, Caller};
-use crate::engine::{self, Ctx, Target};
+use crate::behaviour::{Behaviour, Call, Op};
+use crate::context::{Ctx, Target};
+use crate::engine;
 use crate::render;
 use crate::spec::{encode_segment, join};
 use crate::store::{Key, Record};
@@ -234,131 +236,150 @@ fn predefined_templates() -> [(&'static str, Value); 2] {
     ]
 }
 
-/// Handles the instance list, detail and rename.
-pub fn handle(
-    ctx: &mut Ctx<'_>,
-    req: &Req,
-    t: &Target,
-    caller: &Caller,
-    hm: HttpMethod,
-) -> HResult<Resp> {
-    let account = match caller {
-        Caller::Admin { account } => Some(*account),
-        _ => None,
-    };
-    match (t.norm.as_str(), hm) {
-        ("/v1.1/instances/", HttpMethod::Get) => {
-            let Some(acc) = account else {
-                return Err(Resp::forbidden());
-            };
-            let items: Vec<(Key, Record)> = ctx
-                .store
-                .collection(INSTANCES)
-                .map(|c| {
-                    c.iter()
-                        .filter(|(k, _)| admin_role(ctx.store, &k.to_string(), acc).is_some())
-                        .map(|(k, r)| (k.clone(), r.clone()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let resp = engine::page_records(ctx, req, t, items)?;
-            Ok(fix_list(ctx, t, resp, caller))
-        }
-        ("/v1.1/instances/", HttpMethod::Post) => {
-            let Some(acc) = account else {
-                return Err(Resp::forbidden());
-            };
-            let mut body = req.body_or_empty();
-            lowercase(&mut body, "name");
-            if let Some(n) = body.get("name").and_then(Value::as_str) {
-                if let Some(e) = name_error(n) {
-                    return Err(Resp::field_error("name", e));
-                }
-            }
-            let mut base = Record::new();
-            base.insert("__owner_account".into(), json!(acc));
-            let (key, mut rec) = engine::create_record(ctx, t, &body, base)?;
-            rec.entry("metadata").or_insert_with(|| json!({}));
-            rec.entry("description").or_insert_with(|| json!(""));
-            rec.insert("location".into(), json!("us1"));
-            let Key::Str(name) = key.clone() else {
-                return Err(Resp::internal("instance key"));
-            };
-            ctx.store.put(INSTANCES, key, rec.clone())?;
-            seed(ctx, &name, acc)?;
-            // the platform's serializer names the caller's role only on instances read
-            // back through its admin-filtered queryset; a fresh one shows `api_key`
-            let mut created = view(ctx, t.res, &rec, caller);
-            if let Some(o) = created.as_object_mut() {
-                o.insert("role".into(), json!("api_key"));
-            }
-            Ok(Resp::created(created))
-        }
-        ("/v1.1/instances/{}/rename/", _) => {
-            if account.is_none() {
-                return Err(Resp::forbidden());
-            }
-            let mut body = req.body_or_empty();
-            lowercase(&mut body, "new_name");
-            if let Some(n) = body.get("new_name").and_then(Value::as_str) {
-                if let Some(e) = name_error(n) {
-                    return Err(Resp::field_error("new_name", e));
-                }
-            }
-            let mut lowered = req.clone();
-            lowered.body = Some(body);
-            let resp = engine::generic(ctx, &lowered, t, hm)?;
-            let name = resp
-                .body
-                .as_ref()
-                .and_then(|b| b.get("name"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .unwrap_or_default();
-            let rec = ctx
-                .store
-                .get(INSTANCES, &Key::Str(name))
-                .cloned()
-                .ok_or_else(Resp::not_found)?;
-            Ok(Resp::ok(view(ctx, t.res, &rec, caller)))
-        }
-        ("/v1.1/instances/{}/", _) => {
-            let name = t.instance.clone().unwrap_or_default();
-            let key = Key::Str(name.clone());
-            let rec =
-                ctx.store.get(INSTANCES, &key).cloned().ok_or_else(|| {
-                    Resp::detail(StatusCode::NOT_FOUND, "Instance was not found.")
-                })?;
-            match hm {
-                HttpMethod::Get => Ok(Resp::ok(render::select(
-                    req,
-                    view(ctx, t.res, &rec, caller),
-                ))),
-                HttpMethod::Delete => {
-                    if account.is_none() {
-                        return Err(Resp::forbidden());
-                    }
-                    ctx.store.remove(INSTANCES, &key)?;
-                    ctx.store.remove_prefix(&join(&t.m.segs))?;
-                    Ok(Resp::no_content())
-                }
-                _ => {
-                    if account.is_none() {
-                        return Err(Resp::forbidden());
-                    }
-                    let mode = if hm == HttpMethod::Patch {
-                        crate::validate::Mode::Update
-                    } else {
-                        crate::validate::Mode::Replace
-                    };
-                    let rec = engine::update_record(ctx, t, req, rec, mode)?;
-                    ctx.store.put(INSTANCES, key, rec.clone())?;
-                    Ok(Resp::ok(view(ctx, t.res, &rec, caller)))
-                }
-            }
-        }
-        _ => engine::generic(ctx, req, t, hm),
+/// The resources of this module.
+pub fn behaviours() -> Vec<Behaviour> {
+    vec![
+        Behaviour::new("Instance")
+            .on(Op::List, list)
+            .on(Op::Create, create)
+            .on(Op::Get, get)
+            .on_write(write)
+            .on(Op::Delete, delete)
+            .on(Op::Endpoint("rename"), rename),
+    ]
+}
+
+/// The account of an admin caller (the table lets only admins write instances).
+fn account_of(caller: &Caller) -> HResult<i64> {
+    match caller {
+        Caller::Admin { account } => Ok(*account),
+        _ => Err(Resp::forbidden()),
     }
+}
+
+/// `GET instances/`: the instances where the account has a role.
+fn list(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let acc = account_of(call.caller)?;
+    let items: Vec<(Key, Record)> = ctx
+        .store
+        .collection(INSTANCES)
+        .map(|c| {
+            c.iter()
+                .filter(|(k, _)| admin_role(ctx.store, &k.to_string(), acc).is_some())
+                .map(|(k, r)| (k.clone(), r.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let resp = engine::page_records(ctx, call.req, call.target, items)?;
+    Ok(fix_list(ctx, call.target, resp, call.caller))
+}
+
+/// `POST instances/`: the name lowercased and checked, the instance seeded.
+fn create(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t, caller) = (call.req, call.target, call.caller);
+    let acc = account_of(caller)?;
+    let mut body = req.body_or_empty();
+    lowercase(&mut body, "name");
+    if let Some(n) = body.get("name").and_then(Value::as_str) {
+        if let Some(e) = name_error(n) {
+            return Err(Resp::field_error("name", e));
+        }
+    }
+    let mut base = Record::new();
+    base.insert("__owner_account".into(), json!(acc));
+    let (key, mut rec) = engine::create_record(ctx, t, &body, base)?;
+    rec.entry("metadata").or_insert_with(|| json!({}));
+    rec.entry("description").or_insert_with(|| json!(""));
+    rec.insert("location".into(), json!("us1"));
+    let Key::Str(name) = key.clone() else {
+        return Err(Resp::internal("instance key"));
+    };
+    ctx.store.put(INSTANCES, key, rec.clone())?;
+    seed(ctx, &name, acc)?;
+    // the platform's serializer names the caller's role only on instances read
+    // back through its admin-filtered queryset; a fresh one shows `api_key`
+    let mut created = view(ctx, t.res, &rec, caller);
+    if let Some(o) = created.as_object_mut() {
+        o.insert("role".into(), json!("api_key"));
+    }
+    Ok(Resp::created(created))
+}
+
+/// `POST instances/{name}/rename/`: the new name lowercased and checked.
+fn rename(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t, caller) = (call.req, call.target, call.caller);
+    account_of(caller)?;
+    let mut body = req.body_or_empty();
+    lowercase(&mut body, "new_name");
+    if let Some(n) = body.get("new_name").and_then(Value::as_str) {
+        if let Some(e) = name_error(n) {
+            return Err(Resp::field_error("new_name", e));
+        }
+    }
+    let mut lowered = req.clone();
+    lowered.body = Some(body);
+    let lowered_call = Call {
+        req: &lowered,
+        ..*call
+    };
+    let resp = crate::record_actions::rename(ctx, &lowered_call)?;
+    let name = resp
+        .body
+        .as_ref()
+        .and_then(|b| b.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let rec = ctx
+        .store
+        .get(INSTANCES, &Key::Str(name))
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    Ok(Resp::ok(view(ctx, t.res, &rec, caller)))
+}
+
+/// The instance the detail path names.
+fn addressed(ctx: &Ctx<'_>, t: &Target) -> HResult<(Key, Record)> {
+    let key = Key::Str(t.instance.clone().unwrap_or_default());
+    let rec = ctx
+        .store
+        .get(INSTANCES, &key)
+        .cloned()
+        .ok_or_else(|| Resp::detail(StatusCode::NOT_FOUND, "Instance was not found."))?;
+    Ok((key, rec))
+}
+
+/// `GET instances/{name}/`.
+fn get(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (_, rec) = addressed(ctx, call.target)?;
+    Ok(Resp::ok(render::select(
+        call.req,
+        view(ctx, call.target.res, &rec, call.caller),
+    )))
+}
+
+/// `DELETE instances/{name}/`: with everything in it.
+fn delete(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    account_of(call.caller)?;
+    let (key, _) = addressed(ctx, call.target)?;
+    ctx.store.remove(INSTANCES, &key)?;
+    ctx.store.remove_prefix(&join(&call.target.m.segs))?;
+    Ok(Resp::no_content())
+}
+
+/// `PUT` / `PATCH instances/{name}/`.
+fn write(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    account_of(call.caller)?;
+    let t = call.target;
+    let (key, rec) = addressed(ctx, t)?;
+    let mode = if call.method == HttpMethod::Patch {
+        crate::validate::Mode::Update
+    } else {
+        crate::validate::Mode::Replace
+    };
+    let rec = engine::update_record(ctx, t, call.req, rec, mode)?;
+    ctx.store.put(INSTANCES, key, rec.clone())?;
+    Ok(Resp::ok(view(ctx, t.res, &rec, call.caller)))
 }
 
 fn fix_list(ctx: &Ctx<'_>, t: &Target, mut resp: Resp, caller: &Caller) -> Resp {

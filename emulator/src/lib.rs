@@ -22,22 +22,31 @@ pub mod dataobjects;
 pub mod faults;
 
 mod accounts;
+mod admins;
 mod api;
+mod api_keys;
 mod auth;
 mod backups;
 mod batch;
+mod behaviour;
 mod channels;
 mod classes;
+mod context;
+mod dispatch;
 mod engine;
+mod hosting;
 mod instances;
 mod object_files;
 mod objects;
 mod options;
 mod paging;
+pub mod permissions;
 mod persist;
 mod push;
 mod query_bridge;
 mod ratelimit;
+mod record_actions;
+mod registry;
 mod render;
 mod scripts;
 mod server;
@@ -251,10 +260,10 @@ impl Emulator {
         let app = Arc::new(server::App {
             spec,
             store: Mutex::new(store),
-            settings: engine::Settings {
+            settings: context::Settings {
                 body_limit: config.body_limit,
                 absolute_file_urls: config.absolute_file_urls,
-                ..engine::Settings::default()
+                ..context::Settings::default()
             },
             limiter: config
                 .rate_limit

@@ -22,9 +22,9 @@ use serde_json::{Map, Value, json};
 
 use crate::api::{FilePart, HResult, Resp};
 use crate::classes::{class_fields, objects_coll};
+use crate::context::Ctx;
 use crate::dataobjects::schema::{ClassField, FieldKind};
 use crate::dataobjects::validate::{FILE_EXTENSION_MAX, file_part_error};
-use crate::engine::Ctx;
 use crate::spec::encode_segment;
 use crate::store::{Blob, Key, Record, Store, blob_name};
 

@@ -9,15 +9,44 @@ use syncano_codegen::schema::HttpMethod;
 
 use crate::api::{FilePart, HResult, Req, Resp};
 use crate::auth::Caller;
+use crate::behaviour::{Behaviour, Call, Op};
 use crate::classes::{class_fields, objects_coll};
+use crate::context::{Ctx, Target};
 use crate::dataobjects::ordering::{Direction, OrderBy, OrderKind, parse_last_pk, parse_order_by};
 use crate::dataobjects::schema::ClassField;
 use crate::dataobjects::validate::{RefResolver, represent_object, validate_object_with};
-use crate::engine::{Ctx, Target};
 use crate::paging;
 use crate::render;
 use crate::spec::{Kind, join};
 use crate::store::{Key, Record, Store};
+
+/// The resources of this module: objects of every class, and the data endpoints'
+/// `get` and `post` (their definitions are generic).
+pub fn behaviours() -> Vec<Behaviour> {
+    let object: fn(&mut Ctx<'_>, &Call<'_>) -> HResult<Resp> =
+        |ctx, call| handle(ctx, call.req, call.target, call.caller, call.method);
+    let endpoint: fn(&mut Ctx<'_>, &Call<'_>) -> HResult<Resp> =
+        |ctx, call| data_endpoint(ctx, call.req, call.target, call.caller, call.method);
+    vec![
+        Behaviour::new("DataObject")
+            .on(Op::List, object)
+            .on(Op::Create, object)
+            .on(Op::Get, object)
+            .on_write(object)
+            .on(Op::Delete, object),
+        Behaviour::new("DataEndpoint")
+            .on(Op::Endpoint("rename"), crate::record_actions::rename)
+            .on(Op::Endpoint("get_objects"), endpoint)
+            .on(Op::Endpoint("post_object"), endpoint),
+    ]
+}
+
+/// Whether `caller` may see the class `rec` at all: the platform shows a key that
+/// does not ignore ACLs only the classes its user (or anyone) may read
+/// (`KlassViewSet.get_queryset`, `HasKlassReadPermission`).
+pub fn may_see_class(ctx: &Ctx<'_>, base: &str, caller: &Caller, rec: &Record) -> bool {
+    class_level(ctx, base, &Access::of(caller), rec) >= 1
+}
 
 /// System fields of every object, in the order responses show them.
 pub const SYSTEM_FIELDS: &[&str] = &[
@@ -307,36 +336,22 @@ struct Cls<'a> {
 struct Access {
     privileged: bool,
     user: Option<i64>,
-    anonymous_read: bool,
 }
 
 impl Access {
-    /// The rule of the platform's data object permissions (`apps/data/v1/views.py`):
-    /// an instance key that does not ignore ACLs needs a user key, except to read
-    /// when it allows anonymous reads. Data endpoints run the same view, so the rule
-    /// holds for them too.
-    fn refuses(&self, hm: HttpMethod) -> bool {
-        !self.privileged
-            && self.user.is_none()
-            && !(self.anonymous_read && matches!(hm, HttpMethod::Get))
-    }
-
     fn of(caller: &Caller) -> Access {
         match caller {
             Caller::Key {
                 ignore_acl: false,
                 user,
-                allow_anonymous_read,
                 ..
             } => Access {
                 privileged: false,
                 user: *user,
-                anonymous_read: *allow_anonymous_read,
             },
             _ => Access {
                 privileged: true,
                 user: None,
-                anonymous_read: true,
             },
         }
     }
@@ -626,7 +641,7 @@ fn author_of(caller: &Caller) -> Value {
 }
 
 /// Handles `classes/{name}/objects/` and `classes/{name}/objects/{id}/`.
-pub fn handle(
+fn handle(
     ctx: &mut Ctx<'_>,
     req: &Req,
     t: &Target,
@@ -645,10 +660,9 @@ pub fn handle(
         fields: &fields,
         coll: &coll,
     };
+    // who may call at all is the permission table's (`crate::permissions`); here,
+    // the class's and the object's own permissions
     let access = Access::of(caller);
-    if access.refuses(hm) {
-        return Err(Resp::forbidden());
-    }
     match (t.kind, hm) {
         (Kind::List, HttpMethod::Get) => {
             if class_level(ctx, &base, &access, &class_rec) < 1 {
@@ -982,7 +996,7 @@ fn list_objects(
 
 /// Data endpoints: `get` runs the stored query (paged like objects), `post`
 /// creates an object in the endpoint's class.
-pub fn data_endpoint(
+fn data_endpoint(
     ctx: &mut Ctx<'_>,
     req: &Req,
     t: &Target,
@@ -1012,9 +1026,6 @@ pub fn data_endpoint(
         coll: &coll,
     };
     let access = Access::of(caller);
-    if access.refuses(hm) {
-        return Err(Resp::forbidden());
-    }
     if hm == HttpMethod::Post {
         if class_level(ctx, &base, &access, &class_rec) < 2 {
             return Err(Resp::forbidden());
@@ -1022,6 +1033,9 @@ pub fn data_endpoint(
         let body = req.body_or_empty();
         let files = ctx.files_of(req).to_vec();
         return create_object(ctx, &cls, (&body, &files), caller, &access);
+    }
+    if class_level(ctx, &base, &access, &class_rec) < 1 {
+        return Err(Resp::forbidden());
     }
     let query = ep.get("query").cloned().unwrap_or(Value::Null);
     let query = if query.as_object().is_some_and(|m| m.is_empty()) {

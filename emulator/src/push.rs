@@ -22,12 +22,39 @@
 
 use serde_json::{Value, json};
 
-use crate::api::{HResult, Req, Resp};
-use crate::engine::{Ctx, Target};
+use crate::api::{HResult, Resp};
+use crate::behaviour::{Behaviour, Call, Op};
+use crate::context::{Ctx, Target};
+use crate::record_actions;
 use crate::render;
 use crate::spec::join;
 use crate::store::{Key, Record};
 use crate::validate;
+
+/// The resources of this module: messages and `send_message` here, the APNs
+/// certificates in [`crate::uploads`].
+pub fn behaviours() -> Vec<Behaviour> {
+    vec![
+        Behaviour::new("GcmMessage").on(Op::Create, |ctx, call| {
+            create_message(ctx, call, Service::Gcm)
+        }),
+        Behaviour::new("ApnsMessage").on(Op::Create, |ctx, call| {
+            create_message(ctx, call, Service::Apns)
+        }),
+        Behaviour::new("GcmDevice").on(Op::Endpoint("send_message"), |ctx, call| {
+            send_message(ctx, call, Service::Gcm)
+        }),
+        Behaviour::new("ApnsDevice").on(Op::Endpoint("send_message"), |ctx, call| {
+            send_message(ctx, call, Service::Apns)
+        }),
+        Behaviour::new("ApnsConfig")
+            .on_write(crate::uploads::write_apns_config)
+            .on(
+                Op::Endpoint("remove_certificate"),
+                record_actions::remove_certificate,
+            ),
+    ]
+}
 
 /// The two push services.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,17 +64,6 @@ enum Service {
 }
 
 impl Service {
-    /// The service a path under `push_notifications/` belongs to.
-    fn of(rel: &str) -> Option<Service> {
-        if rel.starts_with("push_notifications/gcm/") {
-            Some(Service::Gcm)
-        } else if rel.starts_with("push_notifications/apns/") {
-            Some(Service::Apns)
-        } else {
-            None
-        }
-    }
-
     fn schema(self) -> &'static Schema {
         match self {
             Service::Gcm => &GCM,
@@ -113,12 +129,8 @@ fn missing_config(
 }
 
 /// `POST push_notifications/{gcm,apns}/messages/`.
-pub fn create_message(ctx: &mut Ctx<'_>, req: &Req, t: &Target) -> HResult<Resp> {
-    let service = t
-        .rel
-        .as_deref()
-        .and_then(Service::of)
-        .ok_or_else(Resp::not_found)?;
+fn create_message(ctx: &mut Ctx<'_>, call: &Call<'_>, service: Service) -> HResult<Resp> {
+    let (req, t) = (call.req, call.target);
     let body = req.body_or_empty();
     if !body.is_object() {
         return Err(Resp::bad(validate::not_a_dict(&body)));
@@ -137,12 +149,8 @@ pub fn create_message(ctx: &mut Ctx<'_>, req: &Req, t: &Target) -> HResult<Resp>
 /// message to this device, its `content` as given with `registration_ids` set to
 /// the device's alone (an empty `content` when none is given), validated and kept
 /// as any message; answered 200 with the message.
-pub fn send_message(ctx: &mut Ctx<'_>, req: &Req, t: &Target) -> HResult<Resp> {
-    let service = t
-        .rel
-        .as_deref()
-        .and_then(Service::of)
-        .ok_or_else(Resp::not_found)?;
+fn send_message(ctx: &mut Ctx<'_>, call: &Call<'_>, service: Service) -> HResult<Resp> {
+    let (req, t) = (call.req, call.target);
     let segs = &t.m.segs;
     // …/push_notifications/<service>/devices/<registration_id>/send_message
     if segs.len() < 4 {

@@ -1,13 +1,88 @@
-//! Code execution: the emulator stores scripts, endpoints, triggers and
-//! schedules, but never runs code. `run` endpoints answer 400 with a `detail`.
+//! Code and what runs it: scripts, script endpoints, schedules, runtimes and
+//! templates (`Script`, `ScriptEndpoint`, `Schedule`, `Runtime`, `Template`). The
+//! emulator stores them but never runs code: `run` endpoints answer 400 with a
+//! `detail`, and so does template `render`.
 
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::api::{HResult, Resp};
-use crate::engine::{Ctx, Target};
+use crate::behaviour::{Behaviour, Call, Op};
+use crate::context::{Ctx, Target};
+use crate::engine;
+use crate::record_actions;
 use crate::spec::Spec;
-use crate::store::Key;
+use crate::store::{Key, Record};
+
+/// The resources of this module.
+pub fn behaviours() -> Vec<Behaviour> {
+    vec![
+        Behaviour::new("Script")
+            .on(Op::Endpoint("run"), |_, _| Err(execution_disabled()))
+            .on(Op::Delete, delete_script),
+        Behaviour::new("ScriptEndpoint")
+            .on(Op::Endpoint("run"), |_, _| Err(execution_disabled()))
+            .on(Op::Endpoint("public_run"), |ctx, call| {
+                public_run(ctx, call.target)
+            })
+            .on(Op::Endpoint("reset_link"), record_actions::reset_secrets)
+            .on_create(|rec| {
+                rec.insert("public_link".into(), Value::String(crate::auth::new_key()));
+            }),
+        Behaviour::new("Runtime").on(Op::List, |ctx, _| Ok(runtimes(ctx.spec))),
+        Behaviour::new("Schedule")
+            .on_create(schedule_defaults)
+            .check(check_crontab),
+        Behaviour::new("Template")
+            .on(Op::Endpoint("render"), |_, _| Err(rendering_disabled()))
+            .on(Op::Endpoint("rename"), record_actions::rename),
+    ]
+}
+
+/// Deleting a script deletes what runs it: its triggers, schedules and endpoints.
+fn delete_script(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let resp = engine::delete(ctx, call)?;
+    if let (Some(base), Some(id)) = (call.target.instance_path(), call.target.id_param("id")) {
+        engine::cascade(
+            ctx,
+            &base,
+            &["triggers/", "schedules/", "endpoints/scripts/"],
+            "script",
+            &json!(id),
+        )?;
+    }
+    Ok(resp)
+}
+
+/// A new schedule runs in UTC unless told otherwise; with an interval, its next run
+/// is one interval away.
+fn schedule_defaults(rec: &mut Record) {
+    rec.entry("timezone")
+        .or_insert_with(|| Value::String("UTC".into()));
+    let next = rec
+        .get("interval_sec")
+        .and_then(Value::as_i64)
+        .map(|s| {
+            Value::String(crate::time::format(
+                chrono::Utc::now() + chrono::Duration::seconds(s),
+            ))
+        })
+        .unwrap_or(Value::Null);
+    rec.insert("scheduled_next".into(), next);
+}
+
+/// A crontab has five parts (the platform's schedule serializer).
+fn check_crontab(clean: &Map<String, Value>) -> HResult<()> {
+    if let Some(Value::String(c)) = clean.get("crontab") {
+        if !c.trim().is_empty() && c.split_whitespace().count() != 5 {
+            return Err(Resp::field_error(
+                "crontab",
+                "Crontab has to have 5 parts specified.",
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// The message of every `run` endpoint.
 pub const EXECUTION_DISABLED: &str =

@@ -1,5 +1,5 @@
 //! The HTTP layer: axum fallback handler turning requests into [`Req`],
-//! running [`engine::dispatch`] under the state lock on a blocking thread,
+//! running [`dispatch::dispatch`] under the state lock on a blocking thread,
 //! committing the disk transaction before answering.
 
 use std::sync::{Arc, Mutex};
@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::api::{FilePart, Req, Resp};
-use crate::engine::{self, Ctx, Settings};
+use crate::context::{Ctx, Settings};
+use crate::dispatch;
 use crate::spec::Spec;
 use crate::store::Store;
 
@@ -45,8 +46,9 @@ impl App {
             settings: &self.settings,
             files,
             origin: &req.origin,
+            dispatch: dispatch::dispatch,
         };
-        let resp = engine::dispatch(&mut ctx, req);
+        let resp = dispatch::dispatch(&mut ctx, req);
         match store.commit() {
             Ok(()) => resp,
             Err(e) => {

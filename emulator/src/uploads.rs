@@ -11,8 +11,10 @@ use md5::{Digest, Md5};
 use serde_json::{Map, Value, json};
 use syncano_codegen::schema::{FieldType, HttpMethod};
 
-use crate::api::{FilePart, HResult, Req, Resp};
-use crate::engine::{Ctx, Target, UNIQUE, detail_key};
+use crate::api::{FilePart, HResult, Resp};
+use crate::behaviour::Call;
+use crate::context::{Ctx, Target};
+use crate::engine::{UNIQUE, detail_key};
 use crate::render;
 use crate::spec::{Kind, join};
 use crate::store::{Key, Record, blob_name};
@@ -66,19 +68,11 @@ pub fn valid_path(path: &str) -> bool {
         })
 }
 
-/// Handles the writes of hosting files (create, replace, update); `None` for what
-/// the generic engine does as it does for any resource (reads, deletes).
-pub fn hosting_files(
-    ctx: &mut Ctx<'_>,
-    req: &Req,
-    t: &Target,
-    hm: HttpMethod,
-) -> HResult<Option<Resp>> {
-    let creating = match (t.kind, hm) {
-        (Kind::List, HttpMethod::Post) => true,
-        (Kind::Detail, HttpMethod::Put | HttpMethod::Patch) => false,
-        _ => return Ok(None),
-    };
+/// The writes of a hosting file (create, replace, update); reads and deletes are
+/// generic.
+pub fn write_hosting_file(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t, hm) = (call.req, call.target, call.method);
+    let creating = t.kind == Kind::List;
     let files: Vec<FilePart> = ctx.files_of(req).to_vec();
     let given: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     let body = req.body_or_empty();
@@ -132,12 +126,12 @@ pub fn hosting_files(
         ctx.store.put(&coll, key.clone(), rec.clone())?;
         let mut segs = t.m.segs.clone();
         segs.push(key.to_string());
-        return Ok(Some(Resp::created(render::render(
+        return Ok(Resp::created(render::render(
             ctx.spec,
             t.res,
             Some(&segs),
             &rec,
-        ))));
+        )));
     }
     let (coll, key) = detail_key(ctx, t)?;
     let mut rec = ctx
@@ -151,7 +145,7 @@ pub fn hosting_files(
     if let Some(file) = file {
         store_file(ctx, &coll, &key, &mut rec, file)?;
     }
-    save_updated(ctx, t, &coll, key, rec).map(Some)
+    save_updated(ctx, t, &coll, key, rec)
 }
 
 /// Stores the bytes of a hosting file and records their size and MD5 checksum.
@@ -183,15 +177,8 @@ fn remember(rec: &mut Record, field: &str, file: &FilePart) {
 
 /// PUT / PATCH of the APNs configuration: the certificates come as file parts
 /// (checked for the platform's content type and size), the other fields as usual.
-pub fn apns_config(
-    ctx: &mut Ctx<'_>,
-    req: &Req,
-    t: &Target,
-    hm: HttpMethod,
-) -> HResult<Option<Resp>> {
-    if t.kind != Kind::Detail || !matches!(hm, HttpMethod::Put | HttpMethod::Patch) {
-        return Ok(None);
-    }
+pub fn write_apns_config(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t, hm) = (call.req, call.target, call.method);
     let fields = ctx.spec.write_fields(t.route);
     let certificates: Vec<String> = fields
         .iter()
@@ -255,7 +242,7 @@ pub fn apns_config(
         let expiration = file.name.replace("certificate", "expiration_date");
         rec.insert(expiration, Value::Null);
     }
-    save_updated(ctx, t, &coll, key, rec).map(Some)
+    save_updated(ctx, t, &coll, key, rec)
 }
 
 /// Stamps `updated_at` on an updated record, stores it and answers with it.

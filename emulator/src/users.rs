@@ -6,8 +6,10 @@ use serde_json::{Value, json};
 use syncano_codegen::schema::HttpMethod;
 
 use crate::api::{HResult, Req, Resp};
-use crate::auth::{self, Caller};
-use crate::engine::{self, Ctx, Target};
+use crate::auth;
+use crate::behaviour::{Behaviour, Call, Op};
+use crate::context::{Ctx, Target};
+use crate::engine;
 use crate::render;
 use crate::spec::{Kind, join};
 use crate::store::{Key, Record};
@@ -138,142 +140,182 @@ fn id_from(v: Option<&Value>) -> Option<i64> {
     }
 }
 
-/// Handles users, the current user, and memberships. `Ok(None)` hands the
-/// request to the generic engine (groups).
-pub fn handle(
-    ctx: &mut Ctx<'_>,
-    req: &Req,
-    t: &Target,
-    caller: &Caller,
-    hm: HttpMethod,
-) -> HResult<Option<Resp>> {
-    let base = t.instance_path().unwrap_or_default();
-    let rel = t.rel.clone().unwrap_or_default();
-    match rel.as_str() {
-        "users/" => match hm {
-            HttpMethod::Post => {
-                let body = req.body_or_empty();
-                if let Some(u) = body.get("username").and_then(Value::as_str) {
-                    if find_user(ctx, &base, u).is_some() {
-                        return Err(Resp::field_error("username", crate::engine::UNIQUE));
-                    }
-                }
-                let profile = match body.get("profile").filter(|p| !p.is_null()) {
-                    Some(p) => crate::objects::check_profile(ctx, &base, p, None)?,
-                    None => crate::objects::ProfileWrite::default(),
-                };
-                let (key, mut rec) = engine::create_record(ctx, t, &body, Record::new())?;
-                let Key::Int(id) = key else {
-                    return Err(Resp::internal("user key"));
-                };
-                rec.remove("profile");
+/// The resources of this module.
+pub fn behaviours() -> Vec<Behaviour> {
+    let membership: fn(&mut Ctx<'_>, &Call<'_>) -> HResult<Resp> = membership;
+    vec![
+        Behaviour::new("User")
+            .on(Op::List, list_users)
+            .on(Op::Create, create_user)
+            .on(Op::Get, get_user)
+            .on_write(write_user)
+            .on(Op::Delete, delete_user)
+            .on(Op::Endpoint("reset_key"), reset_user_key)
+            .on_create(|rec| {
                 rec.insert("user_key".into(), json!(auth::new_key()));
-                let pid = crate::objects::create_profile(ctx, &base, id, profile)?;
-                rec.insert("__profile_id".into(), json!(pid));
-                ctx.store
-                    .put(&users_coll(&base), Key::Int(id), rec.clone())?;
-                Ok(Some(Resp::created(user_view(
-                    ctx,
-                    &base,
-                    Some(t.res),
-                    id,
-                    &rec,
-                ))))
-            }
-            _ => {
-                let resp = engine::list(ctx, req, t, |_| true)?;
-                Ok(Some(expand_users(ctx, &base, t.res, req, resp)))
-            }
-        },
-        "users/{}/" => {
-            let id = t.id_param("id").ok_or_else(Resp::not_found)?;
-            let coll = users_coll(&base);
-            let rec = ctx
-                .store
-                .get(&coll, &Key::Int(id))
-                .cloned()
-                .ok_or_else(Resp::not_found)?;
-            match hm {
-                HttpMethod::Get => Ok(Some(Resp::ok(render::select(
-                    req,
-                    user_view(ctx, &base, Some(t.res), id, &rec),
-                )))),
-                HttpMethod::Delete => {
-                    if let Some(pid) = rec.get("__profile_id").and_then(Value::as_i64) {
-                        ctx.store.remove(
-                            &crate::classes::objects_coll(&base, "user_profile"),
-                            &Key::Int(pid),
-                        )?;
-                    }
-                    ctx.store.remove(&coll, &Key::Int(id))?;
-                    ctx.store.remove_prefix(&join(&t.m.segs))?;
-                    Ok(Some(Resp::no_content()))
-                }
-                _ => Ok(Some(update_user(ctx, req, t, &base, id, rec, hm)?)),
-            }
+            }),
+        Behaviour::new("CurrentUser")
+            .on(Op::Get, get_current_user)
+            .on_write(write_current_user)
+            .on(Op::Endpoint("auth"), user_auth)
+            .on(Op::Endpoint("auth_backend"), |_, _| {
+                Err(Resp::detail(
+                    StatusCode::BAD_REQUEST,
+                    "Social authentication is not available in the emulator.",
+                ))
+            }),
+        Behaviour::new("GroupMembership")
+            .on(Op::List, membership)
+            .on(Op::Create, membership)
+            .on(Op::Get, membership)
+            .on(Op::Delete, membership),
+        Behaviour::new("UserGroupMembership")
+            .on(Op::List, membership)
+            .on(Op::Create, membership)
+            .on(Op::Get, membership)
+            .on(Op::Delete, membership),
+    ]
+}
+
+/// `POST users/`: a unique username, the profile object created beside the user.
+fn create_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let t = call.target;
+    let base = t.instance_path().unwrap_or_default();
+    let body = call.req.body_or_empty();
+    if let Some(u) = body.get("username").and_then(Value::as_str) {
+        if find_user(ctx, &base, u).is_some() {
+            return Err(Resp::field_error("username", crate::engine::UNIQUE));
         }
-        "users/{}/reset_key/" => {
-            let id = t.id_param("id").ok_or_else(Resp::not_found)?;
-            let coll = users_coll(&base);
-            let mut rec = ctx
-                .store
-                .get(&coll, &Key::Int(id))
-                .cloned()
-                .ok_or_else(Resp::not_found)?;
-            rec.insert("user_key".into(), json!(auth::new_key()));
-            ctx.store.put(&coll, Key::Int(id), rec.clone())?;
-            Ok(Some(Resp::ok(user_view(ctx, &base, None, id, &rec))))
-        }
-        "user/" => {
-            let Some(uid) = caller.user() else {
-                return Err(Resp::forbidden());
-            };
-            let rec = ctx
-                .store
-                .get(&users_coll(&base), &Key::Int(uid))
-                .cloned()
-                .ok_or_else(Resp::forbidden)?;
-            match hm {
-                HttpMethod::Get => Ok(Some(Resp::ok(render::select(
-                    req,
-                    user_view(ctx, &base, None, uid, &rec),
-                )))),
-                _ => Ok(Some(update_user(ctx, req, t, &base, uid, rec, hm)?)),
-            }
-        }
-        "user/auth/" => {
-            let body = req.body_or_empty();
-            if !body.is_object() {
-                return Err(Resp::bad(crate::validate::not_a_dict(&body)));
-            }
-            let mut errors = serde_json::Map::new();
-            for k in ["username", "password"] {
-                if !body.get(k).is_some_and(Value::is_string) {
-                    errors.insert(k.into(), json!(["This field is required."]));
-                }
-            }
-            if !errors.is_empty() {
-                return Err(Resp::bad(Value::Object(errors)));
-            }
-            let username = body.get("username").and_then(Value::as_str).unwrap_or("");
-            let password = body.get("password").and_then(Value::as_str).unwrap_or("");
-            let Some((id, rec)) = find_user(ctx, &base, username) else {
-                return Err(Resp::detail(StatusCode::UNAUTHORIZED, "Invalid username."));
-            };
-            if rec.get("password").and_then(Value::as_str) != Some(password) {
-                return Err(Resp::detail(StatusCode::UNAUTHORIZED, "Invalid password."));
-            }
-            Ok(Some(Resp::ok(user_view(ctx, &base, None, id, &rec))))
-        }
-        r if r.starts_with("user/auth/") => Err(Resp::detail(
-            StatusCode::BAD_REQUEST,
-            "Social authentication is not available in the emulator.",
-        )),
-        "users/{}/groups/" | "groups/{}/users/" | "users/{}/groups/{}/" | "groups/{}/users/{}/" => {
-            membership(ctx, req, t, &base, &rel, hm).map(Some)
-        }
-        _ => Ok(None),
     }
+    let profile = match body.get("profile").filter(|p| !p.is_null()) {
+        Some(p) => crate::objects::check_profile(ctx, &base, p, None)?,
+        None => crate::objects::ProfileWrite::default(),
+    };
+    let (key, mut rec) = engine::create_record(ctx, t, &body, Record::new())?;
+    let Key::Int(id) = key else {
+        return Err(Resp::internal("user key"));
+    };
+    rec.remove("profile");
+    let pid = crate::objects::create_profile(ctx, &base, id, profile)?;
+    rec.insert("__profile_id".into(), json!(pid));
+    ctx.store
+        .put(&users_coll(&base), Key::Int(id), rec.clone())?;
+    Ok(Resp::created(user_view(ctx, &base, Some(t.res), id, &rec)))
+}
+
+/// `GET users/`: each with its profile and groups.
+fn list_users(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let t = call.target;
+    let base = t.instance_path().unwrap_or_default();
+    let resp = engine::list(ctx, call.req, t, |_| true)?;
+    Ok(expand_users(ctx, &base, t.res, call.req, resp))
+}
+
+/// The user the detail path names: (instance path, id, record).
+fn addressed_user(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<(String, i64, Record)> {
+    let t = call.target;
+    let base = t.instance_path().unwrap_or_default();
+    let id = t.id_param("id").ok_or_else(Resp::not_found)?;
+    let rec = ctx
+        .store
+        .get(&users_coll(&base), &Key::Int(id))
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    Ok((base, id, rec))
+}
+
+/// `GET users/{id}/`.
+fn get_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (base, id, rec) = addressed_user(ctx, call)?;
+    Ok(Resp::ok(render::select(
+        call.req,
+        user_view(ctx, &base, Some(call.target.res), id, &rec),
+    )))
+}
+
+/// `PUT` / `PATCH users/{id}/`.
+fn write_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (base, id, rec) = addressed_user(ctx, call)?;
+    update_user(ctx, call.req, call.target, &base, id, rec, call.method)
+}
+
+/// `DELETE users/{id}/`: the profile object goes with the user.
+fn delete_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (base, id, rec) = addressed_user(ctx, call)?;
+    if let Some(pid) = rec.get("__profile_id").and_then(Value::as_i64) {
+        ctx.store.remove(
+            &crate::classes::objects_coll(&base, "user_profile"),
+            &Key::Int(pid),
+        )?;
+    }
+    ctx.store.remove(&users_coll(&base), &Key::Int(id))?;
+    ctx.store.remove_prefix(&join(&call.target.m.segs))?;
+    Ok(Resp::no_content())
+}
+
+/// `POST users/{id}/reset_key/`.
+fn reset_user_key(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (base, id, mut rec) = addressed_user(ctx, call)?;
+    rec.insert("user_key".into(), json!(auth::new_key()));
+    ctx.store
+        .put(&users_coll(&base), Key::Int(id), rec.clone())?;
+    Ok(Resp::ok(user_view(ctx, &base, None, id, &rec)))
+}
+
+/// The user of the user key: (instance path, id, record).
+fn current_user(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<(String, i64, Record)> {
+    let base = call.target.instance_path().unwrap_or_default();
+    let Some(uid) = call.caller.user() else {
+        return Err(Resp::forbidden());
+    };
+    let rec = ctx
+        .store
+        .get(&users_coll(&base), &Key::Int(uid))
+        .cloned()
+        .ok_or_else(Resp::forbidden)?;
+    Ok((base, uid, rec))
+}
+
+/// `GET user/`.
+fn get_current_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (base, uid, rec) = current_user(ctx, call)?;
+    Ok(Resp::ok(render::select(
+        call.req,
+        user_view(ctx, &base, None, uid, &rec),
+    )))
+}
+
+/// `PUT` / `PATCH user/`.
+fn write_current_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (base, uid, rec) = current_user(ctx, call)?;
+    update_user(ctx, call.req, call.target, &base, uid, rec, call.method)
+}
+
+/// `POST user/auth/`: username and password give the user with its key.
+fn user_auth(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let base = call.target.instance_path().unwrap_or_default();
+    let body = call.req.body_or_empty();
+    if !body.is_object() {
+        return Err(Resp::bad(crate::validate::not_a_dict(&body)));
+    }
+    let mut errors = serde_json::Map::new();
+    for k in ["username", "password"] {
+        if !body.get(k).is_some_and(Value::is_string) {
+            errors.insert(k.into(), json!(["This field is required."]));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Resp::bad(Value::Object(errors)));
+    }
+    let username = body.get("username").and_then(Value::as_str).unwrap_or("");
+    let password = body.get("password").and_then(Value::as_str).unwrap_or("");
+    let Some((id, rec)) = find_user(ctx, &base, username) else {
+        return Err(Resp::detail(StatusCode::UNAUTHORIZED, "Invalid username."));
+    };
+    if rec.get("password").and_then(Value::as_str) != Some(password) {
+        return Err(Resp::detail(StatusCode::UNAUTHORIZED, "Invalid password."));
+    }
+    Ok(Resp::ok(user_view(ctx, &base, None, id, &rec)))
 }
 
 fn update_user(
@@ -331,15 +373,18 @@ fn expand_users(ctx: &Ctx<'_>, base: &str, res: usize, req: &Req, mut resp: Resp
     resp
 }
 
-fn membership(
-    ctx: &mut Ctx<'_>,
-    req: &Req,
-    t: &Target,
-    base: &str,
-    rel: &str,
-    hm: HttpMethod,
-) -> HResult<Resp> {
-    let user_side = rel.starts_with("users/");
+/// Memberships seen from either side: a user's groups (`users/{user_id}/groups/`,
+/// `UserGroupMembership`) or a group's users (`groups/{group_id}/users/`,
+/// `GroupMembership`).
+fn membership(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t, hm) = (call.req, call.target, call.method);
+    let base_path = t.instance_path().unwrap_or_default();
+    let base = base_path.as_str();
+    let user_side = ctx
+        .spec
+        .resources
+        .get(t.res)
+        .is_some_and(|r| r.name == "UserGroupMembership");
     let parent_param = if user_side { "user_id" } else { "group_id" };
     let parent: i64 = t.id_param(parent_param).ok_or_else(Resp::not_found)?;
     let view = |ctx: &Ctx<'_>, u: i64, g: i64| -> Value {
@@ -468,6 +513,6 @@ fn membership(
                 _ => Ok(Resp::ok(render::select(req, view(ctx, u, g)))),
             }
         }
-        _ => engine::generic(ctx, req, t, hm),
+        _ => engine::generic(ctx, call),
     }
 }

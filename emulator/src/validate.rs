@@ -186,11 +186,10 @@ pub fn check(f: &Field, v: &Value) -> Result<Value, Value> {
             }
             if !s.is_empty() {
                 match f.ty {
-                    FieldType::Email if !is_email(&s) => errs.push("Enter a valid email address.".into()),
-                    FieldType::Slug if !is_slug(&s) => errs.push(
-                        "Enter a valid \"slug\" consisting of letters, numbers, underscores or hyphens."
-                            .into(),
-                    ),
+                    FieldType::Email if !is_email(&s) => {
+                        errs.push("Enter a valid email address.".into())
+                    }
+                    FieldType::Slug if !is_slug(&s) => errs.push(SLUG.into()),
                     FieldType::Url if !is_url(&s) => errs.push("Enter a valid URL.".into()),
                     _ => {}
                 }
@@ -376,6 +375,16 @@ fn is_email(s: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// Django's message for a value that is not a slug.
+pub const SLUG: &str =
+    "Enter a valid \"slug\" consisting of letters, numbers, underscores or hyphens.";
+
+/// The error of a name that must be a slug (the platform's `StrippedSlugField`), if
+/// it is not one.
+pub fn slug_error(s: &str) -> Option<&'static str> {
+    (!is_slug(s)).then_some(SLUG)
 }
 
 fn is_slug(s: &str) -> bool {
