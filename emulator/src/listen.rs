@@ -226,7 +226,10 @@ async fn connection(
                     tracing::debug!("closing a connection idle for {:?}", timeouts.idle);
                     break;
                 }
-                idle_check.as_mut().reset(quiet_until.max(now + timeouts.idle / 4));
+                // look again when it may have gone quiet for long enough, or a little
+                // later while a request is being answered
+                let recheck = (timeouts.idle / 4).max(Duration::from_millis(10));
+                idle_check.as_mut().reset(quiet_until.max(now + recheck));
             }
         }
     }
