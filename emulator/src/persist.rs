@@ -26,10 +26,15 @@ type Loaded = (
 );
 
 impl Persist {
-    /// Opens (or creates) `emulator.sqlite3` inside `dir`.
+    /// Opens (or creates) `emulator.sqlite3` inside `dir`. The file holds keys and
+    /// passwords: on unix a directory created here is 0700, and the database file and
+    /// its `-wal`/`-shm` companions are made 0600 (an existing directory keeps its
+    /// mode).
     pub fn open(dir: &Path) -> Result<Persist, StoreError> {
-        std::fs::create_dir_all(dir).map_err(err)?;
-        let conn = Connection::open(dir.join("emulator.sqlite3")).map_err(err)?;
+        create_private_dir(dir).map_err(err)?;
+        let path = dir.join("emulator.sqlite3");
+        create_private_file(&path).map_err(err)?;
+        let conn = Connection::open(&path).map_err(err)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL;
              PRAGMA synchronous=NORMAL;
@@ -40,6 +45,9 @@ impl Persist {
              CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, value BLOB NOT NULL);",
         )
         .map_err(err)?;
+        for companion in ["emulator.sqlite3-wal", "emulator.sqlite3-shm"] {
+            restrict_file(&dir.join(companion)).map_err(err)?;
+        }
         Ok(Persist { conn })
     }
 
@@ -214,6 +222,45 @@ impl Persist {
             )
             .map(|_| ())
             .map_err(err)
+    }
+}
+
+/// Creates `dir` (and its missing parents) readable by its owner only (unix).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates `path` empty, if missing, readable and writable by its owner only (unix),
+/// so that SQLite never creates it with the process's default mode; an existing
+/// file is made so too.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    drop(options.open(path)?);
+    restrict_file(path)
+}
+
+/// Makes an existing `path` readable and writable by its owner only (unix); a
+/// missing one is left missing.
+fn restrict_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
     }
 }
 

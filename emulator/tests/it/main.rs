@@ -5,6 +5,7 @@ mod common;
 mod api;
 mod faults;
 mod fidelity;
+mod hardening;
 mod in_process;
 mod object_files;
 mod objects;
