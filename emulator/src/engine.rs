@@ -199,6 +199,17 @@ pub fn create_record(
             .or_else(|| body.get(&ks.field).filter(|v| v.is_string()))
             .cloned()
             .unwrap_or(Value::Null);
+        let slug = t.behaviour.is_some_and(|b| b.slug_names);
+        let v = match v {
+            Value::String(s) if slug => Value::String(s.trim().to_lowercase()),
+            other => other,
+        };
+        if let (true, Value::String(s)) = (slug, &v) {
+            let errors = validate::stripped_slug_errors(s);
+            if !s.is_empty() && !errors.is_empty() {
+                return Err(Resp::bad(json!({ ks.field.as_str(): errors })));
+            }
+        }
         let s = match v {
             Value::String(s) if s.trim().is_empty() => {
                 return Err(Resp::field_error(&ks.field, "This field may not be blank."));

@@ -12,6 +12,7 @@ mod objects;
 mod paging;
 mod persistence;
 mod push;
+mod record_rules;
 mod robustness;
 mod schema_driven;
 mod uploads;
