@@ -57,8 +57,7 @@ fn not_the_owner(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<()> {
             "/v1.1/instances/",
             &Key::Str(t.instance.clone().unwrap_or_default()),
         )
-        .and_then(|r| r.get("__owner_account"))
-        .and_then(Value::as_i64);
+        .and_then(|r| r.meta.owner_account);
     if owner.is_some() && t.id_param("id") == owner {
         return Err(Resp::forbidden());
     }

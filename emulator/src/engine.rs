@@ -419,10 +419,7 @@ fn rendered<'a>(
 /// key), so such lists come in creation order as on the platform.
 fn list_position((key, rec): &(Key, Record)) -> Key {
     match key {
-        Key::Str(_) => rec
-            .get(store::PK)
-            .and_then(Value::as_i64)
-            .map_or_else(|| key.clone(), Key::Int),
+        Key::Str(_) => rec.meta.pk.map_or_else(|| key.clone(), Key::Int),
         Key::Int(_) => key.clone(),
     }
 }

@@ -120,7 +120,7 @@ impl ProfileWrite {
             fields: &self.fields,
         }
         .apply(ctx, &self.input, &[], &mut data, rec)?;
-        rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()) || k.starts_with(render::INTERNAL));
+        rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()));
         rec.extend(data);
         Ok(())
     }
@@ -162,9 +162,7 @@ pub fn check_profile(
         .and_then(|pid| ctx.store.get(&coll, &Key::Int(pid)))
         .map(|r| {
             r.iter()
-                .filter(|(k, _)| {
-                    !SYSTEM_FIELDS.contains(&k.as_str()) && !k.starts_with(render::INTERNAL)
-                })
+                .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect()
         });
@@ -240,7 +238,7 @@ pub fn render_object(
     }
     let stored: Map<String, Value> = rec
         .iter()
-        .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()) && !k.starts_with(render::INTERNAL))
+        .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     for (k, v) in represent_object(fields, &stored) {
@@ -887,7 +885,7 @@ fn update_object(
     system_fields(ctx, base, input, &mut rec, &mut errors, rules);
     let existing: Map<String, Value> = rec
         .iter()
-        .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()) && !k.starts_with(render::INTERNAL))
+        .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let resolver = Resolver {
@@ -913,7 +911,7 @@ fn update_object(
     let mut data = data.unwrap_or_default();
     crate::object_files::FileWrite { coll, id, fields }
         .apply(ctx, input, &parts, &mut data, &mut rec)?;
-    rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()) || k.starts_with(render::INTERNAL));
+    rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()));
     for (k, v) in data {
         rec.insert(k, v);
     }

@@ -63,8 +63,8 @@ pub fn user_view(ctx: &Ctx<'_>, base: &str, res: Option<usize>, id: i64, rec: &R
         render::copy_stored(o, rec, &shown);
         o.remove("password");
         let profile = rec
-            .get("__profile_id")
-            .and_then(Value::as_i64)
+            .meta
+            .profile_id
             .and_then(|pid| crate::objects::render_stored(ctx, base, "user_profile", pid));
         o.insert("profile".into(), profile.unwrap_or(Value::Null));
         o.insert("groups".into(), Value::Array(groups_of(ctx, base, id)));
@@ -213,7 +213,7 @@ fn create_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     };
     rec.remove("profile");
     let pid = crate::objects::create_profile(ctx, &base, id, profile)?;
-    rec.insert("__profile_id".into(), json!(pid));
+    rec.meta.profile_id = Some(pid);
     ctx.store
         .put(&users_coll(&base), Key::Int(id), rec.clone())?;
     Ok(Resp::created(user_view(ctx, &base, Some(t.res), id, &rec)))
@@ -271,7 +271,7 @@ fn write_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 /// `DELETE users/{id}/`: the profile object goes with the user.
 fn delete_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let (base, id, rec) = addressed_user(ctx, call)?;
-    if let Some(pid) = rec.get("__profile_id").and_then(Value::as_i64) {
+    if let Some(pid) = rec.meta.profile_id {
         ctx.store.remove(
             &crate::classes::objects_coll(&base, "user_profile"),
             &Key::Int(pid),
@@ -376,7 +376,7 @@ fn update_user(
     } else {
         Mode::Replace
     };
-    let pid = rec.get("__profile_id").and_then(Value::as_i64);
+    let pid = rec.meta.profile_id;
     let profile = match req
         .body
         .as_ref()
