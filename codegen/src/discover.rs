@@ -575,6 +575,34 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
+    /// Records what `OPTIONS` answered for the path `p` of template `t`.
+    fn record_options(&mut self, t: &str, p: &str, opt: &Answer) {
+        let o = self.obs.entry(t.to_owned()).or_default();
+        o.concrete = p.to_owned();
+        if opt.ok() {
+            o.options_ok = true;
+            o.allow = opt.allow.clone().map(|v| v.into_iter().collect());
+            o.view_name = opt
+                .body
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            if let Some(a) = opt.body.get("actions").and_then(Value::as_object) {
+                for (m, fields) in a {
+                    if let Some(f) = fields.as_object() {
+                        o.actions.insert(m.to_ascii_lowercase(), f.clone());
+                    }
+                }
+            }
+        } else {
+            o.problems.push(format!(
+                "OPTIONS answered HTTP {}: {}",
+                opt.status,
+                short(&opt.body)
+            ));
+        }
+    }
+
     /// Reads the paths refused before the scratch user existed as that user.
     fn read_as_user(&mut self) -> Result<(), DiscoverError> {
         let Some((api_key, user_key)) = self.user_creds.clone() else {
@@ -584,8 +612,22 @@ impl<'a> Walker<'a> {
             .into_iter()
             .collect();
         for p in paths {
+            let t = self.template_of(&p);
+            if self.obs.get(&t).is_some_and(|o| !o.options_ok) {
+                self.requests += 1;
+                let opt = self
+                    .http
+                    .as_user(Method::OPTIONS, &p, &api_key, &user_key)?;
+                if opt.ok() {
+                    if let Some(o) = self.obs.get_mut(&t) {
+                        o.problems
+                            .retain(|x| !x.starts_with("OPTIONS answered HTTP 403"));
+                    }
+                    self.record_options(&t, &p, &opt);
+                }
+            }
             self.requests += 1;
-            let a = self.http.get_as_user(&p, &api_key, &user_key)?;
+            let a = self.http.as_user(Method::GET, &p, &api_key, &user_key)?;
             // (the answer may be another path's record: `/user/` is the user)
             if !a.ok() || !a.body.is_object() {
                 continue;
@@ -876,34 +918,19 @@ impl<'a> Walker<'a> {
             return Ok(());
         }
         let opt = self.send(Method::OPTIONS, p, None)?;
-        {
-            let o = self.obs.entry(t.clone()).or_default();
-            o.concrete = p.to_owned();
-            if opt.ok() {
-                o.options_ok = true;
-                o.allow = opt.allow.clone().map(|v| v.into_iter().collect());
-                o.view_name = opt
-                    .body
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                if let Some(a) = opt.body.get("actions").and_then(Value::as_object) {
-                    for (m, fields) in a {
-                        if let Some(f) = fields.as_object() {
-                            o.actions.insert(m.to_ascii_lowercase(), f.clone());
-                        }
-                    }
-                }
-            } else {
-                o.problems.push(format!(
-                    "OPTIONS answered HTTP {}: {}",
-                    opt.status,
-                    short(&opt.body)
-                ));
-            }
-        }
-        let last = segments(p).last().copied().unwrap_or_default();
         let inside = p.starts_with(&self.scratch);
+        // OPTIONS is checked as a read: what only a user may read (`/user/`) answers
+        // its metadata to the user alone
+        let opt = match (opt.status, inside, self.user_creds.clone()) {
+            (403, true, Some((a, u))) => {
+                self.requests += 1;
+                let again = self.http.as_user(Method::OPTIONS, p, &a, &u)?;
+                if again.ok() { again } else { opt }
+            }
+            _ => opt,
+        };
+        self.record_options(&t, p, &opt);
+        let last = segments(p).last().copied().unwrap_or_default();
         let allow_get = match self.obs.get(&t).and_then(|o| o.allow.as_ref()) {
             Some(a) => a.contains("get"),
             None => true,
@@ -944,7 +971,7 @@ impl<'a> Walker<'a> {
             (403, true, Some((api_key, user_key))) => {
                 self.requests += 1;
                 let (a, u) = (api_key.clone(), user_key.clone());
-                let again = self.http.get_as_user(p, &a, &u)?;
+                let again = self.http.as_user(Method::GET, p, &a, &u)?;
                 if again.ok() { again } else { got }
             }
             (403, true, None) => {

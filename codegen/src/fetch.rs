@@ -165,10 +165,11 @@ impl Http {
         read_answer(resp, &method, &url)
     }
 
-    /// A `GET` as a user of an instance: that instance's API key and the
+    /// A request as a user of an instance: that instance's API key and the
     /// user's key instead of the account key.
-    pub(crate) fn get_as_user(
+    pub(crate) fn as_user(
         &self,
+        method: reqwest::Method,
         path: &str,
         api_key: &str,
         user_key: &str,
@@ -180,16 +181,16 @@ impl Http {
         u.set_sensitive(true);
         let resp = self
             .client
-            .get(&url)
+            .request(method.clone(), &url)
             .header("X-API-KEY", k)
             .header("X-USER-KEY", u)
             .send()
             .map_err(|e| FetchError::Transport {
-                method: "GET".into(),
+                method: method.to_string(),
                 url: url.clone(),
                 error: e.to_string(),
             })?;
-        read_answer(resp, &reqwest::Method::GET, &url)
+        read_answer(resp, &method, &url)
     }
 
     /// Like [`Http::send`] with a shorter time limit; `Ok(None)` when the

@@ -15,9 +15,7 @@ use crate::store::{Key, Record, Store, StoreError};
 
 /// An account as the platform shows it (`apps/admins/serializers.py`,
 /// `AdminFullSerializer`): `account_key` only in the answers of register, auth and
-/// reset_key (`with_key`), never on `GET /v1.1/account/`. Unlike the platform, the
-/// account keeps its `links` (the SDK's schema-wide test follows every singleton's
-/// `links.self`); see the README.
+/// reset_key (`with_key`), never on `GET /v1.1/account/`; no `links`.
 pub fn account_view(
     ctx: &Ctx<'_>,
     res: Option<usize>,
@@ -46,6 +44,7 @@ pub fn account_view(
             rec.get("metadata").cloned().unwrap_or_else(|| json!({})),
         );
         o.remove("password");
+        o.remove("links");
         if !with_key {
             o.remove("account_key");
         }

@@ -739,10 +739,19 @@ pub fn rule(resource: &str, op: Op<'_>) -> Option<&'static Rule> {
 /// Who may perform `op` on `resource`. A resource the table does not know (one a
 /// custom schema adds) is managed by admins as the platform's default permission
 /// classes do: every role reads, `write` and above write.
+///
+/// A custom endpoint's read (`OPTIONS` on a `POST`-only endpoint) without a row of
+/// its own is open to the callers of its write, and to every admin role where some
+/// admin may write (DRF checks the same classes, reading needing the `read` role).
 pub fn allowed(resource: &str, op: Op<'_>) -> Callers {
-    match rule(resource, op) {
-        Some(r) => r.allow,
-        None if op.is_read() => Callers::ACCOUNT | Callers::ADMINS,
-        None => Callers::ACCOUNT | Callers::WRITE_ADMINS,
+    match (rule(resource, op), op) {
+        (Some(r), _) => r.allow,
+        (None, Op::EndpointRead(name)) => match rule(resource, Op::Endpoint(name)) {
+            Some(w) if w.allow.meets(Callers::ADMINS) => w.allow | Callers::ADMINS,
+            Some(w) => w.allow,
+            None => Callers::ACCOUNT | Callers::ADMINS,
+        },
+        (None, op) if op.is_read() => Callers::ACCOUNT | Callers::ADMINS,
+        (None, _) => Callers::ACCOUNT | Callers::WRITE_ADMINS,
     }
 }
