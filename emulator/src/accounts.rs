@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use syncano_codegen::schema::HttpMethod;
 
 use crate::api::{HResult, Req, Resp};
-use crate::auth::{self, ACCOUNTS, Caller};
+use crate::auth::{self, ACCOUNTS};
 use crate::behaviour::{Behaviour, Call, Op};
 use crate::context::Ctx;
 use crate::engine;
@@ -164,14 +164,6 @@ pub fn behaviours() -> Vec<Behaviour> {
     ]
 }
 
-/// The account of the admin calling (the table lets only accounts in).
-fn account_of(caller: &Caller) -> HResult<i64> {
-    match caller {
-        Caller::Admin { account } => Ok(*account),
-        _ => Err(Resp::forbidden()),
-    }
-}
-
 /// `POST account/register/`.
 fn register(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let req = call.req;
@@ -229,13 +221,7 @@ fn log_in(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 fn account(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let (req, hm) = (call.req, call.method);
     let res = account_resource(ctx);
-    let account = account_of(call.caller)?;
-
-    let mut rec = ctx
-        .store
-        .get(ACCOUNTS, &Key::Int(account))
-        .cloned()
-        .ok_or_else(Resp::not_found)?;
+    let (account, mut rec) = own_account(ctx, call)?;
     if hm != HttpMethod::Get {
         let body = req.body_or_empty();
         if !body.is_object() {
@@ -280,16 +266,37 @@ fn account(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     )))
 }
 
-/// `POST account/reset_key/`.
-fn reset_key(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
-    let res = account_resource(ctx);
-    let account = account_of(call.caller)?;
-
-    let mut rec = ctx
+/// The caller's own account: (id, record).
+fn own_account(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<(i64, Record)> {
+    let account = call.caller.account()?;
+    let rec = ctx
         .store
         .get(ACCOUNTS, &Key::Int(account))
         .cloned()
         .ok_or_else(Resp::not_found)?;
+    Ok((account, rec))
+}
+
+/// The invitations sent to the caller's email, from every instance: (id, instance,
+/// record).
+fn invitations_to(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<Vec<(i64, String, Record)>> {
+    let email = account_email(ctx, call.caller.account()?);
+    Ok(invitations(ctx)
+        .into_iter()
+        .filter(|(_, _, r)| {
+            r.get("email")
+                .and_then(Value::as_str)
+                .map(str::to_lowercase)
+                .as_deref()
+                == Some(email.as_str())
+        })
+        .collect())
+}
+
+/// `POST account/reset_key/`.
+fn reset_key(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let res = account_resource(ctx);
+    let (account, mut rec) = own_account(ctx, call)?;
     rec.insert("account_key".into(), json!(auth::new_key()));
     ctx.store.put(ACCOUNTS, Key::Int(account), rec.clone())?;
     Ok(Resp::ok(account_view(ctx, res, account, &rec, true)))
@@ -298,8 +305,7 @@ fn reset_key(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 /// `POST account/invitations/accept/`.
 fn accept(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let req = call.req;
-    let account = account_of(call.caller)?;
-
+    let account = call.caller.account()?;
     let key = req
         .body
         .as_ref()
@@ -319,18 +325,9 @@ fn accept(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 /// `GET account/invitations/`: the open invitations sent to the account's email.
 fn invitations_list(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let (req, t) = (call.req, call.target);
-    let account = account_of(call.caller)?;
-
-    let email = account_email(ctx, account);
-    let mut items: Vec<(Key, Record)> = invitations(ctx)
+    let mut items: Vec<(Key, Record)> = invitations_to(ctx, call)?
         .into_iter()
-        .filter(|(_, _, r)| {
-            r.get("email")
-                .and_then(Value::as_str)
-                .map(str::to_lowercase)
-                == Some(email.clone())
-                && r.get("state").and_then(Value::as_str) == Some("new")
-        })
+        .filter(|(_, _, r)| r.get("state").and_then(Value::as_str) == Some("new"))
         .map(|(id, inst, r)| (Key::Int(id), invitation_view(&inst, r)))
         .collect();
     items.sort_by(|a, b| a.0.cmp(&b.0));
@@ -340,17 +337,10 @@ fn invitations_list(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 /// `GET` and `DELETE account/invitations/{id}/`.
 fn invitation(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let (req, t, hm) = (call.req, call.target, call.method);
-    let account = account_of(call.caller)?;
-
     let id: i64 = t.id_param("id").ok_or_else(Resp::not_found)?;
-    let email = account_email(ctx, account);
-    let found = invitations(ctx).into_iter().find(|(i, _, r)| {
-        *i == id
-            && r.get("email")
-                .and_then(Value::as_str)
-                .map(str::to_lowercase)
-                == Some(email.clone())
-    });
+    let found = invitations_to(ctx, call)?
+        .into_iter()
+        .find(|(i, _, _)| *i == id);
     let Some((_, inst, rec)) = found else {
         return Err(Resp::not_found());
     };

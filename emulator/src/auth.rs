@@ -69,6 +69,14 @@ impl Caller {
         )
     }
 
+    /// The account of an admin caller; 403 for anyone else.
+    pub fn account(&self) -> HResult<i64> {
+        match self {
+            Caller::Admin { account } => Ok(*account),
+            _ => Err(Resp::forbidden()),
+        }
+    }
+
     /// The user of the user key.
     pub fn user(&self) -> Option<i64> {
         match self {

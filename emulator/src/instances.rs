@@ -256,17 +256,9 @@ pub fn behaviours() -> Vec<Behaviour> {
     ]
 }
 
-/// The account of an admin caller (the table lets only admins write instances).
-fn account_of(caller: &Caller) -> HResult<i64> {
-    match caller {
-        Caller::Admin { account } => Ok(*account),
-        _ => Err(Resp::forbidden()),
-    }
-}
-
 /// `GET instances/`: the instances where the account has a role.
 fn list(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
-    let acc = account_of(call.caller)?;
+    let acc = call.caller.account()?;
     let items: Vec<(Key, Record)> = ctx
         .store
         .collection(INSTANCES)
@@ -284,7 +276,7 @@ fn list(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 /// `POST instances/`: the name lowercased and checked, the instance seeded.
 fn create(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let (req, t, caller) = (call.req, call.target, call.caller);
-    let acc = account_of(caller)?;
+    let acc = caller.account()?;
     let mut body = req.body_or_empty();
     lowercase(&mut body, "name");
     if let Some(n) = body.get("name").and_then(Value::as_str) {
@@ -315,7 +307,7 @@ fn create(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 /// `POST instances/{name}/rename/`: the new name lowercased and checked.
 fn rename(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let (req, t, caller) = (call.req, call.target, call.caller);
-    account_of(caller)?;
+    caller.account()?;
     let mut body = req.body_or_empty();
     lowercase(&mut body, "new_name");
     if let Some(n) = body.get("new_name").and_then(Value::as_str) {
@@ -367,7 +359,7 @@ fn get(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 
 /// `DELETE instances/{name}/`: with everything in it.
 fn delete(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
-    account_of(call.caller)?;
+    call.caller.account()?;
     let (key, _) = addressed(ctx, call.target)?;
     ctx.store.remove(INSTANCES, &key)?;
     ctx.store.remove_prefix(&join(&call.target.m.segs))?;
@@ -376,7 +368,7 @@ fn delete(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 
 /// `PUT` / `PATCH instances/{name}/`.
 fn write(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
-    account_of(call.caller)?;
+    call.caller.account()?;
     let t = call.target;
     let (key, rec) = addressed(ctx, t)?;
     let mode = if call.method == HttpMethod::Patch {

@@ -3,7 +3,7 @@
 //! `enable_ssl` and `remove_certificate`. Resource modules register the ones they
 //! have (see [`crate::registry`]).
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::api::{HResult, Resp};
 use crate::auth;
@@ -19,88 +19,84 @@ fn target(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<ActionRecord> {
     engine::action_record(ctx, call.target)?.ok_or_else(Resp::not_found)
 }
 
-/// `reset_key` / `reset_link`: every secret the record holds gets a fresh value.
-pub fn reset_secrets(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
-    engine::action_body(ctx, call.req, call.target)?;
+/// Runs `change` on the record the endpoint acts on — given the endpoint's validated
+/// body and the record's collection and key — then stores the record and answers it.
+fn act(
+    ctx: &mut Ctx<'_>,
+    call: &Call<'_>,
+    change: impl FnOnce(&mut Ctx<'_>, &Map<String, Value>, (&str, &Key), &mut Record) -> HResult<()>,
+) -> HResult<Resp> {
+    let body = engine::action_body(ctx, call.req, call.target)?;
     let ActionRecord {
-        segs: dsegs,
+        segs,
         coll,
         key,
         mut rec,
     } = target(ctx, call)?;
-    for f in ["api_key", "user_key", "public_link", "account_key"] {
-        if rec.contains_key(f) {
-            rec.insert(f.into(), Value::String(auth::new_key()));
-        }
-    }
-    rec.insert("updated_at".into(), Value::String(crate::time::now()));
+    change(ctx, &body, (&coll, &key), &mut rec)?;
     ctx.store.put(&coll, key, rec.clone())?;
-    Ok(engine::action_answer(ctx, call.target, &dsegs, &rec))
+    Ok(engine::action_answer(ctx, call.target, &segs, &rec))
+}
+
+/// `reset_key` / `reset_link`: every secret the record holds gets a fresh value.
+pub fn reset_secrets(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    act(ctx, call, |_, _, _, rec| {
+        for f in ["api_key", "user_key", "public_link", "account_key"] {
+            if rec.contains_key(f) {
+                rec.insert(f.into(), Value::String(auth::new_key()));
+            }
+        }
+        rec.insert("updated_at".into(), Value::String(crate::time::now()));
+        Ok(())
+    })
 }
 
 /// `set_default`: the record becomes its collection's only default.
 pub fn set_default(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
-    engine::action_body(ctx, call.req, call.target)?;
-    let ActionRecord {
-        segs: dsegs,
-        coll,
-        key,
-        mut rec,
-    } = target(ctx, call)?;
-    let others: Vec<(Key, Record)> = ctx
-        .store
-        .collection(&coll)
-        .map(|c| {
-            c.iter()
-                .filter(|(k, r)| **k != key && r.get("is_default") == Some(&Value::Bool(true)))
-                .map(|(k, r)| (k.clone(), r.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    for (k, mut r) in others {
-        r.insert("is_default".into(), Value::Bool(false));
-        ctx.store.put(&coll, k, r)?;
-    }
-    rec.insert("is_default".into(), Value::Bool(true));
-    rec.insert("updated_at".into(), json!(crate::time::now()));
-    ctx.store.put(&coll, key, rec.clone())?;
-    Ok(engine::action_answer(ctx, call.target, &dsegs, &rec))
+    act(ctx, call, |ctx, _, (coll, key), rec| {
+        let others: Vec<(Key, Record)> = ctx
+            .store
+            .collection(coll)
+            .map(|c| {
+                c.iter()
+                    .filter(|(k, r)| *k != key && r.get("is_default") == Some(&Value::Bool(true)))
+                    .map(|(k, r)| (k.clone(), r.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (k, mut r) in others {
+            r.insert("is_default".into(), Value::Bool(false));
+            ctx.store.put(coll, k, r)?;
+        }
+        rec.insert("is_default".into(), Value::Bool(true));
+        rec.insert("updated_at".into(), json!(crate::time::now()));
+        Ok(())
+    })
 }
 
 /// `enable_ssl`: the certificate check starts (and, with no network, never ends).
 pub fn enable_ssl(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
-    engine::action_body(ctx, call.req, call.target)?;
-    let ActionRecord {
-        segs: dsegs,
-        coll,
-        key,
-        mut rec,
-    } = target(ctx, call)?;
-    rec.insert("ssl_status".into(), json!("checking"));
-    ctx.store.put(&coll, key, rec.clone())?;
-    Ok(engine::action_answer(ctx, call.target, &dsegs, &rec))
+    act(ctx, call, |_, _, _, rec| {
+        rec.insert("ssl_status".into(), json!("checking"));
+        Ok(())
+    })
 }
 
 /// `remove_certificate`: drops the certificates the body names.
 pub fn remove_certificate(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
-    let clean = engine::action_body(ctx, call.req, call.target)?;
-    let ActionRecord {
-        segs: dsegs,
-        coll,
-        key,
-        mut rec,
-    } = target(ctx, call)?;
-    for f in ["development_certificate", "production_certificate"] {
-        if clean.get(f) == Some(&Value::Bool(true)) {
-            ctx.store
-                .remove_blob(&crate::store::blob_name(&coll, &key, f))?;
-            rec.insert(f.into(), Value::Null);
-            rec.insert(format!("{f}_name"), Value::Null);
-            rec.insert(f.replace("certificate", "expiration_date"), Value::Null);
+    act(ctx, call, |ctx, body, (coll, key), rec| {
+        for f in ["development_certificate", "production_certificate"] {
+            if body.get(f) == Some(&Value::Bool(true)) {
+                ctx.store
+                    .remove_blob(&crate::store::blob_name(coll, key, f))?;
+                rec.meta.files.remove(f);
+                rec.insert(f.into(), Value::Null);
+                rec.insert(format!("{f}_name"), Value::Null);
+                rec.insert(f.replace("certificate", "expiration_date"), Value::Null);
+            }
         }
-    }
-    ctx.store.put(&coll, key, rec.clone())?;
-    Ok(engine::action_answer(ctx, call.target, &dsegs, &rec))
+        Ok(())
+    })
 }
 
 /// `rename`: the record moves to `new_name`, with everything under its path.
