@@ -1,5 +1,6 @@
 //! Integration tests: a real emulator on a loopback port, driven with reqwest.
 
+mod cast;
 mod common;
 
 mod api;
@@ -9,6 +10,7 @@ mod in_process;
 mod object_files;
 mod objects;
 mod paging;
+mod permissions;
 mod persistence;
 mod push;
 mod robustness;
