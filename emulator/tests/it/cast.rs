@@ -256,6 +256,16 @@ impl Cast {
     /// three admins, makes the keys and the user, and seeds one record of each
     /// resource the matrix addresses.
     pub async fn seed(local: &Local, accounts: &Accounts, name: &str) -> Cast {
+        Cast::make(local, accounts, name, true).await
+    }
+
+    /// [`Cast::seed`] with only the callers: the admins, the keys, the user and his
+    /// group `crew`; the other records' parameters are ids that do not exist.
+    pub async fn callers(local: &Local, accounts: &Accounts, name: &str) -> Cast {
+        Cast::make(local, accounts, name, false).await
+    }
+
+    async fn make(local: &Local, accounts: &Accounts, name: &str, records: bool) -> Cast {
         let owner = accounts.owner.as_str();
         let base = format!("/v1.1/instances/{name}/");
         let post = |rel: &str| (Method::POST, format!("{base}{rel}"));
@@ -362,6 +372,86 @@ impl Cast {
         seeded
             .create(&format!("groups/{gid}/users/"), json!({"user": uid}), &[])
             .await;
+        if records {
+            seeded.records(uid).await;
+        }
+        let mut params = seeded.params;
+        params.insert(("Instance", "name"), name.to_owned());
+        params.insert(("*", "instance"), name.to_owned());
+        params.insert(("*", "backend"), "facebook".to_owned());
+        Cast {
+            keys,
+            admins,
+            user,
+            params,
+        }
+    }
+
+    /// The API key and user key `who` sends inside this instance.
+    pub fn credentials<'a>(
+        &'a self,
+        accounts: &'a Accounts,
+        who: Who,
+    ) -> (Option<&'a str>, Option<&'a str>) {
+        match who {
+            Who::Anonymous => (None, None),
+            Who::User => (
+                self.keys.get(&Who::Plain).map(|k| k.1.as_str()),
+                Some(self.user.1.as_str()),
+            ),
+            w if w.is_admin() => (accounts.key_of(w), None),
+            w => (self.keys.get(&w).map(|k| k.1.as_str()), None),
+        }
+    }
+
+    /// The value of the path parameter `param` of `resource`'s endpoints when `who`
+    /// calls: a record that exists, the caller's own where the table lets a caller
+    /// reach only its own (its admin role, its API key).
+    pub fn param(&self, resource: &str, param: &str, who: Who) -> String {
+        match (resource, param) {
+            ("Admin", "id") => {
+                let own = if matches!(who, Who::Write | Who::Read) {
+                    who
+                } else {
+                    Who::Write
+                };
+                self.admins[&own].to_string()
+            }
+            ("ApiKey", "id") => {
+                let own = if who.is_key() && who != Who::User {
+                    who
+                } else {
+                    Who::Plain
+                };
+                self.keys[&own].0.to_string()
+            }
+            _ => self
+                .params
+                .iter()
+                .find(|((r, p), _)| *p == param && *r == resource)
+                .or_else(|| {
+                    self.params
+                        .iter()
+                        .find(|((r, p), _)| *p == param && *r == "*")
+                })
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| "1".to_owned()),
+        }
+    }
+}
+
+/// Creates the seed records of an instance as its owner.
+struct Seeder<'a> {
+    local: &'a Local,
+    owner: &'a str,
+    base: &'a str,
+    params: HashMap<(&'static str, &'static str), String>,
+}
+
+impl Seeder<'_> {
+    /// One record of each resource the matrix addresses, `uid` the cast's user.
+    async fn records(&mut self, uid: i64) {
+        let seeded = self;
         seeded
             .create(
                 "classes/",
@@ -482,80 +572,8 @@ impl Cast {
                 &[("Invitation", "id")],
             )
             .await;
-        let mut params = seeded.params;
-        params.insert(("Instance", "name"), name.to_owned());
-        params.insert(("*", "instance"), name.to_owned());
-        params.insert(("*", "backend"), "facebook".to_owned());
-        Cast {
-            keys,
-            admins,
-            user,
-            params,
-        }
     }
 
-    /// The API key and user key `who` sends inside this instance.
-    pub fn credentials<'a>(
-        &'a self,
-        accounts: &'a Accounts,
-        who: Who,
-    ) -> (Option<&'a str>, Option<&'a str>) {
-        match who {
-            Who::Anonymous => (None, None),
-            Who::User => (
-                self.keys.get(&Who::Plain).map(|k| k.1.as_str()),
-                Some(self.user.1.as_str()),
-            ),
-            w if w.is_admin() => (accounts.key_of(w), None),
-            w => (self.keys.get(&w).map(|k| k.1.as_str()), None),
-        }
-    }
-
-    /// The value of the path parameter `param` of `resource`'s endpoints when `who`
-    /// calls: a record that exists, the caller's own where the table lets a caller
-    /// reach only its own (its admin role, its API key).
-    pub fn param(&self, resource: &str, param: &str, who: Who) -> String {
-        match (resource, param) {
-            ("Admin", "id") => {
-                let own = if matches!(who, Who::Write | Who::Read) {
-                    who
-                } else {
-                    Who::Write
-                };
-                self.admins[&own].to_string()
-            }
-            ("ApiKey", "id") => {
-                let own = if who.is_key() && who != Who::User {
-                    who
-                } else {
-                    Who::Plain
-                };
-                self.keys[&own].0.to_string()
-            }
-            _ => self
-                .params
-                .iter()
-                .find(|((r, p), _)| *p == param && *r == resource)
-                .or_else(|| {
-                    self.params
-                        .iter()
-                        .find(|((r, p), _)| *p == param && *r == "*")
-                })
-                .map(|(_, v)| v.clone())
-                .unwrap_or_else(|| "1".to_owned()),
-        }
-    }
-}
-
-/// Creates the seed records of an instance as its owner.
-struct Seeder<'a> {
-    local: &'a Local,
-    owner: &'a str,
-    base: &'a str,
-    params: HashMap<(&'static str, &'static str), String>,
-}
-
-impl Seeder<'_> {
     /// POSTs `body` to `rel` (201 expected) and remembers the new record's key (its
     /// `id`, `name` or `registration_id`) as the value of the given parameters.
     async fn create(

@@ -10,6 +10,7 @@ mod in_process;
 mod object_files;
 mod objects;
 mod paging;
+mod permission_fuzz;
 mod permissions;
 mod persistence;
 mod push;

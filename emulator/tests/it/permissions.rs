@@ -77,7 +77,7 @@ const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[
     ),
 ];
 
-fn http(m: HttpMethod) -> Method {
+pub(crate) fn http(m: HttpMethod) -> Method {
     match m {
         HttpMethod::Get => Method::GET,
         HttpMethod::Post => Method::POST,
@@ -89,7 +89,7 @@ fn http(m: HttpMethod) -> Method {
 
 /// The operation of `method` (`None`: `OPTIONS`) on the endpoint named `endpoint`,
 /// as the dispatcher names it.
-fn op_of(endpoint: &str, method: Option<HttpMethod>) -> Op<'_> {
+pub(crate) fn op_of(endpoint: &str, method: Option<HttpMethod>) -> Op<'_> {
     match (endpoint, method) {
         ("list", Some(HttpMethod::Post)) => Op::Create,
         ("list", _) => Op::List,
@@ -102,16 +102,11 @@ fn op_of(endpoint: &str, method: Option<HttpMethod>) -> Op<'_> {
     }
 }
 
-/// Whether `op` leaves every record as it was.
-fn reads(op: Op<'_>) -> bool {
-    op.is_read()
-}
-
 /// Whether `op`, when allowed, may change a seeded record the later cells use: a
 /// delete, a whole-record write, a rename, a new key or link. Creates, `PATCH {}` and
 /// the other custom writes (publish, run, render ...) leave the seeded records as
 /// they are.
-fn destructive(op: Op<'_>) -> bool {
+pub(crate) fn destructive(op: Op<'_>) -> bool {
     matches!(
         op,
         Op::Delete | Op::Replace | Op::Endpoint("rename" | "reset_key" | "reset_link")
@@ -120,8 +115,14 @@ fn destructive(op: Op<'_>) -> bool {
 
 /// The request body of a write: the required writable fields of the endpoint, with
 /// references to the cast's records; `{}` for a `PATCH`.
-fn body_of(cast: &Cast, r: &Resource, e: &Endpoint, op: Op<'_>, n: &mut usize) -> Option<Value> {
-    if reads(op) {
+pub(crate) fn body_of(
+    cast: &Cast,
+    r: &Resource,
+    e: &Endpoint,
+    op: Op<'_>,
+    n: &mut usize,
+) -> Option<Value> {
+    if op.is_read() {
         return None;
     }
     if op == Op::Update {
@@ -147,7 +148,7 @@ fn body_of(cast: &Cast, r: &Resource, e: &Endpoint, op: Op<'_>, n: &mut usize) -
 }
 
 /// The concrete path of `e` for `who` in `cast`.
-fn path_of(cast: &Cast, r: &Resource, e: &Endpoint, who: Who) -> String {
+pub(crate) fn path_of(cast: &Cast, r: &Resource, e: &Endpoint, who: Who) -> String {
     let mut path = e.path.clone();
     for p in &e.path_params {
         let v = cast.param(&r.name, p, who);
