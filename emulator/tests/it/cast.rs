@@ -387,6 +387,11 @@ impl Cast {
         }
     }
 
+    /// The instance's name.
+    pub fn name(&self) -> &str {
+        &self.params[&("*", "instance")]
+    }
+
     /// The API key and user key `who` sends inside this instance.
     pub fn credentials<'a>(
         &'a self,
