@@ -22,6 +22,9 @@ use crate::permissions::{body_of, destructive, http, op_of, path_of};
 /// The object permission levels, by level.
 const LEVELS: [&str; 4] = ["none", "read", "write", "full"];
 
+/// The class permission levels, by level.
+const CLASS_LEVELS: [&str; 3] = ["none", "read", "create_objects"];
+
 /// The users of a sequence: `alice` (the cast's user, in the group `crew` at the
 /// start), `bob` and `carl`.
 const USERS: usize = 3;
@@ -60,6 +63,9 @@ enum Step {
     List { by: By },
     /// The owner admin adds a user to `crew`, or removes him.
     Membership { user: usize },
+    /// The owner admin sets the class's `other_permissions` (a [`CLASS_LEVELS`]
+    /// index).
+    ClassAccess { level: usize },
     /// Another operation of the schema (an index into [`Pool`]).
     Other { by: By, op: usize },
 }
@@ -102,6 +108,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (by(), any::<usize>()).prop_map(|(by, object)| Step::Delete { by, object }),
         1 => by().prop_map(|by| Step::List { by }),
         1 => (0..USERS).prop_map(|user| Step::Membership { user }),
+        1 => (0..CLASS_LEVELS.len()).prop_map(|level| Step::ClassAccess { level }),
         3 => (by(), any::<usize>()).prop_map(|(by, op)| Step::Other { by, op }),
     ]
 }
@@ -146,14 +153,31 @@ struct Object {
     perms: [usize; 3],
 }
 
-/// The model: the objects made so far by id (`None` once deleted) and who is in
-/// `crew`.
+/// The model: the objects made so far by id (`None` once deleted), who is in
+/// `crew`, and the class's `other_permissions`.
 struct Model {
     objects: Vec<(i64, Option<Object>)>,
     members: [bool; USERS],
+    class_other: usize,
 }
 
 impl Model {
+    /// What `by` may do with the class (`HasKlassReadPermission`,
+    /// `HasKlassCreateObjectPermission`): everything for admins and `ignore_acl` keys,
+    /// else the class's other permission (the class has no group).
+    fn class_level(&self, by: By) -> usize {
+        if by.who.is_admin() || by.who == Who::IgnoreAcl {
+            2
+        } else {
+            self.class_other
+        }
+    }
+
+    /// Whether the class is closed to `by` for an operation that needs `need`.
+    fn closed(&self, by: By, need: usize) -> bool {
+        self.class_level(by) < need
+    }
+
     /// The effective permission of `by` on `o` (`HasDataObjectPermission`): `full`
     /// for admins and `ignore_acl` keys; for a user, the other permission raised by
     /// the owner's if he owns it and the group's if he is a member; for a key without
@@ -292,6 +316,7 @@ impl<'a> World<'a> {
             model: Model {
                 objects: Vec::new(),
                 members: [true, false, false],
+                class_other: 2,
             },
             n: 0,
         }
@@ -371,7 +396,7 @@ impl<'a> World<'a> {
                     .local
                     .call(Method::POST, &self.objects(), self.creds(*by), Some(&body))
                     .await;
-                if !Self::table(*by, Op::Create) {
+                if !Self::table(*by, Op::Create) || self.model.closed(*by, 2) {
                     return refused(&a, step);
                 }
                 let user = (by.who == Who::User).then_some(by.user);
@@ -406,7 +431,7 @@ impl<'a> World<'a> {
                         None,
                     )
                     .await;
-                if !Self::table(*by, Op::Get) {
+                if !Self::table(*by, Op::Get) || self.model.closed(*by, 1) {
                     return refused(&a, step);
                 }
                 match o {
@@ -441,7 +466,7 @@ impl<'a> World<'a> {
                         None,
                     )
                     .await;
-                if !Self::table(*by, Op::Delete) {
+                if !Self::table(*by, Op::Delete) || self.model.closed(*by, 1) {
                     return refused(&a, step);
                 }
                 let Some(o) = o else {
@@ -468,7 +493,7 @@ impl<'a> World<'a> {
                         None,
                     )
                     .await;
-                if !Self::table(*by, Op::List) {
+                if !Self::table(*by, Op::List) || self.model.closed(*by, 1) {
                     return refused(&a, step);
                 }
                 status(&a, StatusCode::OK, step)?;
@@ -508,6 +533,21 @@ impl<'a> World<'a> {
                     status(&a, StatusCode::CREATED, step)?;
                 }
                 self.model.members[*user] = !self.model.members[*user];
+                Ok(())
+            }
+            Step::ClassAccess { level } => {
+                let a = self
+                    .stage
+                    .local
+                    .call(
+                        Method::PATCH,
+                        &format!("{}classes/{}/", self.base(), self.class),
+                        (Some(self.stage.accounts.owner.as_str()), None),
+                        Some(&json!({"other_permissions": CLASS_LEVELS[*level]})),
+                    )
+                    .await;
+                status(&a, StatusCode::OK, step)?;
+                self.model.class_other = *level;
                 Ok(())
             }
             Step::Other { by, op } => {
@@ -586,7 +626,7 @@ impl<'a> World<'a> {
                 Some(&body),
             )
             .await;
-        if !Self::table(by, Op::Update) {
+        if !Self::table(by, Op::Update) || self.model.closed(by, 1) {
             return refused(&a, step);
         }
         let Some(o) = o else {
@@ -691,10 +731,12 @@ impl<'a> World<'a> {
 
 #[test]
 fn random_request_sequences_stay_inside_the_table_and_the_acls() {
-    let cases = std::env::var("PERMISSION_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
+    let cases = match std::env::var("PERMISSION_FUZZ_CASES") {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("PERMISSION_FUZZ_CASES={v:?} is not a number of cases")),
+        Err(_) => 300,
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime");
