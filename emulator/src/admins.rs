@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::api::{HResult, Resp};
+use crate::auth::Caller;
 use crate::behaviour::{Behaviour, Call, Op};
 use crate::context::Ctx;
 use crate::engine;
@@ -17,7 +18,9 @@ pub fn behaviours() -> Vec<Behaviour> {
         Behaviour::new("Admin")
             .on_write(|ctx, call| not_the_owner(ctx, call).and_then(|()| engine::write(ctx, call)))
             .on(Op::Delete, |ctx, call| {
-                not_the_owner(ctx, call).and_then(|()| engine::delete(ctx, call))
+                not_the_owner(ctx, call)?;
+                leaving_or_full(ctx, call)?;
+                engine::delete(ctx, call)
             }),
         Behaviour::new("Invitation")
             .ids_from("@invitations#seq")
@@ -29,6 +32,22 @@ pub fn behaviours() -> Vec<Behaviour> {
     ]
 }
 
+/// 403 unless the caller is a `full` admin or deletes its own role (leaves the
+/// instance: `AllowSelfRoleDeletion`).
+fn leaving_or_full(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<()> {
+    let t = call.target;
+    let Caller::Admin { account } = call.caller else {
+        return Err(Resp::forbidden());
+    };
+    let inst = t.instance.clone().unwrap_or_default();
+    let full = crate::instances::admin_role(ctx.store, &inst, *account).as_deref() == Some("full");
+    if full || t.id_param("id") == Some(*account) {
+        Ok(())
+    } else {
+        Err(Resp::forbidden())
+    }
+}
+
 /// 403 when the admin record addressed is the instance owner's.
 fn not_the_owner(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<()> {
     let t = call.target;
@@ -38,8 +57,7 @@ fn not_the_owner(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<()> {
             "/v1.1/instances/",
             &Key::Str(t.instance.clone().unwrap_or_default()),
         )
-        .and_then(|r| r.get("__owner_account"))
-        .and_then(Value::as_i64);
+        .and_then(|r| r.meta.owner_account);
     if owner.is_some() && t.id_param("id") == owner {
         return Err(Resp::forbidden());
     }

@@ -125,6 +125,9 @@ pub struct Behaviour {
     /// The emulator-wide counter the record ids come from, for ids unique across
     /// instances (invitations); `None` numbers each collection on its own.
     pub id_counter: Option<&'static str>,
+    /// Records are named by a slug the client gives (the platform's
+    /// `StrippedSlugField`, lowercased before it is checked), on create and rename.
+    pub slug_names: bool,
 }
 
 impl fmt::Debug for Behaviour {
@@ -148,6 +151,7 @@ impl Behaviour {
             on_create: None,
             check: None,
             id_counter: None,
+            slug_names: false,
         }
     }
 
@@ -171,6 +175,12 @@ impl Behaviour {
     /// Adds checks on validated write bodies.
     pub fn check(mut self, hook: CheckHook) -> Behaviour {
         self.check = Some(hook);
+        self
+    }
+
+    /// Names records by slugs ([`Behaviour::slug_names`]).
+    pub fn slug_names(mut self) -> Behaviour {
+        self.slug_names = true;
         self
     }
 

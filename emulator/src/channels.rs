@@ -98,6 +98,12 @@ fn change_view(ctx: &Ctx<'_>, history_segs: &[String], id: i64, rec: &Record) ->
 }
 
 /// A key's permission on a channel: 0 none, 1 subscribe, 2 publish.
+/// Whether `caller` may publish to the channel `ch` (its own `publish`, the group's
+/// for members, or full access).
+pub fn may_publish(ctx: &Ctx<'_>, base: &str, caller: &Caller, ch: &Record) -> bool {
+    level(ctx, base, caller, ch) >= 2
+}
+
 fn level(ctx: &Ctx<'_>, base: &str, caller: &Caller, ch: &Record) -> u8 {
     if caller.is_privileged() {
         return 2;
@@ -120,6 +126,7 @@ fn level(ctx: &Ctx<'_>, base: &str, caller: &Caller, ch: &Record) -> u8 {
 pub fn behaviours() -> Vec<Behaviour> {
     vec![
         Behaviour::new("Channel")
+            .slug_names()
             .on(Op::List, list_channels)
             .on(Op::Get, |ctx, call| {
                 readable(ctx, call)?;

@@ -60,8 +60,8 @@ pub fn store_class(
     body: Value,
 ) -> HResult<Record> {
     let now = crate::time::now();
-    let mut rec: Record = match body {
-        Value::Object(m) => m,
+    let mut rec = match body {
+        Value::Object(m) => Record::from(m),
         _ => Record::new(),
     };
     rec.insert("name".into(), json!(name));
@@ -229,7 +229,7 @@ fn create(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let schema = rec.get("schema").cloned().unwrap_or(json!([]));
     let schema = check_schema(ctx, t, &schema, None, &name)?;
     rec.insert("schema".into(), schema);
-    let rec = store_class(ctx, &base, &name, Value::Object(rec))?;
+    let rec = store_class(ctx, &base, &name, rec.to_value())?;
     let mut segs = t.m.segs.clone();
     segs.push(name);
     Ok(Resp::created(view(ctx, t, &segs, &rec, Some("migrating"))))

@@ -252,7 +252,7 @@ fn tenancy(ctx: &Ctx<'_>, t: &Target, caller: &Caller) -> HResult<Option<&'stati
     let Some(rec) = ctx.store.get("/v1.1/instances/", &Key::Str(inst.clone())) else {
         return Err(not_found());
     };
-    if rec.get("__owner_account").and_then(Value::as_i64) == Some(*account) {
+    if rec.meta.owner_account == Some(*account) {
         return Ok(Some("owner"));
     }
     match crate::instances::admin_role(ctx.store, inst, *account).as_deref() {

@@ -199,6 +199,17 @@ pub fn create_record(
             .or_else(|| body.get(&ks.field).filter(|v| v.is_string()))
             .cloned()
             .unwrap_or(Value::Null);
+        let slug = t.behaviour.is_some_and(|b| b.slug_names);
+        let v = match v {
+            Value::String(s) if slug => Value::String(s.trim().to_lowercase()),
+            other => other,
+        };
+        if let (true, Value::String(s)) = (slug, &v) {
+            let errors = validate::stripped_slug_errors(s);
+            if !s.is_empty() && !errors.is_empty() {
+                return Err(Resp::bad(json!({ ks.field.as_str(): errors })));
+            }
+        }
         let s = match v {
             Value::String(s) if s.trim().is_empty() => {
                 return Err(Resp::field_error(&ks.field, "This field may not be blank."));
@@ -408,10 +419,7 @@ fn rendered<'a>(
 /// key), so such lists come in creation order as on the platform.
 fn list_position((key, rec): &(Key, Record)) -> Key {
     match key {
-        Key::Str(_) => rec
-            .get(store::PK)
-            .and_then(Value::as_i64)
-            .map_or_else(|| key.clone(), Key::Int),
+        Key::Str(_) => rec.meta.pk.map_or_else(|| key.clone(), Key::Int),
         Key::Int(_) => key.clone(),
     }
 }

@@ -43,7 +43,7 @@ pub fn name_error(name: &str) -> Option<&'static str> {
 /// role of its admin record (`full`, `write`, `read`); `None` without access.
 pub fn admin_role(store: &crate::store::Store, instance: &str, account: i64) -> Option<String> {
     let rec = store.get(INSTANCES, &Key::Str(instance.to_owned()))?;
-    if rec.get("__owner_account").and_then(Value::as_i64) == Some(account) {
+    if rec.meta.owner_account == Some(account) {
         return Some("full".into());
     }
     let admins = format!("{INSTANCES}{}/admins/", encode_segment(instance));
@@ -85,7 +85,7 @@ fn view(ctx: &Ctx<'_>, res: usize, rec: &Record, caller: &Caller) -> Value {
     let segs = vec!["v1.1".to_owned(), "instances".to_owned(), name.clone()];
     let mut v = render::render(ctx.spec, res, Some(&segs), rec);
     if let Some(o) = v.as_object_mut() {
-        let owner = rec.get("__owner_account").and_then(Value::as_i64);
+        let owner = rec.meta.owner_account;
         if let Some(a) = owner {
             o.insert("owner".into(), owner_view(ctx, a));
         }
@@ -100,6 +100,14 @@ fn view(ctx: &Ctx<'_>, res: usize, rec: &Record, caller: &Caller) -> Value {
     v
 }
 
+/// A record of the fields of the JSON object `v` (empty for anything else).
+fn record(v: Value) -> Record {
+    match v {
+        Value::Object(m) => m.into(),
+        _ => Record::new(),
+    }
+}
+
 /// Creates the default contents of a new instance.
 fn seed(ctx: &mut Ctx<'_>, name: &str, account: i64) -> HResult<()> {
     let base = format!("{INSTANCES}{}/", encode_segment(name));
@@ -109,7 +117,7 @@ fn seed(ctx: &mut Ctx<'_>, name: &str, account: i64) -> HResult<()> {
         admin.insert("role".into(), json!("full"));
         admin.insert("created_at".into(), json!(now));
         ctx.store
-            .put(&format!("{base}admins/"), Key::Int(account), admin)?;
+            .put(&format!("{base}admins/"), Key::Int(account), admin.into())?;
     }
     crate::classes::store_class(
         ctx,
@@ -130,7 +138,7 @@ fn seed(ctx: &mut Ctx<'_>, name: &str, account: i64) -> HResult<()> {
         ("default", "default", true),
         ("eventlog", "separate_rooms", false),
     ] {
-        let rec: Record = serde_json::from_value(json!({
+        let rec = record(json!({
             "name": ch,
             "description": "",
             "type": ty,
@@ -140,13 +148,12 @@ fn seed(ctx: &mut Ctx<'_>, name: &str, account: i64) -> HResult<()> {
             "custom_publish": custom_publish,
             "created_at": now,
             "updated_at": now,
-        }))
-        .unwrap_or_default();
+        }));
         ctx.store
             .put(&format!("{base}channels/"), Key::Str(ch.to_owned()), rec)?;
     }
     for (name, tpl) in predefined_templates() {
-        let mut rec: Record = serde_json::from_value(tpl).unwrap_or_default();
+        let mut rec = record(tpl);
         rec.insert("created_at".into(), json!(now));
         rec.insert("updated_at".into(), json!(now));
         ctx.store.put(
@@ -286,7 +293,7 @@ fn create(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
         }
     }
     let mut base = Record::new();
-    base.insert("__owner_account".into(), json!(acc));
+    base.meta.owner_account = Some(acc);
     let (key, mut rec) = engine::create_record(ctx, t, &body, base)?;
     rec.entry("metadata").or_insert_with(|| json!({}));
     rec.entry("description").or_insert_with(|| json!(""));

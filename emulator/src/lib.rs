@@ -34,8 +34,10 @@ mod classes;
 mod context;
 mod dispatch;
 mod engine;
+mod host_check;
 mod hosting;
 mod instances;
+mod listen;
 mod object_files;
 mod objects;
 mod options;
@@ -73,8 +75,6 @@ pub const EMBEDDED_SCHEMA: &str = include_str!("../schema/syncano-v1.1.json");
 
 /// Default e-mail of the pre-registered admin account.
 pub const DEFAULT_EMAIL: &str = "admin@example.com";
-/// Default password of the pre-registered admin account.
-pub const DEFAULT_PASSWORD: &str = "syncano-emulator";
 
 /// Errors starting the emulator.
 #[derive(Debug, thiserror::Error)]
@@ -108,8 +108,10 @@ pub struct EmulatorConfig {
     pub schema_path: Option<PathBuf>,
     /// E-mail of the pre-registered admin.
     pub account_email: String,
-    /// Password of the pre-registered admin.
-    pub account_password: String,
+    /// Password of the pre-registered admin; `None` (the default) draws a random one
+    /// at every start ([`RunningEmulator::account_password`] tells it). With a data
+    /// directory, the stored admin's password is set to this one at every start.
+    pub account_password: Option<String>,
     /// A fixed account key for the pre-registered admin (40 hex characters
     /// recommended); `None` generates one (kept across restarts with a data dir).
     pub account_key: Option<String>,
@@ -125,6 +127,17 @@ pub struct EmulatorConfig {
     /// platform's storage does (the default), or as paths (`/media/...`; the binary's
     /// `--relative-file-urls`).
     pub absolute_file_urls: bool,
+    /// Host names, besides loopback ones (`localhost`, 127.0.0.0/8, `[::1]`), that
+    /// requests may be addressed to (the `Host` header, compared without port and
+    /// case); requests addressed to any other name are refused with 403. Binding to a
+    /// non-loopback address needs the names the server is reached under here.
+    pub allowed_hosts: Vec<String>,
+    /// How long a client may take to send a request head before its connection is
+    /// closed (default 30 s; server on a socket only).
+    pub header_read_timeout: std::time::Duration,
+    /// How long a connection may move no byte while none of its requests is being
+    /// answered before it is closed (default 60 s; server on a socket only).
+    pub idle_timeout: std::time::Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -135,12 +148,15 @@ impl Default for EmulatorConfig {
             data_dir: None,
             schema_path: None,
             account_email: DEFAULT_EMAIL.into(),
-            account_password: DEFAULT_PASSWORD.into(),
+            account_password: None,
             account_key: None,
             body_limit: 1024 * 1024,
             rate_limit: None,
             poll_timeout: std::time::Duration::from_secs(30),
             absolute_file_urls: true,
+            allowed_hosts: Vec::new(),
+            header_read_timeout: std::time::Duration::from_secs(30),
+            idle_timeout: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -153,7 +169,10 @@ impl fmt::Debug for EmulatorConfig {
             .field("data_dir", &self.data_dir)
             .field("schema_path", &self.schema_path)
             .field("account_email", &self.account_email)
-            .field("account_password", &"<redacted>")
+            .field(
+                "account_password",
+                &self.account_password.as_ref().map(|_| "<redacted>"),
+            )
             .field(
                 "account_key",
                 &self.account_key.as_ref().map(|_| "<redacted>"),
@@ -162,6 +181,9 @@ impl fmt::Debug for EmulatorConfig {
             .field("rate_limit", &self.rate_limit)
             .field("poll_timeout", &self.poll_timeout)
             .field("absolute_file_urls", &self.absolute_file_urls)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
             .finish()
     }
 }
@@ -192,7 +214,7 @@ impl Emulator {
     /// Loads the schema, opens the store, binds and serves in the background
     /// on the current tokio runtime.
     pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Error> {
-        let (app, account_key) = Emulator::prepare(&config)?;
+        let (app, admin) = Emulator::prepare(&config)?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -200,21 +222,20 @@ impl Emulator {
         let addr = listener
             .local_addr()
             .map_err(|source| Error::Bind { addr, source })?;
-        let router = router(app);
+        let router = router(app, &config);
+        let timeouts = listen::Timeouts {
+            header_read: config.header_read_timeout,
+            idle: config.idle_timeout,
+        };
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-                let _ = rx.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!("emulator server error: {e}");
-            }
-        });
+        let task = tokio::spawn(listen::serve(listener, router, timeouts, async move {
+            let _ = rx.await;
+        }));
         Ok(RunningEmulator {
             addr,
-            account_key,
+            account_key: admin.key,
             account_email: config.account_email.clone(),
-            account_password: config.account_password.clone(),
+            account_password: admin.password,
             stop: Some(tx),
             task: Some(task),
         })
@@ -225,16 +246,17 @@ impl Emulator {
     /// HTTP layer's body limit, key extraction, multipart parsing, dispatch, the
     /// storage commit), inside this process; `bind` and `port` do not apply.
     pub fn in_process(config: EmulatorConfig) -> Result<InProcess, Error> {
-        let (app, account_key) = Emulator::prepare(&config)?;
+        let (app, admin) = Emulator::prepare(&config)?;
         Ok(InProcess {
-            router: router(app),
-            account_key,
+            router: router(app, &config),
+            account_key: admin.key,
+            account_password: admin.password,
         })
     }
 
     /// Loads the schema, opens the store and makes sure the pre-registered admin
-    /// exists: the application state and the admin's key.
-    fn prepare(config: &EmulatorConfig) -> Result<(Arc<server::App>, String), Error> {
+    /// exists: the application state and the admin's credentials.
+    fn prepare(config: &EmulatorConfig) -> Result<(Arc<server::App>, Admin), Error> {
         let (text, source) = match &config.schema_path {
             Some(p) => (
                 std::fs::read_to_string(p)
@@ -255,8 +277,12 @@ impl Emulator {
             }
             None => store::Store::memory(),
         };
-        let account_key =
-            ensure_admin(&mut store, config).map_err(|e| Error::Storage(e.to_string()))?;
+        let password = config
+            .account_password
+            .clone()
+            .unwrap_or_else(random_password);
+        let key = ensure_admin(&mut store, config, &password)
+            .map_err(|e| Error::Storage(e.to_string()))?;
         let app = Arc::new(server::App {
             spec,
             store: Mutex::new(store),
@@ -271,16 +297,38 @@ impl Emulator {
             changes: tokio::sync::Notify::new(),
             poll_timeout: config.poll_timeout,
         });
-        Ok((app, account_key))
+        Ok((app, Admin { key, password }))
     }
 }
 
-/// The router of every request: stored files under `/media/`, the API behind.
-fn router(app: Arc<server::App>) -> axum::Router {
+/// The pre-registered admin's account key and password.
+struct Admin {
+    key: String,
+    password: String,
+}
+
+/// A password of 24 random letters and digits (about 143 bits).
+fn random_password() -> String {
+    use rand::Rng;
+    rand::thread_rng()
+        .sample_iter(rand::distributions::Alphanumeric)
+        .take(24)
+        .map(char::from)
+        .collect()
+}
+
+/// The router of every request: stored files under `/media/`, the API behind, and in
+/// front of both the `Host` check.
+fn router(app: Arc<server::App>, config: &EmulatorConfig) -> axum::Router {
+    let allowed = Arc::new(host_check::AllowedHosts::new(&config.allowed_hosts));
     axum::Router::new()
         .route("/media/{*path}", axum::routing::get(server::media))
         .fallback(server::handle)
         .with_state(app)
+        .layer(axum::middleware::from_fn_with_state(
+            allowed,
+            host_check::check,
+        ))
 }
 
 /// An emulator answering in this process, without a socket (see
@@ -288,6 +336,7 @@ fn router(app: Arc<server::App>) -> axum::Router {
 pub struct InProcess {
     router: axum::Router,
     account_key: String,
+    account_password: String,
 }
 
 impl fmt::Debug for InProcess {
@@ -315,12 +364,18 @@ impl InProcess {
     pub fn account_key(&self) -> &str {
         &self.account_key
     }
+
+    /// The password of the pre-registered admin.
+    pub fn account_password(&self) -> &str {
+        &self.account_password
+    }
 }
 
 /// Makes sure the pre-registered admin exists; returns its key.
 fn ensure_admin(
     store: &mut store::Store,
     config: &EmulatorConfig,
+    password: &str,
 ) -> Result<String, store::StoreError> {
     let existing = store.collection(auth::ACCOUNTS).and_then(|c| {
         c.iter()
@@ -339,13 +394,8 @@ fn ensure_admin(
                     changed = true;
                 }
             }
-            if rec.get("password").and_then(serde_json::Value::as_str)
-                != Some(config.account_password.as_str())
-            {
-                rec.insert(
-                    "password".into(),
-                    serde_json::json!(config.account_password),
-                );
+            if rec.get("password").and_then(serde_json::Value::as_str) != Some(password) {
+                rec.insert("password".into(), serde_json::json!(password));
                 changed = true;
             }
             let key = rec
@@ -362,7 +412,7 @@ fn ensure_admin(
             let (_, rec) = accounts::create_account(
                 store,
                 &config.account_email,
-                &config.account_password,
+                password,
                 "Emulator",
                 "Admin",
                 config.account_key.clone(),

@@ -26,16 +26,10 @@ use crate::context::Ctx;
 use crate::dataobjects::schema::{ClassField, FieldKind};
 use crate::dataobjects::validate::{FILE_EXTENSION_MAX, file_part_error};
 use crate::spec::encode_segment;
-use crate::store::{Blob, Key, Record, Store, blob_name};
+use crate::store::{Blob, FileMeta, Key, Record, Store, blob_name};
 
 /// The path prefix of stored files (the platform's `MEDIA_URL`).
 pub const MEDIA_PREFIX: &str = "/media/";
-
-/// The record keys (internal, never rendered) keeping the name and content type a file
-/// was uploaded with.
-fn meta_keys(field: &str) -> (String, String) {
-    (format!("__{field}_name"), format!("__{field}_type"))
-}
 
 /// The instance name of an instance path (`/v1.1/instances/<name>/`).
 pub fn instance_name(base: &str) -> String {
@@ -157,12 +151,14 @@ pub fn find(store: &Store, url: &str) -> Option<StoredBytes> {
             .filter(|f| f.ty == FieldKind::File)
             .find(|f| rec.get(&f.name).and_then(Value::as_str) == Some(name.as_str()))?;
         let bytes = store.blob(&blob_name(&coll, key, &field.name))?.clone();
-        let (n, t) = meta_keys(&field.name);
-        let text = |k: &str| rec.get(k).and_then(Value::as_str).map(str::to_owned);
+        let given = rec.meta.files.get(&field.name);
         Some(StoredBytes {
             bytes,
-            file_name: text(&n).unwrap_or_else(|| name.clone()),
-            content_type: text(&t).unwrap_or_else(|| "application/octet-stream".to_owned()),
+            file_name: given.map_or_else(|| name.clone(), |f| f.name.clone()),
+            content_type: given.map_or_else(
+                || "application/octet-stream".to_owned(),
+                |f| f.content_type.clone(),
+            ),
         })
     })
 }
@@ -234,7 +230,6 @@ impl FileWrite<'_> {
         for field in self.fields.iter().filter(|f| f.ty == FieldKind::File) {
             let name = &field.name;
             let blob = blob_name(self.coll, &key, name);
-            let (meta_name, meta_type) = meta_keys(name);
             let new = if let Some(part) = parts.iter().find(|p| &p.name == name) {
                 Some(StoredBytes {
                     bytes: part.bytes.clone(),
@@ -256,13 +251,17 @@ impl FileWrite<'_> {
                     let stored = stored_name(&file.file_name);
                     ctx.store.put_blob(&blob, file.bytes)?;
                     data.insert(name.clone(), Value::String(stored));
-                    rec.insert(meta_name, Value::String(file.file_name));
-                    rec.insert(meta_type, Value::String(file.content_type));
+                    rec.meta.files.insert(
+                        name.clone(),
+                        FileMeta {
+                            name: file.file_name,
+                            content_type: file.content_type,
+                        },
+                    );
                 }
                 None if !data.contains_key(name) => {
                     // cleared (or never set): the bytes go
-                    let had = rec.remove(&meta_name).is_some();
-                    rec.remove(&meta_type);
+                    let had = rec.meta.files.remove(name).is_some();
                     if had || input.contains_key(name) {
                         ctx.store.remove_blob(&blob)?;
                     }

@@ -35,6 +35,7 @@ pub fn behaviours() -> Vec<Behaviour> {
             .on_write(object)
             .on(Op::Delete, object),
         Behaviour::new("DataEndpoint")
+            .slug_names()
             .on(Op::Endpoint("rename"), crate::record_actions::rename)
             .on(Op::Endpoint("get_objects"), endpoint)
             .on(Op::Endpoint("post_object"), endpoint),
@@ -119,7 +120,7 @@ impl ProfileWrite {
             fields: &self.fields,
         }
         .apply(ctx, &self.input, &[], &mut data, rec)?;
-        rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()) || k.starts_with(render::INTERNAL));
+        rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()));
         rec.extend(data);
         Ok(())
     }
@@ -161,9 +162,7 @@ pub fn check_profile(
         .and_then(|pid| ctx.store.get(&coll, &Key::Int(pid)))
         .map(|r| {
             r.iter()
-                .filter(|(k, _)| {
-                    !SYSTEM_FIELDS.contains(&k.as_str()) && !k.starts_with(render::INTERNAL)
-                })
+                .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect()
         });
@@ -239,7 +238,7 @@ pub fn render_object(
     }
     let stored: Map<String, Value> = rec
         .iter()
-        .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()) && !k.starts_with(render::INTERNAL))
+        .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     for (k, v) in represent_object(fields, &stored) {
@@ -519,6 +518,10 @@ fn system_fields(
             }
         }
     }
+    if !rules.creating {
+        // an object's channel and room are set on create only (read-only on detail)
+        return;
+    }
     if let Some(v) = body.get("channel") {
         match v {
             Value::Null => {
@@ -588,6 +591,34 @@ fn unique_check(
         }
     }
 }
+
+/// The platform's check after a user's write of an object in a channel
+/// (`ObjectViewSet.check_channel_permission`): the user must be allowed to publish to
+/// the channel, else 403 and the write is undone — here, refused before it is made.
+fn check_channel_publish(ctx: &Ctx<'_>, base: &str, caller: &Caller, rec: &Record) -> HResult<()> {
+    if caller.is_privileged() || caller.user().is_none() {
+        return Ok(());
+    }
+    let Some(ch) = rec.get("channel").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let Some(channel) = ctx
+        .store
+        .get(&format!("{base}channels/"), &Key::Str(ch.to_owned()))
+    else {
+        return Ok(());
+    };
+    if crate::channels::may_publish(ctx, base, caller, channel) {
+        Ok(())
+    } else {
+        Err(Resp::detail(StatusCode::FORBIDDEN, PUBLISH_NOT_ALLOWED))
+    }
+}
+
+/// The platform's 403 detail for a user's object write into a channel it may not
+/// publish to (`ChannelPublishNotAllowed`).
+pub const PUBLISH_NOT_ALLOWED: &str =
+    "You do not have permission to publish data to specified channel.";
 
 fn publish_change(
     ctx: &mut Ctx<'_>,
@@ -707,6 +738,7 @@ fn handle(
                     if level < 3 {
                         return Err(Resp::forbidden());
                     }
+                    check_channel_publish(ctx, &base, caller, &rec)?;
                     ctx.store.remove(&coll, &Key::Int(id))?;
                     publish_change(
                         ctx,
@@ -793,6 +825,7 @@ fn create_object(
     if !errors.is_empty() {
         return Err(Resp::bad(Value::Object(errors)));
     }
+    check_channel_publish(ctx, base, caller, &rec)?;
     let id = ctx.store.next_id(&object_seq(base))?;
     rec.insert("id".into(), json!(id));
     let mut data = data;
@@ -852,7 +885,7 @@ fn update_object(
     system_fields(ctx, base, input, &mut rec, &mut errors, rules);
     let existing: Map<String, Value> = rec
         .iter()
-        .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()) && !k.starts_with(render::INTERNAL))
+        .filter(|(k, _)| !SYSTEM_FIELDS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let resolver = Resolver {
@@ -878,10 +911,11 @@ fn update_object(
     let mut data = data.unwrap_or_default();
     crate::object_files::FileWrite { coll, id, fields }
         .apply(ctx, input, &parts, &mut data, &mut rec)?;
-    rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()) || k.starts_with(render::INTERNAL));
+    rec.retain(|k, _| SYSTEM_FIELDS.contains(&k.as_str()));
     for (k, v) in data {
         rec.insert(k, v);
     }
+    check_channel_publish(ctx, base, caller, &rec)?;
     rec.insert("revision".into(), json!(current + 1));
     rec.insert("updated_at".into(), json!(crate::time::now()));
     ctx.store.put(coll, Key::Int(id), rec.clone())?;

@@ -23,8 +23,10 @@
 use serde_json::{Value, json};
 
 use crate::api::{HResult, Resp};
+use crate::auth::Caller;
 use crate::behaviour::{Behaviour, Call, Op};
 use crate::context::{Ctx, Target};
+use crate::engine;
 use crate::record_actions;
 use crate::render;
 use crate::spec::join;
@@ -41,10 +43,12 @@ pub fn behaviours() -> Vec<Behaviour> {
         Behaviour::new("ApnsMessage").on(Op::Create, |ctx, call| {
             create_message(ctx, call, Service::Apns)
         }),
-        Behaviour::new("GcmDevice").on(Op::Endpoint("send_message"), |ctx, call| {
+        devices("GcmDevice").on(Op::Endpoint("send_message"), |ctx, call| {
+            own_device(ctx, call)?;
             send_message(ctx, call, Service::Gcm)
         }),
-        Behaviour::new("ApnsDevice").on(Op::Endpoint("send_message"), |ctx, call| {
+        devices("ApnsDevice").on(Op::Endpoint("send_message"), |ctx, call| {
+            own_device(ctx, call)?;
             send_message(ctx, call, Service::Apns)
         }),
         Behaviour::new("ApnsConfig")
@@ -54,6 +58,85 @@ pub fn behaviours() -> Vec<Behaviour> {
                 record_actions::remove_certificate,
             ),
     ]
+}
+
+/// Devices, under the platform's device permission (`HasDevicePermission`,
+/// `DeviceSerializerMixin`): a user key reaches only the devices registered to its
+/// user (others are 404), registers new ones to its user unless the body names one,
+/// and may not give a device to another user.
+fn devices(resource: &'static str) -> Behaviour {
+    Behaviour::new(resource)
+        .on(Op::List, |ctx, call| {
+            let own = device_user(call.caller);
+            engine::list(ctx, call.req, call.target, |r| {
+                own.is_none() || r.get("user").and_then(Value::as_i64) == own
+            })
+        })
+        .on(Op::Create, |ctx, call| {
+            let mut body = call.req.body_or_empty();
+            if let (Some(u), Some(m)) = (device_user(call.caller), body.as_object_mut()) {
+                m.entry("user").or_insert(json!(u));
+            }
+            engine::create_generic(ctx, call.target, &body, Record::new())
+        })
+        .on(Op::Get, |ctx, call| {
+            own_device(ctx, call)?;
+            engine::get(ctx, call)
+        })
+        .on_write(|ctx, call| {
+            let rec = own_device(ctx, call)?;
+            if device_user(call.caller).is_some() {
+                let given = call.req.body.as_ref().and_then(|b| b.get("user"));
+                if given.is_some_and(|u| Some(u) != rec.get("user")) {
+                    return Err(Resp::field_error("user", "Cannot change owner of Device."));
+                }
+            }
+            engine::write(ctx, call)
+        })
+        .on(Op::Delete, |ctx, call| {
+            own_device(ctx, call)?;
+            engine::delete(ctx, call)
+        })
+}
+
+/// The user whose devices alone a caller reaches: a user key's, unless the key
+/// ignores ACLs.
+fn device_user(caller: &Caller) -> Option<i64> {
+    match caller {
+        Caller::Key {
+            ignore_acl: false,
+            user,
+            ..
+        } => *user,
+        _ => None,
+    }
+}
+
+/// The device the path names, if the caller may reach it (404 otherwise).
+fn own_device(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<Record> {
+    let t = call.target;
+    let segs = &t.m.segs;
+    let n = ctx
+        .spec
+        .routes
+        .get(t.route)
+        .and_then(|r| r.target_len)
+        .unwrap_or(segs.len());
+    let (Some(id), Some(parent)) = (
+        n.checked_sub(1).and_then(|i| segs.get(i)),
+        segs.get(..n.saturating_sub(1)),
+    ) else {
+        return Err(Resp::not_found());
+    };
+    let rec = ctx
+        .store
+        .get(&join(parent), &Key::Str(id.clone()))
+        .cloned()
+        .ok_or_else(Resp::not_found)?;
+    match device_user(call.caller) {
+        Some(u) if rec.get("user").and_then(Value::as_i64) != Some(u) => Err(Resp::not_found()),
+        _ => Ok(rec),
+    }
 }
 
 /// The two push services.

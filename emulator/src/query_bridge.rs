@@ -45,7 +45,7 @@ pub fn parse(
                     for (k, u) in users {
                         let Key::Int(uid) = k else { continue };
                         let mut view = u.clone();
-                        if let Some(pid) = u.get("__profile_id").and_then(Value::as_i64) {
+                        if let Some(pid) = u.meta.profile_id {
                             if let Some(p) =
                                 store.get(&objects_coll(base, "user_profile"), &Key::Int(pid))
                             {

@@ -130,9 +130,16 @@ pub fn rename(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
             "This field may not be blank.",
         ));
     }
-    if let Some(e) = crate::validate::slug_error(&new_name) {
-        return Err(Resp::field_error("new_name", e));
-    }
+    let new_name = if t.behaviour.is_some_and(|b| b.slug_names) {
+        let lowered = new_name.trim().to_lowercase();
+        let errors = crate::validate::stripped_slug_errors(&lowered);
+        if !errors.is_empty() {
+            return Err(Resp::bad(json!({ "new_name": errors })));
+        }
+        lowered
+    } else {
+        new_name
+    };
     let new_key = Key::Str(new_name.clone());
     if new_key != key && ctx.store.get(&coll, &new_key).is_some() {
         return Err(Resp::field_error("new_name", UNIQUE));

@@ -10,9 +10,6 @@ use crate::api::Req;
 use crate::spec::{Kind, Seg, Spec, join};
 use crate::store::Record;
 
-/// Prefix of keys the emulator keeps for itself inside records.
-pub const INTERNAL: &str = "__";
-
 /// Links of a record of resource `res` whose detail path has the concrete
 /// segments `detail`.
 pub fn links(spec: &Spec, res: usize, detail: &[String], rec: &Record) -> Map<String, Value> {
@@ -159,7 +156,7 @@ fn declared_link(
             return Some(Value::String(join(&segs)));
         }
         if under == "profile" {
-            if let Some(pid) = val("__profile_id") {
+            if let Some(pid) = rec.meta.profile_id.map(|p| p.to_string()) {
                 let mut segs = base.clone();
                 segs.extend(["classes", "user_profile", "objects"].map(str::to_owned));
                 segs.push(pid);
@@ -250,7 +247,7 @@ pub fn render(spec: &Spec, res: usize, detail: Option<&[String]>, rec: &Record) 
     }
     if r.extensible {
         for (k, v) in rec {
-            if k.starts_with(INTERNAL) || out.contains_key(k) || k == "links" {
+            if out.contains_key(k) || k == "links" {
                 continue;
             }
             if r.fields.iter().any(|f| f.name == *k && f.write_only) {

@@ -21,6 +21,7 @@ pub fn behaviours() -> Vec<Behaviour> {
             .on(Op::Endpoint("run"), |_, _| Err(execution_disabled()))
             .on(Op::Delete, delete_script),
         Behaviour::new("ScriptEndpoint")
+            .slug_names()
             .on(Op::Endpoint("run"), |_, _| Err(execution_disabled()))
             .on(Op::Endpoint("public_run"), |ctx, call| {
                 public_run(ctx, call.target)
@@ -34,6 +35,7 @@ pub fn behaviours() -> Vec<Behaviour> {
             .on_create(schedule_defaults)
             .check(check_crontab),
         Behaviour::new("Template")
+            .slug_names()
             .on(Op::Endpoint("render"), |_, _| Err(rendering_disabled()))
             .on(Op::Endpoint("rename"), record_actions::rename),
     ]

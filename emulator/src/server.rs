@@ -154,6 +154,11 @@ fn parse_form(bytes: &[u8]) -> Value {
 /// routes, as the platform's storage is), with the content type it was uploaded with;
 /// 404 `Not found.` for any other path. No key is asked for: the URL's random name is
 /// what keeps a file private, as on the platform's storage.
+///
+/// The files are served from the API's own origin, so a browser must not run them as
+/// pages of that origin: every answer says `X-Content-Type-Options: nosniff` and
+/// `Content-Security-Policy: sandbox` (no script, a unique origin), and a type a
+/// browser would render as a document (HTML, XHTML, SVG, XML) comes as an attachment.
 pub async fn media(State(app): State<Arc<App>>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
     let found = tokio::task::spawn_blocking(move || {
@@ -172,9 +177,38 @@ pub async fn media(State(app): State<Arc<App>>, request: Request) -> Response {
     let mut resp = Response::new(Body::from(file.bytes));
     let content_type = HeaderValue::from_str(&file.content_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, content_type);
+    let document = is_document_type(&file.content_type);
+    let headers = resp.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox"),
+    );
+    if document {
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment"),
+        );
+    }
     resp
+}
+
+/// Whether a browser would render `content_type` as a document (with scripts).
+fn is_document_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence.contains("html")
+        || essence.contains("xml")
+        || essence == "image/svg"
+        || essence.is_empty()
 }
 
 /// The one handler behind every path.
@@ -201,6 +235,12 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         Ok(b) => b,
         Err(_) => return too_large(),
     };
+    // from here on the request is being answered: the connection's idle timeout waits
+    // (a channel poll may hold the answer for a while)
+    let _answering = parts
+        .extensions
+        .get::<crate::listen::Answering>()
+        .map(crate::listen::Answering::begin);
     let query: Vec<(String, String)> = parts
         .uri
         .query()

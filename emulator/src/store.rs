@@ -65,13 +65,136 @@ impl fmt::Display for Key {
     }
 }
 
-/// A stored record: the JSON object of its fields (write-only ones included).
-pub type Record = Map<String, Value>;
+/// What the emulator keeps about a record besides the fields the API shows: never
+/// rendered, kept beside the fields (not among them) and persisted with them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Meta {
+    /// The creation number of a record keyed by name (instances, classes,
+    /// channels, endpoints ...): the platform's integer primary key, which orders their
+    /// lists and is their paging cursor. Given on the first [`Store::put`], kept after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pk: Option<i64>,
+    /// The account that owns an instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_account: Option<i64>,
+    /// The id of a user's profile object (in the `user_profile` class).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_id: Option<i64>,
+    /// What the client said about each stored file, by field name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, FileMeta>,
+}
 
-/// The hidden creation number of a record keyed by name (instances, classes,
-/// channels, endpoints ...): the platform's integer primary key, which orders their
-/// lists and is their paging cursor. Given on the first [`Store::put`], kept after.
-pub const PK: &str = "__pk";
+/// The name and content type a file was uploaded with.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileMeta {
+    /// The file name the client gave.
+    pub name: String,
+    /// The content type the client gave.
+    pub content_type: String,
+}
+
+impl Meta {
+    /// Takes the bookkeeping an earlier version of the emulator kept among the fields
+    /// under hidden `__` keys (`__pk`, `__owner_account`, `__profile_id`,
+    /// `__<field>_name`, `__<field>_type`) out of `fields`.
+    fn take_legacy(fields: &mut Map<String, Value>) -> Meta {
+        let mut meta = Meta::default();
+        let hidden: Vec<String> = fields
+            .keys()
+            .filter(|k| k.starts_with(LEGACY_PREFIX))
+            .cloned()
+            .collect();
+        for k in hidden {
+            let Some(v) = fields.remove(&k) else { continue };
+            let name = &k[LEGACY_PREFIX.len()..];
+            match name {
+                "pk" => meta.pk = v.as_i64(),
+                "owner_account" => meta.owner_account = v.as_i64(),
+                "profile_id" => meta.profile_id = v.as_i64(),
+                _ => {
+                    let text = v.as_str().unwrap_or_default().to_owned();
+                    if let Some(field) = name.strip_suffix("_name") {
+                        meta.files.entry(field.to_owned()).or_default().name = text;
+                    } else if let Some(field) = name.strip_suffix("_type") {
+                        meta.files.entry(field.to_owned()).or_default().content_type = text;
+                    }
+                }
+            }
+        }
+        meta
+    }
+}
+
+/// The prefix of the hidden keys older versions kept bookkeeping under.
+const LEGACY_PREFIX: &str = "__";
+
+/// A stored record: the JSON object of its fields (write-only ones included), which
+/// it dereferences to, and its [`Meta`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Record {
+    /// The fields.
+    pub fields: Map<String, Value>,
+    /// The bookkeeping.
+    pub meta: Meta,
+}
+
+impl Record {
+    /// An empty record.
+    pub fn new() -> Record {
+        Record::default()
+    }
+
+    /// A record of these fields; bookkeeping found among them under the hidden keys
+    /// of older versions moves to its [`Meta`].
+    pub fn from_fields(mut fields: Map<String, Value>) -> Record {
+        let meta = Meta::take_legacy(&mut fields);
+        Record { fields, meta }
+    }
+
+    /// The fields as a JSON object.
+    pub fn to_value(&self) -> Value {
+        Value::Object(self.fields.clone())
+    }
+}
+
+impl From<Map<String, Value>> for Record {
+    fn from(fields: Map<String, Value>) -> Record {
+        Record {
+            fields,
+            meta: Meta::default(),
+        }
+    }
+}
+
+impl std::ops::Deref for Record {
+    type Target = Map<String, Value>;
+    fn deref(&self) -> &Map<String, Value> {
+        &self.fields
+    }
+}
+
+impl std::ops::DerefMut for Record {
+    fn deref_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.fields
+    }
+}
+
+impl<'a> IntoIterator for &'a Record {
+    type Item = (&'a String, &'a Value);
+    type IntoIter = serde_json::map::Iter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.fields.iter()
+    }
+}
+
+impl IntoIterator for Record {
+    type Item = (String, Value);
+    type IntoIter = serde_json::map::IntoIter;
+    fn into_iter(self) -> Self::IntoIter {
+        self.fields.into_iter()
+    }
+}
 
 /// One collection: the records under one concrete list path.
 pub type Collection = BTreeMap<Key, Record>;
@@ -171,12 +294,12 @@ impl Store {
 
     /// Inserts or replaces a record.
     pub fn put(&mut self, coll: &str, key: Key, mut rec: Record) -> Result<(), StoreError> {
-        if matches!(key, Key::Str(_)) && !rec.contains_key(PK) {
-            let pk = match self.get(coll, &key).and_then(|r| r.get(PK)) {
-                Some(pk) => pk.clone(),
-                None => Value::from(self.next_id(&format!("{coll}#pk"))?),
+        if matches!(key, Key::Str(_)) && rec.meta.pk.is_none() {
+            let pk = match self.get(coll, &key).and_then(|r| r.meta.pk) {
+                Some(pk) => pk,
+                None => self.next_id(&format!("{coll}#pk"))?,
             };
-            rec.insert(PK.to_owned(), pk);
+            rec.meta.pk = Some(pk);
         }
         if let Some(p) = self.ensure_tx()? {
             p.put(coll, &key, &rec)?;

@@ -17,7 +17,7 @@ use crate::context::{Ctx, Target};
 use crate::engine::{UNIQUE, detail_key};
 use crate::render;
 use crate::spec::{Kind, join};
-use crate::store::{Key, Record, blob_name};
+use crate::store::{FileMeta, Key, Record, blob_name};
 use crate::validate::{self, Mode};
 
 /// The only content type the platform accepts for an APNs certificate.
@@ -31,12 +31,6 @@ pub const BAD_CONTENT_TYPE: &str = "Invalid content type. Please upload differen
 
 /// The platform's message for an invalid hosting file path.
 pub const BAD_PATH: &str = "Invalid path specified.";
-
-/// The record keys (internal, never rendered) holding what the client said about a
-/// stored file: `__<field>_name`, `__<field>_type`.
-fn meta_keys(field: &str) -> (String, String) {
-    (format!("__{field}_name"), format!("__{field}_type"))
-}
 
 /// Whether a hosting file path is valid, as the platform's pattern says: segments of
 /// unreserved characters (or `%hh` escapes) joined by single slashes, neither
@@ -170,9 +164,13 @@ fn store_file(
 
 /// Keeps the name and content type the client sent with a file.
 fn remember(rec: &mut Record, field: &str, file: &FilePart) {
-    let (name, ty) = meta_keys(field);
-    rec.insert(name, json!(file.file_name));
-    rec.insert(ty, json!(file.content_type));
+    rec.meta.files.insert(
+        field.to_owned(),
+        FileMeta {
+            name: file.file_name.clone(),
+            content_type: file.content_type.clone(),
+        },
+    );
 }
 
 /// PUT / PATCH of the APNs configuration: the certificates come as file parts

@@ -63,8 +63,8 @@ pub fn user_view(ctx: &Ctx<'_>, base: &str, res: Option<usize>, id: i64, rec: &R
         render::copy_stored(o, rec, &shown);
         o.remove("password");
         let profile = rec
-            .get("__profile_id")
-            .and_then(Value::as_i64)
+            .meta
+            .profile_id
             .and_then(|pid| crate::objects::render_stored(ctx, base, "user_profile", pid));
         o.insert("profile".into(), profile.unwrap_or(Value::Null));
         o.insert("groups".into(), Value::Array(groups_of(ctx, base, id)));
@@ -120,7 +120,22 @@ pub fn is_member(ctx: &Ctx<'_>, base: &str, user: i64, group: i64) -> bool {
         .is_some()
 }
 
+/// A username as the platform stores and looks it up (its model field is a
+/// `LowercaseCharField`): trimmed and lowercased, so `Alice` and `alice` are one user.
+fn stored_username(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+/// Lowercases the `username` of a write body ([`stored_username`]).
+fn lowercase_username(body: &mut Value) {
+    if let Some(Value::String(u)) = body.get_mut("username") {
+        *u = stored_username(u);
+    }
+}
+
 fn find_user(ctx: &Ctx<'_>, base: &str, username: &str) -> Option<(i64, Record)> {
+    let username = stored_username(username);
+    let username = username.as_str();
     ctx.store.collection(&users_coll(base)).and_then(|c| {
         c.iter().find_map(|(k, r)| match k {
             Key::Int(id) if r.get("username").and_then(Value::as_str) == Some(username) => {
@@ -181,7 +196,8 @@ pub fn behaviours() -> Vec<Behaviour> {
 fn create_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let t = call.target;
     let base = t.instance_path().unwrap_or_default();
-    let body = call.req.body_or_empty();
+    let mut body = call.req.body_or_empty();
+    lowercase_username(&mut body);
     if let Some(u) = body.get("username").and_then(Value::as_str) {
         if find_user(ctx, &base, u).is_some() {
             return Err(Resp::field_error("username", crate::engine::UNIQUE));
@@ -197,25 +213,38 @@ fn create_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     };
     rec.remove("profile");
     let pid = crate::objects::create_profile(ctx, &base, id, profile)?;
-    rec.insert("__profile_id".into(), json!(pid));
+    rec.meta.profile_id = Some(pid);
     ctx.store
         .put(&users_coll(&base), Key::Int(id), rec.clone())?;
     Ok(Resp::created(user_view(ctx, &base, Some(t.res), id, &rec)))
 }
 
-/// `GET users/`: each with its profile and groups.
+/// The only user a user key reaches among the users: its own (the platform's
+/// `UserViewSet.get_queryset`); `None` for admins and keys without a user key.
+fn only_self(call: &Call<'_>) -> Option<i64> {
+    call.caller.user()
+}
+
+/// `GET users/`: each with its profile and groups; a user key sees itself.
 fn list_users(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let t = call.target;
     let base = t.instance_path().unwrap_or_default();
-    let resp = engine::list(ctx, call.req, t, |_| true)?;
+    let own = only_self(call);
+    let resp = engine::list(ctx, call.req, t, |r| {
+        own.is_none() || r.get("id").and_then(Value::as_i64) == own
+    })?;
     Ok(expand_users(ctx, &base, t.res, call.req, resp))
 }
 
-/// The user the detail path names: (instance path, id, record).
+/// The user the detail path names: (instance path, id, record); 404 for another user
+/// than its own to a user key.
 fn addressed_user(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<(String, i64, Record)> {
     let t = call.target;
     let base = t.instance_path().unwrap_or_default();
     let id = t.id_param("id").ok_or_else(Resp::not_found)?;
+    if only_self(call).is_some_and(|own| own != id) {
+        return Err(Resp::not_found());
+    }
     let rec = ctx
         .store
         .get(&users_coll(&base), &Key::Int(id))
@@ -242,7 +271,7 @@ fn write_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 /// `DELETE users/{id}/`: the profile object goes with the user.
 fn delete_user(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let (base, id, rec) = addressed_user(ctx, call)?;
-    if let Some(pid) = rec.get("__profile_id").and_then(Value::as_i64) {
+    if let Some(pid) = rec.meta.profile_id {
         ctx.store.remove(
             &crate::classes::objects_coll(&base, "user_profile"),
             &Key::Int(pid),
@@ -327,6 +356,11 @@ fn update_user(
     rec: Record,
     hm: HttpMethod,
 ) -> HResult<Resp> {
+    let mut lowered = req.clone();
+    if let Some(body) = lowered.body.as_mut() {
+        lowercase_username(body);
+    }
+    let req = &lowered;
     if let Some(u) = req
         .body
         .as_ref()
@@ -342,7 +376,7 @@ fn update_user(
     } else {
         Mode::Replace
     };
-    let pid = rec.get("__profile_id").and_then(Value::as_i64);
+    let pid = rec.meta.profile_id;
     let profile = match req
         .body
         .as_ref()
@@ -387,6 +421,14 @@ fn membership(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
         .is_some_and(|r| r.name == "UserGroupMembership");
     let parent_param = if user_side { "user_id" } else { "group_id" };
     let parent: i64 = t.id_param(parent_param).ok_or_else(Resp::not_found)?;
+    // a user key reads its own memberships only: its own groups
+    // (`IsMembershipForCurrentUser`, 403 for another user's) or its own row among a
+    // group's users (the queryset, 404 for another's)
+    let own = call.caller.user();
+    if user_side && own.is_some_and(|u| u != parent) {
+        return Err(Resp::forbidden());
+    }
+    let visible = |u: i64| own.is_none_or(|o| o == u);
     let view = |ctx: &Ctx<'_>, u: i64, g: i64| -> Value {
         let mut segs = t.m.segs[..6.min(t.m.segs.len())].to_vec();
         segs.truncate(6);
@@ -429,11 +471,12 @@ fn membership(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
             let mut items: Vec<(Key, Record)> = memberships(ctx, base)
                 .into_iter()
                 .filter(|(u, g)| {
-                    if user_side {
-                        *u == parent
-                    } else {
-                        *g == parent
-                    }
+                    visible(*u)
+                        && if user_side {
+                            *u == parent
+                        } else {
+                            *g == parent
+                        }
                 })
                 .map(|(u, g)| {
                     let other = if user_side { g } else { u };
@@ -501,7 +544,7 @@ fn membership(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
             let other_param = if user_side { "group_id" } else { "user_id" };
             let other: i64 = t.id_param(other_param).ok_or_else(Resp::not_found)?;
             let (u, g) = pair(other);
-            if !memberships(ctx, base).contains(&(u, g)) {
+            if !visible(u) || !memberships(ctx, base).contains(&(u, g)) {
                 return Err(Resp::not_found());
             }
             match hm {

@@ -381,10 +381,22 @@ fn is_email(s: &str) -> bool {
 pub const SLUG: &str =
     "Enter a valid \"slug\" consisting of letters, numbers, underscores or hyphens.";
 
-/// The error of a name that must be a slug (the platform's `StrippedSlugField`), if
-/// it is not one.
-pub fn slug_error(s: &str) -> Option<&'static str> {
-    (!is_slug(s)).then_some(SLUG)
+/// The errors of a name the platform keeps in a `StrippedSlugField` (channel,
+/// script endpoint, data endpoint and template names; `apps/core/fields.py`), already
+/// lowercased: every rule it breaks, in the platform's words.
+pub fn stripped_slug_errors(s: &str) -> Vec<&'static str> {
+    let mut errors = Vec::new();
+    if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+        errors.push("Value has to start with a letter.");
+    }
+    if !s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+        errors.push("Value has to end with a letter or a number.");
+    }
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-';
+    if !s.chars().all(allowed) {
+        errors.push("Enter a valid value consisting of letters, numbers, underscores, hyphens.");
+    }
+    errors
 }
 
 fn is_slug(s: &str) -> bool {

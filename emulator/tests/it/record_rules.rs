@@ -1,0 +1,357 @@
+//! The platform's rules on single records that the permission table cannot say:
+//! what a user key reaches among users, memberships and devices, names that must
+//! be slugs, and the channel rules of data objects.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{Api, start};
+
+/// An instance with a plain API key: (instance path, plain key).
+async fn instance_with_key(api: &Api, name: &str) -> (String, String) {
+    let inst = api.instance(name).await;
+    let (_, key) = api.api_key(&inst, json!({})).await;
+    (inst, key)
+}
+
+fn ids(body: &Value) -> Vec<i64> {
+    body["objects"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|o| o["id"].as_i64()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_user_key_reaches_only_its_own_user() {
+    let api = start().await;
+    let (inst, key) = instance_with_key(&api, "selfonly").await;
+    let (ann, ann_key) = api.user(&inst, &api.key, "ann").await;
+    let (bob, _) = api.user(&inst, &api.key, "bob").await;
+    let as_ann = |m: Method, path: String, body: Option<Value>| {
+        let (api, key, ann_key) = (&api, key.clone(), ann_key.clone());
+        async move { api.call_h(m, &path, Some(&key), Some(&ann_key), body).await }
+    };
+    let list = as_ann(Method::GET, format!("{inst}users/"), None).await;
+    assert_eq!(list.status, StatusCode::OK, "{:?}", list.body);
+    assert_eq!(ids(&list.body), vec![ann]);
+    for m in [Method::GET, Method::PATCH] {
+        let r = as_ann(m.clone(), format!("{inst}users/{bob}/"), Some(json!({}))).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{m} bob: {:?}", r.body);
+    }
+    let r = as_ann(Method::POST, format!("{inst}users/{bob}/reset_key/"), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "reset bob's key");
+    let r = as_ann(Method::GET, format!("{inst}users/{ann}/"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    // deleting users is for admins and ignore_acl keys, even one's own
+    let r = as_ann(Method::DELETE, format!("{inst}users/{ann}/"), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        api.get(&format!("{inst}users/")).await.body["objects"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
+#[tokio::test]
+async fn usernames_are_stored_lowercase_and_match_in_any_case() {
+    let api = start().await;
+    let (inst, key) = instance_with_key(&api, "usernames").await;
+    let r = api
+        .post(
+            &format!("{inst}users/"),
+            json!({"username": " Alice ", "password": "p"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["username"], "alice");
+    let r = api
+        .post(
+            &format!("{inst}users/"),
+            json!({"username": "ALICE", "password": "q"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["username"][0], "This field must be unique.");
+    let r = api
+        .call(
+            Method::POST,
+            &format!("{inst}user/auth/"),
+            Some(&key),
+            Some(json!({"username": "aLiCe", "password": "p"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["username"], "alice");
+}
+
+#[tokio::test]
+async fn a_user_key_reads_only_its_own_memberships() {
+    let api = start().await;
+    let (inst, key) = instance_with_key(&api, "members").await;
+    let (ann, ann_key) = api.user(&inst, &api.key, "ann").await;
+    let (bob, _) = api.user(&inst, &api.key, "bob").await;
+    let g = api
+        .post(&format!("{inst}groups/"), json!({"label": "crew"}))
+        .await;
+    let g = g.body["id"].as_i64().expect("group id");
+    for u in [ann, bob] {
+        let r = api
+            .post(&format!("{inst}groups/{g}/users/"), json!({"user": u}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+    let get = |path: String| {
+        let (api, key, ann_key) = (&api, key.clone(), ann_key.clone());
+        async move {
+            api.call_h(Method::GET, &path, Some(&key), Some(&ann_key), None)
+                .await
+        }
+    };
+    let own = get(format!("{inst}users/{ann}/groups/")).await;
+    assert_eq!(own.status, StatusCode::OK, "{:?}", own.body);
+    assert_eq!(own.body["objects"][0]["group"]["id"], g);
+    let other = get(format!("{inst}users/{bob}/groups/")).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    let members = get(format!("{inst}groups/{g}/users/")).await;
+    assert_eq!(members.status, StatusCode::OK, "{:?}", members.body);
+    let shown: Vec<&Value> = members.body["objects"]
+        .as_array()
+        .map(|a| a.iter().map(|m| &m["user"]["id"]).collect())
+        .unwrap_or_default();
+    assert_eq!(shown, vec![&json!(ann)]);
+    let r = get(format!("{inst}groups/{g}/users/{bob}/")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // adding members is for admins
+    let r = api
+        .call_h(
+            Method::POST,
+            &format!("{inst}groups/{g}/users/"),
+            Some(&key),
+            Some(&ann_key),
+            Some(json!({"user": ann})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_user_key_reaches_only_its_own_devices() {
+    let api = start().await;
+    let (inst, key) = instance_with_key(&api, "devices").await;
+    let (ann, ann_key) = api.user(&inst, &api.key, "ann").await;
+    let (bob, bob_key) = api.user(&inst, &api.key, "bob").await;
+    let devices = format!("{inst}push_notifications/gcm/devices/");
+    let r = api
+        .call_h(
+            Method::POST,
+            &devices,
+            Some(&key),
+            Some(&ann_key),
+            Some(json!({"registration_id": "ann-phone"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["user"], ann, "registered to its user");
+    let phone = format!("{devices}ann-phone/");
+    let r = api
+        .call_h(Method::GET, &phone, Some(&key), Some(&bob_key), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = api
+        .call_h(Method::GET, &devices, Some(&key), Some(&bob_key), None)
+        .await;
+    assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(0));
+    let r = api
+        .call_h(
+            Method::PATCH,
+            &phone,
+            Some(&key),
+            Some(&ann_key),
+            Some(json!({"user": bob})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["user"][0], "Cannot change owner of Device.");
+    let r = api
+        .call_h(Method::DELETE, &phone, Some(&key), Some(&bob_key), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(api.get(&phone).await.status, StatusCode::OK, "still there");
+}
+
+#[tokio::test]
+async fn channel_endpoint_and_template_names_are_slugs() {
+    let api = start().await;
+    let inst = api.instance("slugs").await;
+    let r = api
+        .post(&format!("{inst}channels/"), json!({"name": " News "}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["name"], "news", "lowercased and stripped");
+    assert_eq!(
+        r.body["links"]["self"],
+        format!("{inst}channels/news/").as_str()
+    );
+    for (path, bad, want) in [
+        ("channels/", "..", "Value has to start with a letter."),
+        ("channels/", "1st", "Value has to start with a letter."),
+        (
+            "channels/",
+            "ends-",
+            "Value has to end with a letter or a number.",
+        ),
+        (
+            "endpoints/data/",
+            "a b",
+            "Enter a valid value consisting of letters, numbers, underscores, hyphens.",
+        ),
+        (
+            "snippets/templates/",
+            "x%2fy",
+            "Enter a valid value consisting of letters, numbers, underscores, hyphens.",
+        ),
+    ] {
+        let r = api
+            .post(
+                &format!("{inst}{path}"),
+                json!({"name": bad, "class": "user_profile", "content": "x", "content_type": "text/html"}),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{path} {bad:?}: {:?}",
+            r.body
+        );
+        let errors = r.body["name"].as_array().cloned().unwrap_or_default();
+        assert!(errors.contains(&json!(want)), "{path} {bad:?}: {errors:?}");
+    }
+    let r = api
+        .post(
+            &format!("{inst}endpoints/data/"),
+            json!({"name": "people", "class": "user_profile"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = api
+        .post(
+            &format!("{inst}endpoints/data/people/rename/"),
+            json!({"new_name": "x/../../y"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert!(r.body["new_name"].is_array());
+    assert_eq!(
+        api.get(&format!("{inst}endpoints/data/people/"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+/// A class `book` open to everyone, channels `open` (anyone publishes) and `quiet`
+/// (anyone subscribes), and a user with its keys: (instance, key, user key).
+async fn channels_and_user(api: &Api, name: &str) -> (String, String, String) {
+    let (inst, key) = instance_with_key(api, name).await;
+    let r = api
+        .post(
+            &format!("{inst}classes/"),
+            json!({"name": "book", "schema": [{"name": "title", "type": "string"}],
+                   "other_permissions": "create_objects"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    for (channel, other) in [("open", "publish"), ("quiet", "subscribe")] {
+        let r = api
+            .post(
+                &format!("{inst}channels/"),
+                json!({"name": channel, "other_permissions": other, "custom_publish": true}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+    let (_, user_key) = api.user(&inst, &api.key, "ann").await;
+    (inst, key, user_key)
+}
+
+#[tokio::test]
+async fn an_objects_channel_is_set_on_create_only() {
+    let api = start().await;
+    let (inst, _, _) = channels_and_user(&api, "chanro").await;
+    let objects = format!("{inst}classes/book/objects/");
+    let r = api
+        .post(
+            &objects,
+            json!({"title": "a", "channel": "open", "channel_room": "r1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let id = r.body["id"].as_i64().expect("id");
+    let r = api
+        .patch(
+            &format!("{objects}{id}/"),
+            json!({"channel": "quiet", "channel_room": "r2", "title": "b"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["channel"], "open");
+    assert_eq!(r.body["channel_room"], "r1");
+    assert_eq!(r.body["title"], "b");
+}
+
+#[tokio::test]
+async fn a_user_writes_objects_only_into_channels_it_may_publish_to() {
+    let api = start().await;
+    let (inst, key, user_key) = channels_and_user(&api, "chanpub").await;
+    let objects = format!("{inst}classes/book/objects/");
+    let post = |channel: &'static str| {
+        let (api, objects, key, user_key) = (&api, objects.clone(), key.clone(), user_key.clone());
+        async move {
+            api.call_h(
+                Method::POST,
+                &objects,
+                Some(&key),
+                Some(&user_key),
+                Some(json!({"title": "t", "channel": channel})),
+            )
+            .await
+        }
+    };
+    let r = post("quiet").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    assert_eq!(
+        r.body["detail"],
+        "You do not have permission to publish data to specified channel."
+    );
+    assert_eq!(
+        ids(&api.get(&objects).await.body),
+        Vec::<i64>::new(),
+        "nothing written"
+    );
+    let history = api.get(&format!("{inst}channels/quiet/history/")).await;
+    assert_eq!(history.body["objects"].as_array().map(Vec::len), Some(0));
+    let r = post("open").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn keys_do_not_run_script_endpoints() {
+    let api = start().await;
+    let (inst, key) = instance_with_key(&api, "runners").await;
+    for name in ["missing", "other"] {
+        let r = api
+            .call(
+                Method::POST,
+                &format!("{inst}endpoints/scripts/{name}/run/"),
+                Some(&key),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {:?}", r.body);
+        assert_eq!(
+            r.body["detail"], "You do not have permission to perform this action.",
+            "no word on which endpoints exist"
+        );
+    }
+}
