@@ -24,56 +24,12 @@ use crate::schema_driven::{sample, special};
 /// fixed; an entry that holds again fails the test, so that it is removed.
 const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[
     (
-        "object into a channel without the publish right",
-        "201: no publish check on objects written into a channel (platform: 403 \
-         ChannelPublishNotAllowed, apps/data/v1/views.py ObjectViewSet.check_channel_permission)",
-    ),
-    (
-        "channel is read-only on an object's update",
-        "PATCH sets `channel` (platform: read-only on detail, \
-         DataObjectDetailMixin.additional_read_only_fields)",
-    ),
-    (
         "a user reads a channel without the subscribe right",
         "404 (platform: 403, the channel lookup is not filtered, CacheableObjectMixin)",
     ),
     (
         "an anonymous-read key reads any channel",
         "404 (platform, derived: IsApiKeyAllowingAnonymousRead passes for any channel on GET)",
-    ),
-    (
-        "a user reads another user",
-        "200 with the other user's user_key (platform: 404, UserViewSet.get_queryset \
-         cuts a user key to itself)",
-    ),
-    (
-        "a user updates another user",
-        "200, the other user's password changed (platform: 404)",
-    ),
-    ("a user resets another user's key", "200 (platform: 404)"),
-    (
-        "a user lists only himself",
-        "every user listed, user keys included (platform: only the caller)",
-    ),
-    (
-        "a user lists only his own memberships of a group",
-        "every membership listed (platform: GroupMembershipViewSet cuts to the caller's row)",
-    ),
-    (
-        "a user lists another user's groups",
-        "200 (platform: 403, IsMembershipForCurrentUser)",
-    ),
-    (
-        "a user reads another user's device",
-        "200 (platform: 404, BaseDeviceViewSet.get_queryset: own devices only)",
-    ),
-    (
-        "a user lists only his own devices",
-        "every device listed (platform: own devices only)",
-    ),
-    (
-        "a user deletes another user's device",
-        "204 (platform: 404, HasDevicePermission and the filtered queryset)",
     ),
 ];
 
@@ -374,10 +330,10 @@ fn report(mismatches: &[Mismatch], tally: &mut Tally, took: std::time::Duration)
         .iter()
         .filter(|(c, _)| c.contains(" | "))
     {
-        assert!(
-            mismatches.iter().any(|m| m.id == *id),
-            "{id} holds now: remove it from KNOWN_DISAGREEMENTS"
-        );
+        if !mismatches.iter().any(|m| m.id == *id) {
+            println!("{id} holds now: remove it from KNOWN_DISAGREEMENTS");
+            unknown += 1;
+        }
     }
     let cells = tally.refused + tally.passed + tally.unknown_key + tally.batch_refused;
     println!(
@@ -1258,17 +1214,17 @@ async fn serializer_and_record_rules_hold() {
         }
     }
     for (name, _) in KNOWN_DISAGREEMENTS {
-        let listed = checks.iter().any(|c| c.name == *name);
         let matrix_cell = name.contains(" | ");
-        assert!(
-            listed || matrix_cell,
-            "unknown entry in KNOWN_DISAGREEMENTS: {name}"
-        );
-        if let Some(c) = checks.iter().find(|c| c.name == *name) {
-            assert!(
-                c.failure().is_some(),
-                "{name} holds now: remove it from KNOWN_DISAGREEMENTS"
-            );
+        match checks.iter().find(|c| c.name == *name) {
+            None if !matrix_cell => {
+                failures.push(format!("unknown entry in KNOWN_DISAGREEMENTS: {name}"));
+            }
+            Some(c) if c.failure().is_none() => {
+                failures.push(format!(
+                    "{name} holds now: remove it from KNOWN_DISAGREEMENTS"
+                ));
+            }
+            _ => {}
         }
     }
     println!("record and serializer rules: {total} checks");
