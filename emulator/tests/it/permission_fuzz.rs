@@ -1,7 +1,8 @@
 //! The permission boundary under random request sequences: random callers create,
 //! read, update, delete and list data objects with random permissions, move users in
-//! and out of the objects' group, and call any other endpoint of the schema that
-//! leaves the callers' own records alone. A model of the objects and their ACLs
+//! and out of the objects' group, open and close the class, read and update users'
+//! records, and call any other endpoint of the schema that leaves the callers' own
+//! records alone. A model of the objects and their ACLs
 //! says what each step must answer; after every step the stored objects must equal
 //! the model. The invariants: no caller gets anything but the 403 refusal for what
 //! the permission table denies, and no caller reads or changes an object its ACL
@@ -66,6 +67,11 @@ enum Step {
     /// The owner admin sets the class's `other_permissions` (a [`CLASS_LEVELS`]
     /// index).
     ClassAccess { level: usize },
+    /// `GET` (or `PATCH {}`, `write`) a user's record: a user key reaches only its
+    /// own user (`UserViewSet.get_queryset`).
+    UserRecord { by: By, user: usize, write: bool },
+    /// `GET users/`: a user key lists only itself.
+    UserList { by: By },
     /// Another operation of the schema (an index into [`Pool`]).
     Other { by: By, op: usize },
 }
@@ -109,6 +115,9 @@ fn step() -> impl Strategy<Value = Step> {
         1 => by().prop_map(|by| Step::List { by }),
         1 => (0..USERS).prop_map(|user| Step::Membership { user }),
         1 => (0..CLASS_LEVELS.len()).prop_map(|level| Step::ClassAccess { level }),
+        1 => (by(), 0..USERS, any::<bool>())
+            .prop_map(|(by, user, write)| Step::UserRecord { by, user, write }),
+        1 => by().prop_map(|by| Step::UserList { by }),
         3 => (by(), any::<usize>()).prop_map(|(by, op)| Step::Other { by, op }),
     ]
 }
@@ -549,6 +558,54 @@ impl<'a> World<'a> {
                 status(&a, StatusCode::OK, step)?;
                 self.model.class_other = *level;
                 Ok(())
+            }
+            Step::UserRecord { by, user, write } => {
+                let (method, op, body) = if *write {
+                    (Method::PATCH, Op::Update, Some(json!({})))
+                } else {
+                    (Method::GET, Op::Get, None)
+                };
+                let path = format!("{}users/{}/", self.base(), self.user_id(*user));
+                let a = self
+                    .stage
+                    .local
+                    .call(method, &path, self.creds(*by), body.as_ref())
+                    .await;
+                if !permissions::allowed("User", op).meets(by.who.kinds(true)) {
+                    return refused(&a, step);
+                }
+                if by.who == Who::User && by.user != *user {
+                    return status(&a, StatusCode::NOT_FOUND, step);
+                }
+                status(&a, StatusCode::OK, step)?;
+                ensure(a.body["id"] == json!(self.user_id(*user)), || {
+                    format!("{step:?}: {}", a.body)
+                })
+            }
+            Step::UserList { by } => {
+                let path = format!("{}users/?page_size=100", self.base());
+                let a = self
+                    .stage
+                    .local
+                    .call(Method::GET, &path, self.creds(*by), None)
+                    .await;
+                if !permissions::allowed("User", Op::List).meets(by.who.kinds(true)) {
+                    return refused(&a, step);
+                }
+                status(&a, StatusCode::OK, step)?;
+                let listed: Vec<i64> = a.body["objects"]
+                    .as_array()
+                    .map(|v| v.iter().filter_map(|u| u["id"].as_i64()).collect())
+                    .unwrap_or_default();
+                if by.who == Who::User {
+                    let own = self.user_id(by.user);
+                    ensure(listed == vec![own], || {
+                        format!("{step:?}: listed {listed:?}, only {own} is the user's own")
+                    })
+                } else {
+                    let all = (0..USERS).all(|u| listed.contains(&self.user_id(u)));
+                    ensure(all, || format!("{step:?}: listed {listed:?}"))
+                }
             }
             Step::Other { by, op } => {
                 let (r, e, method, op) =
