@@ -1,5 +1,6 @@
 //! Integration tests: a real emulator on a loopback port, driven with reqwest.
 
+mod cast;
 mod common;
 
 mod api;
@@ -10,6 +11,8 @@ mod in_process;
 mod object_files;
 mod objects;
 mod paging;
+mod permission_fuzz;
+mod permissions;
 mod persistence;
 mod push;
 mod record_rules;

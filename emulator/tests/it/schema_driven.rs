@@ -25,7 +25,7 @@ fn method(m: HttpMethod) -> Method {
 /// Values whose shape the server validates beyond the schema's field types: the
 /// push message documents (the platform's JSON schemas; the seeded configs hold
 /// the `development` settings they need).
-fn special(resource: &str, field: &str) -> Option<Value> {
+pub(crate) fn special(resource: &str, field: &str) -> Option<Value> {
     match (resource, field) {
         ("GcmMessage", "content") => Some(json!({
             "registration_ids": ["crud-device"], "environment": "development"
@@ -38,7 +38,7 @@ fn special(resource: &str, field: &str) -> Option<Value> {
     }
 }
 
-fn sample(f: &Field, n: usize) -> Value {
+pub(crate) fn sample(f: &Field, n: usize) -> Value {
     // references point at the records the test seeds first
     match f.name.as_str() {
         "script" | "group" | "backup" | "user" => return json!(1),
