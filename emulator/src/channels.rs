@@ -173,12 +173,13 @@ fn list_channels(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 }
 
 /// The channel of the path (`name` on its own endpoints, `channel_name` under its
-/// history): (instance path, name, record); 404 when it does not exist or when the
-/// caller may not subscribe to it.
+/// history): (instance path, name, record); 404 when it does not exist, 403 when the
+/// caller may not subscribe to it (the platform looks a channel up unfiltered, then
+/// checks the caller's right: `CacheableObjectMixin`, `HasSubscribePermission`).
 fn readable(ctx: &Ctx<'_>, call: &Call<'_>) -> HResult<(String, String, Record)> {
     let (base, name, ch) = channel_of(ctx, call)?;
     if level(ctx, &base, call.caller, &ch) < 1 {
-        return Err(Resp::not_found());
+        return Err(Resp::forbidden());
     }
     Ok((base, name, ch))
 }

@@ -610,7 +610,8 @@ async fn channels_publish_and_history() {
             None,
         )
         .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // found, then refused: the platform looks a channel up unfiltered
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
     let body = Some(json!({"payload": {}}));
     let r = api
         .call_h(

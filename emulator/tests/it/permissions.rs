@@ -4,8 +4,9 @@
 //! against what the table allows — a refusal is exactly 403 `You do not have
 //! permission to perform this action.`, anything else passed the table. Then the
 //! data objects' own ACLs (owner / group / other permissions × caller) and the
-//! serializer rules of object writes, as `/work/notes/permissions.md` describes the
-//! platform (`apps/data/permissions.py`, `apps/data/v1/serializers.py`).
+//! serializer rules of object writes, as the platform decides them
+//! (`apps/data/permissions.py`, `apps/data/v1/serializers.py`; emulator/README.md,
+//! "Permissions").
 
 use std::collections::BTreeMap;
 
@@ -18,20 +19,16 @@ use crate::cast::{Accounts, Answer, Cast, Local, Who, is_refusal, refusal};
 use crate::schema_driven::{sample, special};
 
 /// Checks where the emulator is known to disagree with the table or the platform's
-/// rules (`/work/notes/permissions.md`): the check (a matrix cell as
+/// rules (the platform sources each table row cites): the check (a matrix cell as
 /// `resource | operation | caller`, or the name of a record-rule check) and what
 /// happens instead. Each is skipped with its reason printed, until the emulator is
 /// fixed; an entry that holds again fails the test, so that it is removed.
-const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[
-    (
-        "a user reads a channel without the subscribe right",
-        "404 (platform: 403, the channel lookup is not filtered, CacheableObjectMixin)",
-    ),
-    (
-        "an anonymous-read key reads any channel",
-        "404 (platform, derived: IsApiKeyAllowingAnonymousRead passes for any channel on GET)",
-    ),
-];
+const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[(
+    "an anonymous-read key reads any channel",
+    "403: the platform's code lets it (derived: IsApiKeyAllowingAnonymousRead passes \
+         for any channel on GET, though the list hides the channel); the emulator follows \
+         the intended rule (emulator/README.md, Permissions)",
+)];
 
 /// The HTTP method of a schema method.
 pub(crate) fn http(m: HttpMethod) -> Method {
