@@ -355,3 +355,112 @@ async fn keys_do_not_run_script_endpoints() {
         );
     }
 }
+
+/// Registers another account and returns its key.
+async fn stranger(api: &Api) -> String {
+    let r = api
+        .call(
+            Method::POST,
+            "/v1.1/account/register/",
+            None,
+            Some(json!({"email": "stranger@example.com", "password": "stranger-pw"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    r.body["account_key"]
+        .as_str()
+        .expect("account key")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn options_tells_nothing_before_the_caller_is_known_and_allowed() {
+    let api = start().await;
+    let inst = api.instance("optionsauth").await;
+    api.class(
+        &inst,
+        "secret",
+        json!([{"name": "codename", "type": "string"}]),
+    )
+    .await;
+    let other = api.instance("otherinst").await;
+    let (_, other_key) = api.api_key(&other, json!({})).await;
+    let stranger = stranger(&api).await;
+    let path = format!("{inst}classes/secret/objects/");
+    for (who, key, status) in [
+        ("no key", None, StatusCode::FORBIDDEN),
+        (
+            "another instance's key",
+            Some(other_key.as_str()),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "another account",
+            Some(stranger.as_str()),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let r = api.call(Method::OPTIONS, &path, key, None).await;
+        assert_eq!(r.status, status, "{who}: {:?}", r.body);
+        assert!(
+            !r.body.to_string().contains("codename"),
+            "{who} learnt a field name: {:?}",
+            r.body
+        );
+    }
+    // the owner still gets the metadata, with the class's own fields
+    let r = api.call(Method::OPTIONS, &path, Some(&api.key), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.to_string().contains("codename"), "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn a_data_endpoint_of_a_class_closed_to_others_is_closed_to_users() {
+    let api = start().await;
+    let (inst, key) = instance_with_key(&api, "closedclass").await;
+    let r = api
+        .post(
+            &format!("{inst}classes/"),
+            json!({"name": "vault", "schema": [{"name": "n", "type": "integer"}],
+                   "other_permissions": "none"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = api
+        .post(
+            &format!("{inst}classes/vault/objects/"),
+            json!({"n": 1, "other_permissions": "read"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let id = r.body["id"].as_i64().expect("id");
+    let r = api
+        .post(
+            &format!("{inst}endpoints/data/"),
+            json!({"name": "vaulted", "class": "vault"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let (_, user_key) = api.user(&inst, &api.key, "ann").await;
+    for path in [
+        format!("{inst}endpoints/data/vaulted/get/"),
+        format!("{inst}classes/vault/objects/"),
+        format!("{inst}classes/vault/objects/{id}/"),
+    ] {
+        let r = api
+            .call_h(Method::GET, &path, Some(&key), Some(&user_key), None)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {:?}", r.body);
+    }
+    // the class itself is hidden from the key
+    let r = api
+        .call_h(
+            Method::GET,
+            &format!("{inst}classes/vault/"),
+            Some(&key),
+            Some(&user_key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
