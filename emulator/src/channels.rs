@@ -212,7 +212,7 @@ fn delete_channel(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 
 /// `POST channels/{name}/publish/`: a custom message into the channel's history.
 fn publish(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
-    let (req, t, caller) = (call.req, call.target, call.caller);
+    let (req, caller) = (call.req, call.caller);
     let (base, channel, ch) = channel_of(ctx, call)?;
 
     // as on the platform (`apps/channels/v1/views.py`, `permissions.py`): the
@@ -280,8 +280,7 @@ fn publish(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
             payload,
         },
     )?;
-    let mut hsegs = t.m.segs[..5].to_vec();
-    hsegs.push("history".into());
+    let hsegs = history_segs(call, &channel);
     Ok(Resp::json(
         StatusCode::CREATED,
         change_view(ctx, &hsegs, id, &rec),
@@ -292,7 +291,7 @@ fn publish(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 /// newer change, or 204), filtered by `room` and `last_id`.
 fn changes(ctx: &mut Ctx<'_>, call: &Call<'_>, poll: bool) -> HResult<Resp> {
     let (req, t) = (call.req, call.target);
-    readable(ctx, call)?;
+    let (_, channel, _) = readable(ctx, call)?;
     let room = req.q("room").map(str::to_owned);
     let last_id: Option<i64> = match req.q("last_id") {
         None | Some("") => None,
@@ -301,8 +300,7 @@ fn changes(ctx: &mut Ctx<'_>, call: &Call<'_>, poll: bool) -> HResult<Resp> {
                 .map_err(|_| Resp::field_error("last_id", "A valid integer is required."))?,
         ),
     };
-    let mut hsegs = t.m.segs[..5].to_vec();
-    hsegs.push("history".into());
+    let hsegs = history_segs(call, &channel);
     let coll = join(&hsegs);
     let items: Vec<(Key, Record)> = ctx
         .store
@@ -341,12 +339,28 @@ fn changes(ctx: &mut Ctx<'_>, call: &Call<'_>, poll: bool) -> HResult<Resp> {
     Ok(resp)
 }
 
+/// The segments of a channel's history list (`/v1.1/instances/<instance>/channels/
+/// <name>/history/`), by the path's parameters.
+fn history_segs(call: &Call<'_>, channel: &str) -> Vec<String> {
+    let instance = call.target.instance.clone().unwrap_or_default();
+    [
+        "v1.1",
+        "instances",
+        &instance,
+        "channels",
+        channel,
+        "history",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
 /// `GET channels/{name}/history/{id}/`.
 fn change(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let (req, t) = (call.req, call.target);
-    readable(ctx, call)?;
+    let (_, channel, _) = readable(ctx, call)?;
     let id: i64 = t.id_param("id").ok_or_else(Resp::not_found)?;
-    let hsegs = t.m.segs[..6].to_vec();
+    let hsegs = history_segs(call, &channel);
     let r = ctx
         .store
         .get(&join(&hsegs), &Key::Int(id))

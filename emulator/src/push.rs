@@ -154,6 +154,14 @@ impl Service {
         }
     }
 
+    /// The service's segment in paths (`push_notifications/<name>/`).
+    fn name(self) -> &'static str {
+        match self {
+            Service::Gcm => "gcm",
+            Service::Apns => "apns",
+        }
+    }
+
     fn message_resource(self) -> &'static str {
         match self {
             Service::Gcm => "GcmMessage",
@@ -234,13 +242,24 @@ fn create_message(ctx: &mut Ctx<'_>, call: &Call<'_>, service: Service) -> HResu
 /// as any message; answered 200 with the message.
 fn send_message(ctx: &mut Ctx<'_>, call: &Call<'_>, service: Service) -> HResult<Resp> {
     let (req, t) = (call.req, call.target);
-    let segs = &t.m.segs;
-    // …/push_notifications/<service>/devices/<registration_id>/send_message
-    if segs.len() < 4 {
-        return Err(Resp::not_found());
-    }
-    let device_coll = join(&segs[..segs.len() - 2]);
-    let registration_id = segs[segs.len() - 2].clone();
+    let instance = t.instance.clone().unwrap_or_default();
+    let registration_id = t
+        .param("registration_id")
+        .map(str::to_owned)
+        .ok_or_else(Resp::not_found)?;
+    let under = |list: &str| {
+        [
+            "v1.1",
+            "instances",
+            &instance,
+            "push_notifications",
+            service.name(),
+            list,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let device_coll = join(&under("devices"));
     if ctx
         .store
         .get(&device_coll, &Key::Str(registration_id.clone()))
@@ -265,9 +284,7 @@ fn send_message(ctx: &mut Ctx<'_>, call: &Call<'_>, service: Service) -> HResult
     if let Value::Object(m) = &mut content {
         m.insert("registration_ids".into(), json!([registration_id]));
     }
-    let mut list = segs[..segs.len() - 3].to_vec();
-    list.push("messages".into());
-    let (msegs, message) = save(ctx, t, service, Some(content), &list)?;
+    let (msegs, message) = save(ctx, t, service, Some(content), &under("messages"))?;
     let res = ctx
         .spec
         .resources

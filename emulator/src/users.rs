@@ -430,13 +430,23 @@ fn membership(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     }
     let visible = |u: i64| own.is_none_or(|o| o == u);
     let view = |ctx: &Ctx<'_>, u: i64, g: i64| -> Value {
-        let mut segs = t.m.segs[..6.min(t.m.segs.len())].to_vec();
-        segs.truncate(6);
-        segs.push(if user_side {
-            g.to_string()
+        // the membership's detail path, by the pair it joins
+        let instance = t.instance.clone().unwrap_or_default();
+        let (parent_list, parent_id, list, id) = if user_side {
+            ("users", u, "groups", g)
         } else {
-            u.to_string()
-        });
+            ("groups", g, "users", u)
+        };
+        let segs: Vec<String> = [
+            "v1.1".to_owned(),
+            "instances".to_owned(),
+            instance,
+            parent_list.to_owned(),
+            parent_id.to_string(),
+            list.to_owned(),
+            id.to_string(),
+        ]
+        .to_vec();
         let mut rec = Record::new();
         if user_side {
             rec.insert(
