@@ -1,5 +1,5 @@
 //! Who is calling: account keys (admins), instance API keys (with their flags)
-//! and user keys. What each may do is [`crate::permissions`]'.
+//! and user keys. What each may do is decided in [`crate::permissions`].
 
 use axum::http::StatusCode;
 use serde_json::Value;
