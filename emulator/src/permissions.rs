@@ -755,3 +755,51 @@ pub fn allowed(resource: &str, op: Op<'_>) -> Callers {
         (None, _) => Callers::ACCOUNT | Callers::WRITE_ADMINS,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syncano_codegen::schema::HttpMethod;
+
+    #[test]
+    fn every_operation_of_the_schema_has_exactly_one_row() {
+        let schema = syncano_codegen::schema::parse(crate::EMBEDDED_SCHEMA, "embedded")
+            .expect("the embedded schema parses");
+        let mut missing = Vec::new();
+        for r in &schema.resources {
+            for e in &r.endpoints {
+                for m in &e.methods {
+                    let op = match (e.name.as_str(), m) {
+                        ("list", HttpMethod::Post) => Op::Create,
+                        ("list", _) => Op::List,
+                        ("detail", HttpMethod::Get) => Op::Get,
+                        ("detail", HttpMethod::Patch) => Op::Update,
+                        ("detail", HttpMethod::Delete) => Op::Delete,
+                        ("detail", _) => Op::Replace,
+                        (name, HttpMethod::Get) => Op::EndpointRead(name),
+                        (name, _) => Op::Endpoint(name),
+                    };
+                    if rule(&r.name, op).is_none() {
+                        missing.push(format!("{} {op}", r.name));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no row for {missing:?}");
+        let mut seen = std::collections::HashSet::new();
+        for row in TABLE.iter().flat_map(|rows| rows.iter()) {
+            assert!(
+                seen.insert((row.resource, row.op)),
+                "two rows for {} {}",
+                row.resource,
+                row.op
+            );
+            assert!(
+                !row.source.is_empty(),
+                "{} {} names no source",
+                row.resource,
+                row.op
+            );
+        }
+    }
+}
