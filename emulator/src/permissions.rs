@@ -2,7 +2,7 @@
 //! resource and operation.
 //!
 //! A row names the [`Callers`] that pass the platform's view-level permission
-//! classes for one operation; [`crate::dispatch`] refuses everyone else with 403
+//! classes for one operation; the dispatcher refuses everyone else with 403
 //! `You do not have permission to perform this action.` before any handler runs.
 //! What the platform decides per record (data-object, channel and user ACLs, owner
 //! and permission rules of the serializers) is not in this table: the resource
