@@ -179,6 +179,24 @@ pub fn behaviours() -> Vec<Behaviour> {
                     "Social authentication is not available in the emulator.",
                 ))
             }),
+        Behaviour::new("Group")
+            .on(Op::Create, |ctx, call| {
+                let body = group_body(ctx, call, None)?;
+                engine::create_generic(ctx, call.target, &body, Record::new())
+            })
+            .on_write(|ctx, call| {
+                let id = call.target.id_param("id");
+                let body = group_body(ctx, call, id)?;
+                let mut named = call.req.clone();
+                named.body = Some(body);
+                engine::write(
+                    ctx,
+                    &Call {
+                        req: &named,
+                        ..*call
+                    },
+                )
+            }),
         Behaviour::new("GroupMembership")
             .on(Op::List, membership)
             .on(Op::Create, membership)
@@ -190,6 +208,33 @@ pub fn behaviours() -> Vec<Behaviour> {
             .on(Op::Get, membership)
             .on(Op::Delete, membership),
     ]
+}
+
+/// A group's write body with its `name` as the platform keeps it
+/// (`apps/users/v1/serializers.py` `GroupSerializer`): lowercased, a slug, unique
+/// among the instance's groups other than `except` (the group being written).
+fn group_body(ctx: &Ctx<'_>, call: &Call<'_>, except: Option<i64>) -> HResult<Value> {
+    let mut body = call.req.body_or_empty();
+    let Some(Value::String(name)) = body.get_mut("name") else {
+        return Ok(body);
+    };
+    *name = name.trim().to_lowercase();
+    let name = name.clone();
+    let errors = crate::validate::stripped_slug_errors(&name);
+    if !errors.is_empty() {
+        return Err(Resp::bad(json!({ "name": errors })));
+    }
+    let base = call.target.instance_path().unwrap_or_default();
+    let taken = ctx.store.collection(&groups_coll(&base)).is_some_and(|c| {
+        c.iter().any(|(k, r)| {
+            let itself = matches!((k, except), (Key::Int(id), Some(e)) if *id == e);
+            !itself && r.get("name").and_then(Value::as_str) == Some(name.as_str())
+        })
+    });
+    if taken {
+        return Err(Resp::field_error("name", crate::engine::UNIQUE));
+    }
+    Ok(body)
 }
 
 /// `POST users/`: a unique username, the profile object created beside the user.
@@ -538,8 +583,10 @@ fn membership(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
                 ));
             }
             if is_member(ctx, base, u, g) {
-                return Err(Resp::bad(
-                    json!({"non_field_errors": ["The fields user, group must make a unique set."]}),
+                // `apps/users/exceptions.py` `MembershipAlreadyExists`
+                return Err(Resp::detail(
+                    StatusCode::BAD_REQUEST,
+                    "User is already a part of that group.",
                 ));
             }
             let mut r = Record::new();

@@ -464,3 +464,39 @@ async fn a_data_endpoint_of_a_class_closed_to_others_is_closed_to_users() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn group_names_are_unique_lowercase_slugs_and_members_join_once() {
+    let api = start().await;
+    let inst = api.instance("groupnames").await;
+    let groups = format!("{inst}groups/");
+    let r = api
+        .post(&groups, json!({"name": "Crew", "label": "The crew"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["name"], "crew");
+    let id = r.body["id"].as_i64().expect("id");
+    let r = api.post(&groups, json!({"name": "CREW"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["name"][0], "This field must be unique.");
+    let r = api.post(&groups, json!({"name": "a b"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body["name"].is_array(), "{:?}", r.body);
+    // a group keeps its own name on update
+    let r = api
+        .patch(
+            &format!("{groups}{id}/"),
+            json!({"name": "crew", "label": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let (ann, _) = api.user(&inst, &api.key, "ann").await;
+    let members = format!("{groups}{id}/users/");
+    assert_eq!(
+        api.post(&members, json!({"user": ann})).await.status,
+        StatusCode::CREATED
+    );
+    let r = api.post(&members, json!({"user": ann})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["detail"], "User is already a part of that group.");
+}
