@@ -1,9 +1,9 @@
 //! Protocol, auth, accounts, instances, users, channels, batch.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::common::start;
+use crate::common::{Api, Reply, start};
 
 #[tokio::test]
 async fn root_links_schema_and_unknown_paths() {
@@ -203,15 +203,21 @@ async fn account_register_auth_reset_key() {
     assert_eq!(r.body["first_name"], "Jane");
 }
 
-#[tokio::test]
-async fn instance_defaults_rename_and_tenancy() {
-    let api = start().await;
-    let r = api.post("/v1.1/instances/", json!({"name": "ab"})).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.body["name"].is_array(), "{:?}", r.body);
-    let r = api.post("/v1.1/instances/", json!({})).await;
-    assert_eq!(r.body, json!({"name": ["This field is required."]}));
+/// Registers another account `email` and returns its account key.
+async fn register(api: &Api, email: &str) -> String {
+    let r = api
+        .call(
+            Method::POST,
+            "/v1.1/account/register/",
+            None,
+            Some(json!({"email": email, "password": "pw"})),
+        )
+        .await;
+    r.body["account_key"].as_str().expect("key").to_owned()
+}
 
+/// Creates the instance `my-shop` and returns the create answer.
+async fn my_shop(api: &Api) -> Reply {
     let r = api
         .post(
             "/v1.1/instances/",
@@ -219,6 +225,29 @@ async fn instance_defaults_rename_and_tenancy() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
+    r
+}
+
+#[tokio::test]
+async fn an_instance_name_is_required_long_enough_and_unique() {
+    let api = start().await;
+    let r = api.post("/v1.1/instances/", json!({"name": "ab"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body["name"].is_array(), "{:?}", r.body);
+    let r = api.post("/v1.1/instances/", json!({})).await;
+    assert_eq!(r.body, json!({"name": ["This field is required."]}));
+    my_shop(&api).await;
+    let r = api
+        .post("/v1.1/instances/", json!({"name": "MY-SHOP"}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body, json!({"name": ["This field must be unique."]}));
+}
+
+#[tokio::test]
+async fn a_new_instance_has_the_platforms_links() {
+    let api = start().await;
+    let r = my_shop(&api).await;
     assert_eq!(r.body["links"]["self"], "/v1.1/instances/my-shop/");
     // exactly the links the platform's instance serializer declares
     let mut names: Vec<&str> = r.body["links"]
@@ -253,21 +282,33 @@ async fn instance_defaults_rename_and_tenancy() {
         r.body["links"]["push_notification"],
         "/v1.1/instances/my-shop/push_notifications/"
     );
+}
+
+#[tokio::test]
+async fn an_instance_shows_the_callers_role_once_created() {
+    let api = start().await;
+    let r = my_shop(&api).await;
     // the create answer shows `api_key` as the role; reading it back shows the caller's
     assert_eq!(r.body["role"], "api_key");
     assert_eq!(
         api.get("/v1.1/instances/my-shop/").await.body["role"],
         "full"
     );
+}
+
+#[tokio::test]
+async fn an_instance_created_at_has_microseconds_in_utc() {
+    let api = start().await;
+    let r = my_shop(&api).await;
     let created = r.body["created_at"].as_str().expect("created_at");
     assert_eq!(created.len(), "2026-11-22T17:37:25.474230Z".len());
     assert!(created.ends_with('Z'));
-    let r = api
-        .post("/v1.1/instances/", json!({"name": "MY-SHOP"}))
-        .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.body, json!({"name": ["This field must be unique."]}));
+}
 
+#[tokio::test]
+async fn a_new_instance_holds_the_user_profile_class_its_owner_and_built_in_channels() {
+    let api = start().await;
+    my_shop(&api).await;
     let r = api
         .get("/v1.1/instances/my-shop/classes/user_profile/")
         .await;
@@ -279,8 +320,12 @@ async fn instance_defaults_rename_and_tenancy() {
     assert_eq!(r.status, StatusCode::OK);
     let r = api.get("/v1.1/instances/my-shop/channels/eventlog/").await;
     assert_eq!(r.body["type"], "separate_rooms");
+}
 
-    // read-only name ignored on update, description written
+#[tokio::test]
+async fn an_instance_update_ignores_the_read_only_name() {
+    let api = start().await;
+    my_shop(&api).await;
     let r = api
         .patch(
             "/v1.1/instances/my-shop/",
@@ -290,7 +335,12 @@ async fn instance_defaults_rename_and_tenancy() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["name"], "my-shop");
     assert_eq!(r.body["description"], "new");
+}
 
+#[tokio::test]
+async fn a_renamed_instance_keeps_its_contents() {
+    let api = start().await;
+    my_shop(&api).await;
     let r = api
         .post(
             "/v1.1/instances/my-shop/rename/",
@@ -309,17 +359,13 @@ async fn instance_defaults_rename_and_tenancy() {
             .status,
         StatusCode::OK
     );
+}
 
-    // another account sees none of it
-    let r = api
-        .call(
-            Method::POST,
-            "/v1.1/account/register/",
-            None,
-            Some(json!({"email": "other@example.com", "password": "pw"})),
-        )
-        .await;
-    let other = r.body["account_key"].as_str().expect("key").to_owned();
+#[tokio::test]
+async fn another_account_sees_none_of_an_instance() {
+    let api = start().await;
+    my_shop(&api).await;
+    let other = register(&api, "other@example.com").await;
     let r = api
         .call(Method::GET, "/v1.1/instances/", Some(&other), None)
         .await;
@@ -327,17 +373,21 @@ async fn instance_defaults_rename_and_tenancy() {
     let r = api
         .call(
             Method::GET,
-            "/v1.1/instances/my-store/classes/",
+            "/v1.1/instances/my-shop/classes/",
             Some(&other),
             None,
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
 
-    // a key of one instance is unknown in another
+#[tokio::test]
+async fn an_instance_key_is_unknown_in_another_instance() {
+    let api = start().await;
+    my_shop(&api).await;
     let inst_b = api.instance("second").await;
     let (_, key_a) = api
-        .api_key("/v1.1/instances/my-store/", json!({"ignore_acl": true}))
+        .api_key("/v1.1/instances/my-shop/", json!({"ignore_acl": true}))
         .await;
     let r = api
         .call(
@@ -352,24 +402,29 @@ async fn instance_defaults_rename_and_tenancy() {
     let r = api
         .call(
             Method::GET,
-            "/v1.1/instances/my-store/classes/",
+            "/v1.1/instances/my-shop/classes/",
             Some(&key_a),
             None,
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
+}
 
-    let r = api.delete("/v1.1/instances/my-store/").await;
+#[tokio::test]
+async fn a_deleted_instance_takes_its_contents_with_it() {
+    let api = start().await;
+    my_shop(&api).await;
+    let r = api.delete("/v1.1/instances/my-shop/").await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(
-        api.get("/v1.1/instances/my-store/classes/").await.status,
+        api.get("/v1.1/instances/my-shop/classes/").await.status,
         StatusCode::NOT_FOUND
     );
 }
 
-#[tokio::test]
-async fn api_keys_users_and_user_keys() {
-    let api = start().await;
+/// An instance `people` with a plain key that may create users; returns (instance
+/// path, the key's id, the key).
+async fn people(api: &Api) -> (String, i64, String) {
     let inst = api.instance("people").await;
     let (kid, plain) = api
         .api_key(
@@ -377,7 +432,45 @@ async fn api_keys_users_and_user_keys() {
             json!({"description": "app", "allow_user_create": true}),
         )
         .await;
+    (inst, kid, plain)
+}
+
+/// Registers the user `john` (password `pw1`) through `plain`; returns the answer.
+async fn john(api: &Api, inst: &str, plain: &str) -> Reply {
+    let r = api
+        .call(
+            Method::POST,
+            &format!("{inst}users/"),
+            Some(plain),
+            Some(json!({"username": "john", "password": "pw1"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    r
+}
+
+/// `{inst}user/auth/` through `plain` with `username` and `password`.
+async fn user_auth(api: &Api, inst: &str, plain: &str, username: &str, password: &str) -> Reply {
+    api.call(
+        Method::POST,
+        &format!("{inst}user/auth/"),
+        Some(plain),
+        Some(json!({"username": username, "password": password})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_instances_first_api_key_has_id_1() {
+    let api = start().await;
+    let (_, kid, _) = people(&api).await;
     assert_eq!(kid, 1);
+}
+
+#[tokio::test]
+async fn an_api_key_cannot_create_api_keys() {
+    let api = start().await;
+    let (inst, _, plain) = people(&api).await;
     // keys cannot manage keys (they may read themselves: see fidelity.rs)
     let r = api
         .call(
@@ -388,21 +481,22 @@ async fn api_keys_users_and_user_keys() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
 
-    let r = api
-        .call(
-            Method::POST,
-            &format!("{inst}users/"),
-            Some(&plain),
-            Some(json!({"username": "john", "password": "pw1"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+#[tokio::test]
+async fn a_new_user_shows_a_profile_and_no_password() {
+    let api = start().await;
+    let (inst, _, plain) = people(&api).await;
+    let r = john(&api, &inst, &plain).await;
     assert_eq!(r.body["id"], 1);
     assert!(r.body.get("password").is_none());
     assert!(r.body["profile"]["id"].is_i64(), "{:?}", r.body);
-    let user_key = r.body["user_key"].as_str().expect("user key").to_owned();
+}
 
+#[tokio::test]
+async fn a_new_user_needs_a_password() {
+    let api = start().await;
+    let (inst, _, plain) = people(&api).await;
     let r = api
         .call(
             Method::POST,
@@ -412,37 +506,36 @@ async fn api_keys_users_and_user_keys() {
         )
         .await;
     assert_eq!(r.body, json!({"password": ["This field is required."]}));
+}
 
-    let r = api
-        .call(
-            Method::POST,
-            &format!("{inst}user/auth/"),
-            Some(&plain),
-            Some(json!({"username": "john", "password": "bad"})),
-        )
-        .await;
+#[tokio::test]
+async fn user_auth_tells_a_wrong_password_from_an_unknown_username() {
+    let api = start().await;
+    let (inst, _, plain) = people(&api).await;
+    john(&api, &inst, &plain).await;
+    let r = user_auth(&api, &inst, &plain, "john", "bad").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.body, json!({"detail": "Invalid password."}));
-    let r = api
-        .call(
-            Method::POST,
-            &format!("{inst}user/auth/"),
-            Some(&plain),
-            Some(json!({"username": "nobody", "password": "bad"})),
-        )
-        .await;
+    let r = user_auth(&api, &inst, &plain, "nobody", "bad").await;
     assert_eq!(r.body, json!({"detail": "Invalid username."}));
-    let r = api
-        .call(
-            Method::POST,
-            &format!("{inst}user/auth/"),
-            Some(&plain),
-            Some(json!({"username": "john", "password": "pw1"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(r.body["user_key"], user_key.as_str());
+}
 
+#[tokio::test]
+async fn user_auth_answers_the_users_key() {
+    let api = start().await;
+    let (inst, _, plain) = people(&api).await;
+    let user_key = john(&api, &inst, &plain).await.body["user_key"].clone();
+    let r = user_auth(&api, &inst, &plain, "john", "pw1").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["user_key"], user_key);
+}
+
+#[tokio::test]
+async fn the_current_user_needs_a_user_key() {
+    let api = start().await;
+    let (inst, _, plain) = people(&api).await;
+    let r = john(&api, &inst, &plain).await;
+    let user_key = r.body["user_key"].as_str().expect("user key").to_owned();
     let r = api
         .call(Method::GET, &format!("{inst}user/"), Some(&plain), None)
         .await;
@@ -458,8 +551,13 @@ async fn api_keys_users_and_user_keys() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["username"], "john");
+}
 
-    // groups and memberships from both sides
+#[tokio::test]
+async fn group_memberships_show_from_both_sides() {
+    let api = start().await;
+    let (inst, _, plain) = people(&api).await;
+    john(&api, &inst, &plain).await;
     let r = api
         .post(&format!("{inst}groups/"), json!({"label": "admins"}))
         .await;
@@ -478,8 +576,12 @@ async fn api_keys_users_and_user_keys() {
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let r = api.get(&format!("{inst}users/1/groups/")).await;
     assert_eq!(r.body["objects"], json!([]));
+}
 
-    // profiles follow the user_profile class
+#[tokio::test]
+async fn a_users_profile_follows_the_user_profile_class() {
+    let api = start().await;
+    let (inst, _, _) = people(&api).await;
     let r = api
         .patch(
             &format!("{inst}classes/user_profile/"),
@@ -513,17 +615,23 @@ async fn api_keys_users_and_user_keys() {
     assert_eq!(r.body["profile"]["age"], 30);
     assert_eq!(r.body["profile"]["nick"], "Jo");
     assert_eq!(r.body["profile"]["revision"], 2);
-    // reset the user key
+}
+
+#[tokio::test]
+async fn resetting_a_user_key_changes_it() {
+    let api = start().await;
+    let (inst, _, plain) = people(&api).await;
+    let user_key = john(&api, &inst, &plain).await.body["user_key"].clone();
     let r = api
         .post(&format!("{inst}users/1/reset_key/"), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_ne!(r.body["user_key"], user_key.as_str());
+    assert_ne!(r.body["user_key"], user_key);
 }
 
-#[tokio::test]
-async fn channels_publish_and_history() {
-    let api = start().await;
+/// An instance `chans` with the channel `news` that allows custom publish; returns
+/// the instance path.
+async fn news(api: &Api) -> String {
     let inst = api.instance("chans").await;
     let r = api
         .post(
@@ -532,15 +640,32 @@ async fn channels_publish_and_history() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let r = api
-        .post(
-            &format!("{inst}channels/news/publish/"),
-            json!({"payload": {"a": 1}}),
-        )
-        .await;
+    inst
+}
+
+/// Publishes `payload` to `news` with the account key.
+async fn publish_news(api: &Api, inst: &str, payload: Value) -> Reply {
+    api.post(
+        &format!("{inst}channels/news/publish/"),
+        json!({ "payload": payload }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn publishing_answers_the_custom_message() {
+    let api = start().await;
+    let inst = news(&api).await;
+    let r = publish_news(&api, &inst, json!({"a": 1})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(r.body["payload"], json!({"a": 1}));
     assert_eq!(r.body["action"], "custom");
+}
+
+#[tokio::test]
+async fn a_channel_without_custom_publish_refuses_publish() {
+    let api = start().await;
+    let inst = news(&api).await;
     let r = api
         .post(
             &format!("{inst}channels/eventlog/publish/"),
@@ -552,11 +677,14 @@ async fn channels_publish_and_history() {
         r.body,
         json!({"detail": "Custom publish not allowed on this channel."})
     );
-    api.post(
-        &format!("{inst}channels/news/publish/"),
-        json!({"payload": {"a": 2}}),
-    )
-    .await;
+}
+
+#[tokio::test]
+async fn a_channel_history_lists_its_messages_in_order() {
+    let api = start().await;
+    let inst = news(&api).await;
+    publish_news(&api, &inst, json!({"a": 1})).await;
+    publish_news(&api, &inst, json!({"a": 2})).await;
     let r = api.get(&format!("{inst}channels/news/history/")).await;
     let ids: Vec<i64> = r.body["objects"]
         .as_array()
@@ -565,7 +693,25 @@ async fn channels_publish_and_history() {
         .filter_map(|o| o["id"].as_i64())
         .collect();
     assert_eq!(ids, vec![1, 2]);
-    // keys with a user: subscribe to see, publish to publish
+}
+
+#[tokio::test]
+async fn a_channel_history_after_last_id_lists_the_later_messages() {
+    let api = start().await;
+    let inst = news(&api).await;
+    publish_news(&api, &inst, json!({"a": 1})).await;
+    publish_news(&api, &inst, json!({"a": 2})).await;
+    let r = api
+        .get(&format!("{inst}channels/news/history/?last_id=1"))
+        .await;
+    assert_eq!(r.body["objects"][0]["payload"], json!({"a": 2}));
+    assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(1));
+}
+
+/// Besides `news`: `open` (others may subscribe) and `talk` (others may publish),
+/// a plain key and a user `reader`; returns (instance path, key, user key).
+async fn reader(api: &Api) -> (String, String, String) {
+    let inst = news(api).await;
     let (_, key) = api.api_key(&inst, json!({})).await;
     let r = api
         .post(
@@ -574,11 +720,6 @@ async fn channels_publish_and_history() {
         )
         .await;
     let user_key = r.body["user_key"].as_str().expect("user key").to_owned();
-    // without a user key, a key that allows no anonymous reads reaches no channel
-    let r = api
-        .call(Method::GET, &format!("{inst}channels/"), Some(&key), None)
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
     let chans = format!("{inst}channels/");
     api.post(
         &chans,
@@ -590,8 +731,31 @@ async fn channels_publish_and_history() {
         json!({"name": "talk", "other_permissions": "publish", "custom_publish": true}),
     )
     .await;
+    (inst, key, user_key)
+}
+
+#[tokio::test]
+async fn a_key_that_allows_no_anonymous_reads_reaches_no_channel_without_a_user() {
+    let api = start().await;
+    let (inst, key, _) = reader(&api).await;
     let r = api
-        .call_h(Method::GET, &chans, Some(&key), Some(&user_key), None)
+        .call(Method::GET, &format!("{inst}channels/"), Some(&key), None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_user_lists_the_channels_others_may_subscribe_to() {
+    let api = start().await;
+    let (inst, key, user_key) = reader(&api).await;
+    let r = api
+        .call_h(
+            Method::GET,
+            &format!("{inst}channels/"),
+            Some(&key),
+            Some(&user_key),
+            None,
+        )
         .await;
     let mut names: Vec<&str> = r.body["objects"]
         .as_array()
@@ -601,10 +765,16 @@ async fn channels_publish_and_history() {
         .collect();
     names.sort();
     assert_eq!(names, vec!["open", "talk"]);
+}
+
+#[tokio::test]
+async fn a_channel_the_user_may_not_subscribe_to_is_refused() {
+    let api = start().await;
+    let (inst, key, user_key) = reader(&api).await;
     let r = api
         .call_h(
             Method::GET,
-            &format!("{chans}news/history/"),
+            &format!("{inst}channels/news/history/"),
             Some(&key),
             Some(&user_key),
             None,
@@ -612,6 +782,13 @@ async fn channels_publish_and_history() {
         .await;
     // found, then refused: the platform looks a channel up unfiltered
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_user_publishes_only_where_others_may_publish() {
+    let api = start().await;
+    let (inst, key, user_key) = reader(&api).await;
+    let chans = format!("{inst}channels/");
     let body = Some(json!({"payload": {}}));
     let r = api
         .call_h(
@@ -633,16 +810,11 @@ async fn channels_publish_and_history() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let r = api
-        .get(&format!("{inst}channels/news/history/?last_id=1"))
-        .await;
-    assert_eq!(r.body["objects"][0]["payload"], json!({"a": 2}));
-    assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(1));
 }
 
-#[tokio::test]
-async fn run_endpoints_are_disabled_scripts_are_stored() {
-    let api = start().await;
+/// An instance `codes` with the script `s` (`print(1)`); returns (instance path,
+/// script id).
+async fn codes(api: &Api) -> (String, i64) {
     let inst = api.instance("codes").await;
     let r = api
         .post(
@@ -651,7 +823,13 @@ async fn run_endpoints_are_disabled_scripts_are_stored() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let id = r.body["id"].as_i64().expect("id");
+    (inst, r.body["id"].as_i64().expect("id"))
+}
+
+#[tokio::test]
+async fn running_a_script_is_disabled() {
+    let api = start().await;
+    let (inst, id) = codes(&api).await;
     let r = api
         .post(
             &format!("{inst}snippets/scripts/{id}/run/"),
@@ -663,6 +841,12 @@ async fn run_endpoints_are_disabled_scripts_are_stored() {
         r.body,
         json!({"detail": syncano_emulator::EXECUTION_DISABLED})
     );
+}
+
+#[tokio::test]
+async fn a_script_runtime_must_be_a_known_one() {
+    let api = start().await;
+    let (inst, _) = codes(&api).await;
     let r = api
         .post(
             &format!("{inst}snippets/scripts/"),
@@ -673,13 +857,24 @@ async fn run_endpoints_are_disabled_scripts_are_stored() {
         r.body,
         json!({"runtime_name": ["\"cobol\" is not a valid choice."]})
     );
+}
+
+#[tokio::test]
+async fn a_stored_script_reads_back_with_its_link() {
+    let api = start().await;
+    let (inst, id) = codes(&api).await;
     let r = api.get(&format!("{inst}snippets/scripts/{id}/")).await;
     assert_eq!(r.body["source"], "print(1)");
     assert_eq!(
         r.body["links"]["self"],
         format!("{inst}snippets/scripts/{id}/").as_str()
     );
-    // references must exist
+}
+
+#[tokio::test]
+async fn a_trigger_needs_an_existing_class_and_script() {
+    let api = start().await;
+    let (inst, id) = codes(&api).await;
     let r = api
         .post(
             &format!("{inst}triggers/"),
@@ -701,7 +896,12 @@ async fn run_endpoints_are_disabled_scripts_are_stored() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    // schedules: interval bounds, crontab shape, the next run
+}
+
+#[tokio::test]
+async fn a_schedule_checks_its_interval_and_crontab() {
+    let api = start().await;
+    let (inst, id) = codes(&api).await;
     let sched = format!("{inst}schedules/");
     let r = api
         .post(&sched, json!({"script": id, "interval_sec": 10}))
@@ -717,17 +917,37 @@ async fn run_endpoints_are_disabled_scripts_are_stored() {
         r.body,
         json!({"crontab": ["Crontab has to have 5 parts specified."]})
     );
+}
+
+#[tokio::test]
+async fn a_schedule_answers_its_next_run_in_utc() {
+    let api = start().await;
+    let (inst, id) = codes(&api).await;
     let r = api
-        .post(&sched, json!({"script": id, "interval_sec": 60}))
+        .post(
+            &format!("{inst}schedules/"),
+            json!({"script": id, "interval_sec": 60}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert!(r.body["scheduled_next"].is_string());
     assert_eq!(r.body["timezone"], "UTC");
-    // response templates: unknown → 406, known → rendering is disabled
+}
+
+#[tokio::test]
+async fn an_unknown_response_template_is_not_acceptable() {
+    let api = start().await;
+    let inst = api.instance("codes").await;
     let r = api
         .get(&format!("{inst}classes/?template_response=nope"))
         .await;
     assert_eq!(r.status, StatusCode::NOT_ACCEPTABLE);
+}
+
+#[tokio::test]
+async fn rendering_a_known_template_is_disabled() {
+    let api = start().await;
+    let inst = api.instance("codes").await;
     let r = api
         .get(&format!(
             "{inst}classes/?template_response=objects_html_table"
@@ -748,11 +968,21 @@ async fn run_endpoints_are_disabled_scripts_are_stored() {
         r.body,
         json!({"detail": syncano_emulator::RENDERING_DISABLED})
     );
-    // runtimes come from the schema's choices
+}
+
+#[tokio::test]
+async fn script_runtimes_come_from_the_schemas_choices() {
+    let api = start().await;
+    let inst = api.instance("codes").await;
     let r = api.get(&format!("{inst}snippets/scripts/runtimes/")).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.get("python3").is_some(), "{:?}", r.body);
-    // public script endpoints: no key, 404 for a wrong link, else disabled
+}
+
+/// A public script endpoint `hello` on the script of [`codes`]; returns (instance
+/// path, its public link).
+async fn public_hello(api: &Api) -> (String, String) {
+    let (inst, id) = codes(api).await;
     let r = api
         .post(
             &format!("{inst}endpoints/scripts/"),
@@ -764,6 +994,13 @@ async fn run_endpoints_are_disabled_scripts_are_stored() {
         .as_str()
         .expect("public link")
         .to_owned();
+    (inst, link)
+}
+
+#[tokio::test]
+async fn a_public_script_endpoint_needs_no_key_and_answers_disabled() {
+    let api = start().await;
+    let (inst, link) = public_hello(&api).await;
     let r = api
         .call(
             Method::GET,
@@ -777,6 +1014,12 @@ async fn run_endpoints_are_disabled_scripts_are_stored() {
         r.body,
         json!({"detail": syncano_emulator::EXECUTION_DISABLED})
     );
+}
+
+#[tokio::test]
+async fn a_wrong_public_link_is_not_found() {
+    let api = start().await;
+    let (inst, _) = public_hello(&api).await;
     let r = api
         .call(
             Method::GET,
@@ -955,29 +1198,69 @@ async fn another_schema_document_can_be_served() {
     assert!(matches!(bad, Err(syncano_emulator::Error::Schema(_))));
 }
 
-#[tokio::test]
-async fn invitations_make_admins_with_roles() {
-    let api = start().await;
+/// An instance `shared-one` with a `read` invitation for Jane, and Jane's account
+/// (registered with her address in lower case); returns (instance path, the
+/// invitation's create answer, Jane's account key).
+async fn invited_jane(api: &Api) -> (String, Reply, String) {
     let inst = api.instance("shared-one").await;
-    let r = api
+    let invitation = api
         .post(
             &format!("{inst}invitations/"),
             json!({"email": "Jane@Example.com", "role": "read"}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let key = r.body["key"].as_str().expect("key").to_owned();
-    assert_eq!(r.body["state"], "new");
-    let r = api
-        .call(
-            Method::POST,
-            "/v1.1/account/register/",
-            None,
-            Some(json!({"email": "jane@example.com", "password": "pw"})),
-        )
-        .await;
-    let jane = r.body["account_key"].as_str().expect("key").to_owned();
-    // not an admin yet
+    assert_eq!(
+        invitation.status,
+        StatusCode::CREATED,
+        "{:?}",
+        invitation.body
+    );
+    let jane = register(api, "jane@example.com").await;
+    (inst, invitation, jane)
+}
+
+/// Jane's account accepts the invitation `key`.
+async fn accept(api: &Api, jane: &str, key: Value) -> Reply {
+    api.call(
+        Method::POST,
+        "/v1.1/account/invitations/accept/",
+        Some(jane),
+        Some(json!({ "invitation_key": key })),
+    )
+    .await
+}
+
+/// [`invited_jane`] with the invitation accepted: Jane is a `read` admin; returns
+/// (instance path, Jane's account key).
+async fn jane_admin(api: &Api) -> (String, String) {
+    let (inst, invitation, jane) = invited_jane(api).await;
+    let r = accept(api, &jane, invitation.body["key"].clone()).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    (inst, jane)
+}
+
+/// The instance's admins: (owner id, Jane's id).
+async fn owner_and_jane(api: &Api, inst: &str) -> (i64, i64) {
+    let r = api.get(&format!("{inst}admins/")).await;
+    assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(2));
+    (
+        r.body["objects"][0]["id"].as_i64().expect("owner id"),
+        r.body["objects"][1]["id"].as_i64().expect("jane id"),
+    )
+}
+
+#[tokio::test]
+async fn a_new_invitation_has_a_key_and_is_new() {
+    let api = start().await;
+    let (_, invitation, _) = invited_jane(&api).await;
+    assert!(invitation.body["key"].is_string(), "{:?}", invitation.body);
+    assert_eq!(invitation.body["state"], "new");
+}
+
+#[tokio::test]
+async fn an_invited_account_sees_the_invitation_but_not_the_instance() {
+    let api = start().await;
+    let (inst, _, jane) = invited_jane(&api).await;
     let r = api
         .call(Method::GET, &format!("{inst}classes/"), Some(&jane), None)
         .await;
@@ -990,24 +1273,20 @@ async fn invitations_make_admins_with_roles() {
         "{:?}",
         r.body
     );
-    let r = api
-        .call(
-            Method::POST,
-            "/v1.1/account/invitations/accept/",
-            Some(&jane),
-            Some(json!({"invitation_key": "0".repeat(40)})),
-        )
-        .await;
+}
+
+#[tokio::test]
+async fn an_unknown_invitation_key_is_refused() {
+    let api = start().await;
+    let (_, _, jane) = invited_jane(&api).await;
+    let r = accept(&api, &jane, json!("0".repeat(40))).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = api
-        .call(
-            Method::POST,
-            "/v1.1/account/invitations/accept/",
-            Some(&jane),
-            Some(json!({"invitation_key": key})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn an_accepted_invitation_makes_an_admin_with_its_role() {
+    let api = start().await;
+    let (inst, jane) = jane_admin(&api).await;
     let r = api
         .call(Method::GET, "/v1.1/instances/", Some(&jane), None)
         .await;
@@ -1026,12 +1305,30 @@ async fn invitations_make_admins_with_roles() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = api.get(&format!("{inst}admins/")).await;
-    assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(2));
-    let owner_id = r.body["objects"][0]["id"].as_i64().expect("owner id");
-    let jane_id = r.body["objects"][1]["id"].as_i64().expect("jane id");
+}
+
+#[tokio::test]
+async fn an_accepted_invitation_is_marked_accepted() {
+    let api = start().await;
+    let (inst, _) = jane_admin(&api).await;
+    let r = api.get(&format!("{inst}invitations/")).await;
+    assert_eq!(r.body["objects"][0]["state"], "accepted");
+}
+
+#[tokio::test]
+async fn the_instance_owner_cannot_be_removed_from_its_admins() {
+    let api = start().await;
+    let (inst, _) = jane_admin(&api).await;
+    let (owner_id, _) = owner_and_jane(&api, &inst).await;
     let r = api.delete(&format!("{inst}admins/{owner_id}/")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_admins_role_can_be_changed() {
+    let api = start().await;
+    let (inst, _) = jane_admin(&api).await;
+    let (_, jane_id) = owner_and_jane(&api, &inst).await;
     let r = api
         .patch(
             &format!("{inst}admins/{jane_id}/"),
@@ -1039,14 +1336,19 @@ async fn invitations_make_admins_with_roles() {
         )
         .await;
     assert_eq!(r.body["role"], "write");
+}
+
+#[tokio::test]
+async fn a_removed_admin_loses_the_instance() {
+    let api = start().await;
+    let (inst, jane) = jane_admin(&api).await;
+    let (_, jane_id) = owner_and_jane(&api, &inst).await;
     let r = api.delete(&format!("{inst}admins/{jane_id}/")).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let r = api
         .call(Method::GET, &format!("{inst}classes/"), Some(&jane), None)
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = api.get(&format!("{inst}invitations/")).await;
-    assert_eq!(r.body["objects"][0]["state"], "accepted");
 }
 
 /// `default` and `eventlog` are built into every instance and cannot be deleted, not

@@ -4,10 +4,41 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::start;
+use crate::common::{Api, Reply, start};
+
+/// The schema of the `book` class the class and object tests share.
+fn book_schema() -> Value {
+    json!([
+        {"name": "title", "type": "string", "filter_index": true, "order_index": true},
+        {"name": "pages", "type": "integer", "filter_index": true, "order_index": true},
+        {"name": "tags", "type": "array", "filter_index": true},
+        {"name": "isbn", "type": "string", "unique": true}
+    ])
+}
+
+/// An instance `library` with the `book` class; returns (instance path, objects path,
+/// the class's create answer).
+async fn library(api: &Api) -> (String, String, Value) {
+    let inst = api.instance("library").await;
+    let created = api.class(&inst, "book", book_schema()).await;
+    let objs = format!("{inst}classes/book/objects/");
+    (inst, objs, created)
+}
+
+/// Creates the book "Dune" (the instance's first object, id 1) and returns the answer.
+async fn dune(api: &Api, objs: &str) -> Reply {
+    let r = api
+        .post(
+            objs,
+            json!({"title": "Dune", "pages": 412, "tags": ["a"], "isbn": "1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    r
+}
 
 #[tokio::test]
-async fn classes_define_and_validate_objects() {
+async fn a_class_schema_must_be_a_list_of_fields() {
     let api = start().await;
     let inst = api.instance("library").await;
     let r = api
@@ -18,61 +49,83 @@ async fn classes_define_and_validate_objects() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body["schema"].is_array(), "{:?}", r.body);
+}
 
-    let c = api
-        .class(
-            &inst,
-            "book",
-            json!([
-                {"name": "title", "type": "string", "filter_index": true, "order_index": true},
-                {"name": "pages", "type": "integer", "filter_index": true, "order_index": true},
-                {"name": "tags", "type": "array", "filter_index": true},
-                {"name": "isbn", "type": "string", "unique": true}
-            ]),
-        )
-        .await;
+#[tokio::test]
+async fn a_new_class_is_migrating_then_ready() {
+    let api = start().await;
+    let (inst, _, c) = library(&api).await;
     assert_eq!(c["status"], "migrating");
     assert_eq!(c["objects_count"], 0);
     let r = api.get(&format!("{inst}classes/book/")).await;
     assert_eq!(r.body["status"], "ready");
-    let rev = r.body["revision"].as_i64().expect("revision");
+}
 
-    let objs = format!("{inst}classes/book/objects/");
+#[tokio::test]
+async fn an_object_field_is_validated_by_its_type() {
+    let api = start().await;
+    let (_, objs, _) = library(&api).await;
     let r = api
         .post(&objs, json!({"title": "Dune", "pages": "x"}))
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body, json!({"pages": ["A valid integer is required."]}));
+}
 
-    let r = api
-        .post(
-            &objs,
-            json!({"title": "Dune", "pages": 412, "tags": ["a"], "isbn": "1"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+#[tokio::test]
+async fn a_new_object_answers_its_id_revision_and_link() {
+    let api = start().await;
+    let (_, objs, _) = library(&api).await;
+    let r = dune(&api, &objs).await;
     // user_profile of no user yet: first object id is 1
     assert_eq!(r.body["id"], 1);
     assert_eq!(r.body["revision"], 1);
     assert_eq!(r.body["links"]["self"], format!("{objs}1/").as_str());
+}
+
+#[tokio::test]
+async fn a_unique_field_refuses_a_repeated_value() {
+    let api = start().await;
+    let (_, objs, _) = library(&api).await;
+    dune(&api, &objs).await;
     let r = api.post(&objs, json!({"title": "Emma", "isbn": "1"})).await;
     assert_eq!(r.body, json!({"isbn": ["This field must be unique."]}));
+}
 
-    // revisions rise on every write; expected_revision is checked
-    let r = api
+/// Writes `_increment` to `pages` and `_add`/`_addunique` to `tags` of object 1,
+/// taking it to revision 3; returns both answers.
+async fn write_operators(api: &Api, objs: &str) -> (Reply, Reply) {
+    let increment = api
         .patch(&format!("{objs}1/"), json!({"pages": {"_increment": 8}}))
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(r.body["pages"], 420);
-    assert_eq!(r.body["revision"], 2);
-    let r = api
+    let add = api
         .patch(
             &format!("{objs}1/"),
             json!({"tags": {"_add": ["b"], "_addunique": ["a"]}}),
         )
         .await;
-    assert_eq!(r.body["tags"], json!(["a", "b"]));
-    assert_eq!(r.body["revision"], 3);
+    (increment, add)
+}
+
+#[tokio::test]
+async fn write_operators_apply_and_every_write_raises_the_revision() {
+    let api = start().await;
+    let (_, objs, _) = library(&api).await;
+    dune(&api, &objs).await;
+    let (r, add) = write_operators(&api, &objs).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["pages"], 420);
+    assert_eq!(r.body["revision"], 2);
+    assert_eq!(add.body["tags"], json!(["a", "b"]));
+    assert_eq!(add.body["revision"], 3);
+}
+
+#[tokio::test]
+async fn an_object_write_checks_the_expected_revision() {
+    let api = start().await;
+    let (_, objs, _) = library(&api).await;
+    dune(&api, &objs).await;
+    write_operators(&api, &objs).await;
     let r = api
         .patch(
             &format!("{objs}1/"),
@@ -95,8 +148,13 @@ async fn classes_define_and_validate_objects() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["revision"], 4);
     assert_eq!(r.body["title"], "Dune Messiah");
+}
 
-    // ids come from one sequence per instance, shared by classes
+#[tokio::test]
+async fn object_ids_come_from_one_sequence_per_instance() {
+    let api = start().await;
+    let (inst, objs, _) = library(&api).await;
+    dune(&api, &objs).await;
     api.class(&inst, "author", json!([{"name": "name", "type": "string"}]))
         .await;
     let r = api
@@ -113,10 +171,27 @@ async fn classes_define_and_validate_objects() {
         )
         .await;
     assert_eq!(r.body["profile"]["id"], 3);
+}
+
+#[tokio::test]
+async fn an_objects_owner_links_to_the_user() {
+    let api = start().await;
+    let (inst, objs, _) = library(&api).await;
+    dune(&api, &objs).await;
+    api.post(
+        &format!("{inst}users/"),
+        json!({"username": "u", "password": "p"}),
+    )
+    .await;
     let r = api.patch(&format!("{objs}1/"), json!({"owner": 1})).await;
     assert_eq!(r.body["links"]["owner"], format!("{inst}users/1/").as_str());
+}
 
-    // links: references only when set
+#[tokio::test]
+async fn links_show_references_only_when_set() {
+    let api = start().await;
+    let (inst, objs, _) = library(&api).await;
+    dune(&api, &objs).await;
     let r = api.get(&format!("{objs}1/")).await;
     assert!(r.body["links"].get("group").is_none());
     let r = api.get(&format!("{inst}classes/book/")).await;
@@ -126,18 +201,36 @@ async fn classes_define_and_validate_objects() {
         r.body["links"]
     );
     assert_eq!(r.body["links"]["objects"], objs.as_str());
-    // OPTIONS on objects lists the class's own fields
+}
+
+#[tokio::test]
+async fn options_on_objects_lists_the_class_fields() {
+    let api = start().await;
+    let (_, objs, _) = library(&api).await;
     let r = api.call(Method::OPTIONS, &objs, Some(&api.key), None).await;
     assert_eq!(r.body["actions"]["POST"]["pages"]["type"], "integer");
-    // fields / excluded_fields
+}
+
+#[tokio::test]
+async fn fields_and_excluded_fields_select_what_an_object_shows() {
+    let api = start().await;
+    let (_, objs, _) = library(&api).await;
+    dune(&api, &objs).await;
     let r = api.get(&format!("{objs}1/?fields=id,title")).await;
     let keys: Vec<&String> = r.body.as_object().expect("object").keys().collect();
     assert_eq!(keys.len(), 2, "{:?}", r.body);
     let r = api.get(&format!("{objs}1/?excluded_fields=title")).await;
     assert!(r.body.get("title").is_none());
     assert!(r.body.get("pages").is_some());
+}
 
-    // schema change raises the class revision
+#[tokio::test]
+async fn a_schema_change_raises_the_class_revision() {
+    let api = start().await;
+    let (inst, objs, _) = library(&api).await;
+    dune(&api, &objs).await;
+    let r = api.get(&format!("{inst}classes/book/")).await;
+    let rev = r.body["revision"].as_i64().expect("revision");
     let r = api
         .patch(
             &format!("{inst}classes/book/"),
@@ -163,7 +256,13 @@ async fn classes_define_and_validate_objects() {
         r.body,
         json!({"expected_revision": format!("Revision mismatch. Expected 99, got {}.", rev + 1)})
     );
+}
 
+#[tokio::test]
+async fn a_deleted_object_is_gone() {
+    let api = start().await;
+    let (_, objs, _) = library(&api).await;
+    dune(&api, &objs).await;
     let r = api.delete(&format!("{objs}1/")).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(
@@ -537,9 +636,22 @@ async fn deleting_scripts_and_classes_cascades() {
 /// (`apps/data/v1/serializers.py`): a user's new object is his own, a user may not
 /// change an object's owner (nobody a user profile's), a key caller's permissions are
 /// capped at its own level on the object, and a user may only name a group he is in.
-#[tokio::test]
-async fn users_cannot_take_over_objects_or_grant_more_than_they_hold() {
-    let api = start().await;
+/// Users `ann` and `bob` of an instance with a `note` class, and a note `ann` created
+/// naming `bob` as owner, writable by others.
+struct AnnsNote {
+    inst: String,
+    plain: String,
+    ann: i64,
+    ann_key: String,
+    bob: i64,
+    bob_key: String,
+    /// The note's path.
+    obj: String,
+    /// The note's create answer.
+    created: Value,
+}
+
+async fn anns_note(api: &Api) -> AnnsNote {
     let inst = api.instance("serializer-rules").await;
     api.class(&inst, "note", json!([{"name": "text", "type": "string"}]))
         .await;
@@ -547,7 +659,6 @@ async fn users_cannot_take_over_objects_or_grant_more_than_they_hold() {
     let (ann, ann_key) = api.user(&inst, &plain, "ann").await;
     let (bob, bob_key) = api.user(&inst, &plain, "bob").await;
     let objs = format!("{inst}classes/note/objects/");
-    // a user creating an object for someone else still owns it himself
     let r = api
         .call_h(
             Method::POST,
@@ -558,95 +669,129 @@ async fn users_cannot_take_over_objects_or_grant_more_than_they_hold() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    assert_eq!(r.body["owner"], json!(ann));
     let id = r.body["id"].as_i64().expect("id");
-    let obj = format!("{objs}{id}/");
-    // bob may write it (other: write) but not take it over ...
-    let r = api
-        .call_h(
+    AnnsNote {
+        obj: format!("{objs}{id}/"),
+        created: r.body,
+        inst,
+        plain,
+        ann,
+        ann_key,
+        bob,
+        bob_key,
+    }
+}
+
+impl AnnsNote {
+    /// PATCH the note as the user with key `user_key`.
+    async fn patch_as(&self, api: &Api, user_key: &str, body: Value) -> Reply {
+        api.call_h(
             Method::PATCH,
-            &obj,
-            Some(&plain),
-            Some(&bob_key),
-            Some(json!({"owner": bob})),
+            &self.obj,
+            Some(&self.plain),
+            Some(user_key),
+            Some(body),
         )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_user_creating_an_object_for_someone_else_owns_it_himself() {
+    let api = start().await;
+    let note = anns_note(&api).await;
+    assert_eq!(note.created["owner"], json!(note.ann));
+}
+
+#[tokio::test]
+async fn a_user_who_may_write_an_object_cannot_take_it_over() {
+    let api = start().await;
+    let note = anns_note(&api).await;
+    let r = note
+        .patch_as(&api, &note.bob_key, json!({"owner": note.bob}))
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         r.body,
         json!({"owner": ["Cannot change owner of Data Object."]})
     );
-    // ... nor grant more than write, so he still cannot delete it
-    let r = api
-        .call_h(
-            Method::PATCH,
-            &obj,
-            Some(&plain),
-            Some(&bob_key),
-            Some(json!({"other_permissions": "full"})),
-        )
+}
+
+#[tokio::test]
+async fn a_user_cannot_grant_more_than_he_holds() {
+    let api = start().await;
+    let note = anns_note(&api).await;
+    let r = note
+        .patch_as(&api, &note.bob_key, json!({"other_permissions": "full"}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["other_permissions"], json!("write"));
-    let r = api
-        .call_h(Method::DELETE, &obj, Some(&plain), Some(&bob_key), None)
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    // the owner keeps his own object unchanged, and may name his own owner again
+    // so he still cannot delete it
     let r = api
         .call_h(
-            Method::PATCH,
-            &obj,
-            Some(&plain),
-            Some(&ann_key),
-            Some(json!({"owner": ann})),
+            Method::DELETE,
+            &note.obj,
+            Some(&note.plain),
+            Some(&note.bob_key),
+            None,
         )
         .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_owner_may_name_himself_owner_again() {
+    let api = start().await;
+    let note = anns_note(&api).await;
+    let r = note
+        .patch_as(&api, &note.ann_key, json!({"owner": note.ann}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    // a group the user is not a member of is refused
+}
+
+#[tokio::test]
+async fn a_user_may_set_only_a_group_he_is_a_member_of() {
+    let api = start().await;
+    let note = anns_note(&api).await;
     let group = api
-        .post(&format!("{inst}groups/"), json!({"label": "editors"}))
+        .post(
+            &format!("{}groups/", note.inst),
+            json!({"label": "editors"}),
+        )
         .await
         .body["id"]
         .as_i64()
         .expect("group");
-    let r = api
-        .call_h(
-            Method::PATCH,
-            &obj,
-            Some(&plain),
-            Some(&ann_key),
-            Some(json!({"group": group})),
-        )
+    let r = note
+        .patch_as(&api, &note.ann_key, json!({"group": group}))
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body, json!({"group": ["Invalid group specified."]}));
     let r = api
         .post(
-            &format!("{inst}users/{ann}/groups/"),
+            &format!("{}users/{}/groups/", note.inst, note.ann),
             json!({"group": group}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let r = api
-        .call_h(
-            Method::PATCH,
-            &obj,
-            Some(&plain),
-            Some(&ann_key),
-            Some(json!({"group": group})),
-        )
+    let r = note
+        .patch_as(&api, &note.ann_key, json!({"group": group}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    // the admin may reassign a data object, but not a user profile
-    let r = api.patch(&obj, json!({"owner": bob})).await;
+}
+
+#[tokio::test]
+async fn the_admin_may_reassign_a_data_object_but_not_a_user_profile() {
+    let api = start().await;
+    let note = anns_note(&api).await;
+    let r = api.patch(&note.obj, json!({"owner": note.bob})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(r.body["owner"], json!(bob));
-    let profiles = format!("{inst}classes/user_profile/objects/");
+    assert_eq!(r.body["owner"], json!(note.bob));
+    let profiles = format!("{}classes/user_profile/objects/", note.inst);
     let r = api.get(&profiles).await;
     let profile = r.body["objects"][0]["id"].as_i64().expect("a profile");
     let r = api
-        .patch(&format!("{profiles}{profile}/"), json!({"owner": bob}))
+        .patch(&format!("{profiles}{profile}/"), json!({"owner": note.bob}))
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
