@@ -15,7 +15,7 @@ use crate::engine;
 use crate::render;
 use crate::spec::join;
 use crate::store::{Key, Record};
-use crate::validate::Mode;
+use crate::validate::{Mode, SlugRules};
 
 /// Parses the stored schema of a class record.
 pub fn class_fields(rec: &Record) -> Vec<ClassField> {
@@ -35,20 +35,21 @@ fn errors_body(e: crate::dataobjects::FieldErrors) -> Value {
     serde_json::to_value(e).unwrap_or_else(|_| json!({"schema": ["Invalid schema."]}))
 }
 
-/// Class name rule: lowercase letters, digits and `_`, starting with a letter, ≤ 64.
-pub fn class_name_error(name: &str) -> Option<String> {
+/// The platform's class name rules (`apps/data/models.py` `Klass.name`): at most 64
+/// characters, a slug without hyphens, none of `self`, `user`, `users`, `acl`.
+pub const CLASS_NAME: SlugRules = SlugRules {
+    hyphens: false,
+    underscores: true,
+    no_double_hyphens: false,
+    reserved: &["self", "user", "users", "acl"],
+};
+
+/// The errors of a class name (already lowercased and stripped).
+pub fn class_name_errors(name: &str) -> Vec<String> {
     if name.chars().count() > 64 {
-        return Some("Ensure this field has no more than 64 characters.".into());
+        return vec!["Ensure this field has no more than 64 characters.".into()];
     }
-    let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !ok {
-        return Some(
-            "Enter a valid name consisting of letters, numbers and underscores, starting with a letter."
-                .into(),
-        );
-    }
-    None
+    CLASS_NAME.errors(name)
 }
 
 /// Stores a class built from `body` (already validated) under `instance_base`
@@ -217,11 +218,12 @@ fn create(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let base = t.instance_path().unwrap_or_default();
     let mut body = req.body_or_empty();
     if let Some(Value::String(n)) = body.get_mut("name") {
-        *n = n.to_lowercase();
+        *n = n.trim().to_lowercase();
     }
     if let Some(n) = body.get("name").and_then(Value::as_str) {
-        if let Some(e) = class_name_error(n) {
-            return Err(Resp::field_error("name", e));
+        let errors = class_name_errors(n);
+        if !errors.is_empty() {
+            return Err(Resp::bad(json!({ "name": errors })));
         }
     }
     let (key, mut rec) = engine::create_record(ctx, t, &body, Record::new())?;

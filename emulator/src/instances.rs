@@ -13,30 +13,50 @@ use crate::engine;
 use crate::render;
 use crate::spec::{encode_segment, join};
 use crate::store::{Key, Record};
+use crate::validate::SlugRules;
 
 /// The collection of instances.
 pub const INSTANCES: &str = "/v1.1/instances/";
 
-/// Checks the instance name rules: 5–64 characters, lowercase letters,
-/// digits and `-`, starting with a letter.
-pub fn name_error(name: &str) -> Option<&'static str> {
+/// The platform's instance name rules (`apps/instances/models.py` `Instance.name`,
+/// the serializer's minimum of 5): 5 to 64 characters, a slug without underscores and
+/// without `--`, none of the names the platform keeps for itself.
+pub const INSTANCE_NAME: SlugRules = SlugRules {
+    hyphens: true,
+    underscores: false,
+    no_double_hyphens: true,
+    reserved: &[
+        "devcenter",
+        "support",
+        "sentry",
+        "admin",
+        "platform",
+        "redirect",
+        "media",
+        "signup",
+        "login",
+        "instance_subdomain",
+        "my_instance",
+        "myinstance",
+        "panel",
+        "account",
+        "noinstance",
+        "public",
+        "template1",
+        "status",
+    ],
+};
+
+/// The errors of an instance name (already lowercased and stripped).
+pub fn name_errors(name: &str) -> Vec<String> {
     let n = name.chars().count();
     if n < 5 {
-        return Some("Ensure this field has at least 5 characters.");
+        return vec!["Ensure this field has at least 5 characters.".into()];
     }
     if n > 64 {
-        return Some("Ensure this field has no more than 64 characters.");
+        return vec!["Ensure this field has no more than 64 characters.".into()];
     }
-    let ok_chars = name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    let starts = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-    if !ok_chars || !starts {
-        return Some(
-            "Enter a valid name: lowercase letters, digits and hyphens, starting with a letter.",
-        );
-    }
-    None
+    INSTANCE_NAME.errors(name)
 }
 
 /// The role of an account in an instance: `full` for the owner, else the
@@ -58,7 +78,7 @@ pub fn admin_role(store: &crate::store::Store, instance: &str, account: i64) -> 
 /// Names are lowercased before validation, as on the platform.
 fn lowercase(body: &mut Value, field: &str) {
     if let Some(Value::String(s)) = body.get_mut(field) {
-        *s = s.to_lowercase();
+        *s = s.trim().to_lowercase();
     }
 }
 
@@ -280,8 +300,9 @@ fn create(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let mut body = req.body_or_empty();
     lowercase(&mut body, "name");
     if let Some(n) = body.get("name").and_then(Value::as_str) {
-        if let Some(e) = name_error(n) {
-            return Err(Resp::field_error("name", e));
+        let errors = name_errors(n);
+        if !errors.is_empty() {
+            return Err(Resp::bad(json!({ "name": errors })));
         }
     }
     let mut base = Record::new();
@@ -311,8 +332,9 @@ fn rename(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let mut body = req.body_or_empty();
     lowercase(&mut body, "new_name");
     if let Some(n) = body.get("new_name").and_then(Value::as_str) {
-        if let Some(e) = name_error(n) {
-            return Err(Resp::field_error("new_name", e));
+        let errors = name_errors(n);
+        if !errors.is_empty() {
+            return Err(Resp::bad(json!({ "new_name": errors })));
         }
     }
     let mut lowered = req.clone();

@@ -381,22 +381,72 @@ fn is_email(s: &str) -> bool {
 pub const SLUG: &str =
     "Enter a valid \"slug\" consisting of letters, numbers, underscores or hyphens.";
 
-/// The errors of a name the platform keeps in a `StrippedSlugField` (channel,
-/// script endpoint, data endpoint and template names; `apps/core/fields.py`), already
-/// lowercased: every rule it breaks, in the platform's words.
-pub fn stripped_slug_errors(s: &str) -> Vec<&'static str> {
-    let mut errors = Vec::new();
-    if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
-        errors.push("Value has to start with a letter.");
+/// The rules of a name the platform keeps in a `StrippedSlugField`
+/// (`apps/core/fields.py`): it starts with a letter, ends with a letter or a digit,
+/// holds letters, digits and the allowed marks, and is none of the reserved names.
+#[derive(Clone, Copy, Debug)]
+pub struct SlugRules {
+    /// `-` allowed.
+    pub hyphens: bool,
+    /// `_` allowed.
+    pub underscores: bool,
+    /// `--` refused (`Double hyphens are reserved.`: instance names).
+    pub no_double_hyphens: bool,
+    /// Names refused (`NotInValidator`).
+    pub reserved: &'static [&'static str],
+}
+
+impl SlugRules {
+    /// Channel, script endpoint, data endpoint, template and group names.
+    pub const NAME: SlugRules = SlugRules {
+        hyphens: true,
+        underscores: true,
+        no_double_hyphens: false,
+        reserved: &[],
+    };
+
+    /// The errors of `s` (already lowercased and stripped), every rule it breaks in
+    /// the platform's words, in the order its validators run.
+    pub fn errors(&self, s: &str) -> Vec<String> {
+        let mut errors = Vec::new();
+        if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+            errors.push("Value has to start with a letter.".to_owned());
+        }
+        if !s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+            errors.push("Value has to end with a letter or a number.".to_owned());
+        }
+        if self.reserved.contains(&s) {
+            errors.push("Unable to use that value. Please choose a different one.".to_owned());
+        }
+        if self.no_double_hyphens && s.contains("--") {
+            errors.push("Double hyphens are reserved.".to_owned());
+        }
+        let allowed = |c: char| {
+            c.is_ascii_lowercase()
+                || c.is_ascii_digit()
+                || (self.underscores && c == '_')
+                || (self.hyphens && c == '-')
+        };
+        if !s.chars().all(allowed) {
+            let mut kinds = vec!["letters", "numbers"];
+            if self.underscores {
+                kinds.push("underscores");
+            }
+            if self.hyphens {
+                kinds.push("hyphens");
+            }
+            errors.push(format!(
+                "Enter a valid value consisting of {}.",
+                kinds.join(", ")
+            ));
+        }
+        errors
     }
-    if !s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
-        errors.push("Value has to end with a letter or a number.");
-    }
-    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-';
-    if !s.chars().all(allowed) {
-        errors.push("Enter a valid value consisting of letters, numbers, underscores, hyphens.");
-    }
-    errors
+}
+
+/// The errors of a channel, endpoint, template or group name ([`SlugRules::NAME`]).
+pub fn stripped_slug_errors(s: &str) -> Vec<String> {
+    SlugRules::NAME.errors(s)
 }
 
 fn is_slug(s: &str) -> bool {

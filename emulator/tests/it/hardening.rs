@@ -355,7 +355,7 @@ async fn a_long_poll_outlives_the_idle_timeout() {
 #[tokio::test]
 async fn media_files_cannot_run_as_pages_of_the_api() {
     let api = start().await;
-    let inst = api.instance("media").await;
+    let inst = api.instance("uploads").await;
     api.class(
         &inst,
         "pages",

@@ -500,3 +500,61 @@ async fn group_names_are_unique_lowercase_slugs_and_members_join_once() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["detail"], "User is already a part of that group.");
 }
+
+#[tokio::test]
+async fn instance_and_class_names_follow_the_platforms_slug_rules() {
+    let api = start().await;
+    for (name, want) in [
+        (
+            "media",
+            "Unable to use that value. Please choose a different one.",
+        ),
+        ("my--shop", "Double hyphens are reserved."),
+        (
+            "my_shop",
+            "Enter a valid value consisting of letters, numbers, hyphens.",
+        ),
+        ("shop-", "Value has to end with a letter or a number."),
+        ("9shop", "Value has to start with a letter."),
+    ] {
+        let r = api.post("/v1.1/instances/", json!({"name": name})).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {:?}", r.body);
+        let errors = r.body["name"].as_array().cloned().unwrap_or_default();
+        assert!(errors.contains(&json!(want)), "{name}: {errors:?}");
+    }
+    let r = api
+        .post("/v1.1/instances/", json!({"name": " My-Shop "}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["name"], "my-shop");
+    let inst = "/v1.1/instances/my-shop/";
+    for (name, want) in [
+        (
+            "users",
+            "Unable to use that value. Please choose a different one.",
+        ),
+        (
+            "my-class",
+            "Enter a valid value consisting of letters, numbers, underscores.",
+        ),
+        ("_books", "Value has to start with a letter."),
+    ] {
+        let r = api
+            .post(
+                &format!("{inst}classes/"),
+                json!({"name": name, "schema": []}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {:?}", r.body);
+        let errors = r.body["name"].as_array().cloned().unwrap_or_default();
+        assert!(errors.contains(&json!(want)), "{name}: {errors:?}");
+    }
+    let r = api
+        .post(
+            &format!("{inst}classes/"),
+            json!({"name": "My_Books", "schema": []}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["name"], "my_books");
+}
