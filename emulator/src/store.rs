@@ -3,12 +3,18 @@
 //! files, named by [`blob_name`] after the record and field they belong to). Every
 //! mutation is mirrored to the optional SQLite store (write-through) before the
 //! request is answered.
+//!
+//! Beside the records the store keeps the indexes lists are paged from, so a page
+//! starts at its cursor: collections keyed by name in creation order (kept by every
+//! write), and collections by a field's order (built on first use, then kept by
+//! every write). Collections keyed by integer ids are their own index.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::dataobjects::ordering::{IndexOrder, SortKey};
 use crate::persist::Persist;
 
 /// The key of one record inside a collection: an integer id or a name.
@@ -76,6 +82,27 @@ pub const PK: &str = "__pk";
 /// One collection: the records under one concrete list path.
 pub type Collection = BTreeMap<Key, Record>;
 
+/// Where a record stands in its list, which is also its `last_pk`: its integer key,
+/// or for a record keyed by name its hidden creation number ([`PK`], the platform's
+/// primary key), so such lists come in creation order as on the platform.
+pub fn list_position(key: &Key, rec: &Record) -> Key {
+    match key {
+        Key::Str(_) => rec
+            .get(PK)
+            .and_then(Value::as_i64)
+            .map_or_else(|| key.clone(), Key::Int),
+        Key::Int(_) => key.clone(),
+    }
+}
+
+/// The records of a collection keyed by name in list order: [`list_position`] →
+/// key.
+pub type CreationOrder = BTreeMap<Key, Key>;
+
+/// A collection in the ascending order of one field ([`IndexOrder`]): sort key →
+/// key.
+pub type FieldIndex = BTreeMap<SortKey, Key>;
+
 /// Error raised when the disk store fails; answered as a 500.
 #[derive(Debug, thiserror::Error)]
 #[error("storage error: {0}")]
@@ -97,12 +124,55 @@ pub fn blob_name(coll: &str, key: &Key, field: &str) -> String {
     }
 }
 
+/// The orders lists are paged in, besides the collections' own key order.
+#[derive(Default)]
+struct Indexes {
+    /// Collections keyed by name, in creation order.
+    creation_orders: BTreeMap<String, CreationOrder>,
+    /// Collections in the order of a field, by collection.
+    by_field: BTreeMap<String, Vec<(IndexOrder, FieldIndex)>>,
+}
+
+impl Indexes {
+    /// Keeps the indexes of `coll` in step with a write of the record `key`: `old`
+    /// is the record it replaced or removed, `new` the one stored (None on remove).
+    fn reindex(&mut self, coll: &str, key: &Key, old: Option<&Record>, new: Option<&Record>) {
+        if matches!(key, Key::Str(_)) {
+            let order = self.creation_orders.entry(coll.to_owned()).or_default();
+            if let Some(old) = old {
+                remove_entry(order, &list_position(key, old), key);
+            }
+            if let Some(new) = new {
+                order.insert(list_position(key, new), key.clone());
+            }
+            if order.is_empty() {
+                self.creation_orders.remove(coll);
+            }
+        }
+        for (by, index) in self.by_field.get_mut(coll).into_iter().flatten() {
+            if let Some(old) = old {
+                remove_entry(index, &by.key_of(old), key);
+            }
+            if let Some(new) = new {
+                index.insert(by.key_of(new), key.clone());
+            }
+        }
+    }
+
+    /// Forgets the indexes of a collection that no longer exists.
+    fn drop_collection(&mut self, coll: &str) {
+        self.creation_orders.remove(coll);
+        self.by_field.remove(coll);
+    }
+}
+
 /// The whole state.
 #[derive(Default)]
 pub struct Store {
     collections: BTreeMap<String, Collection>,
     counters: BTreeMap<String, i64>,
     blobs: BTreeMap<String, Blob>,
+    indexes: Indexes,
     persist: Option<Persist>,
     in_tx: bool,
 }
@@ -116,10 +186,25 @@ impl Store {
     /// A store backed by SQLite; loads what the file holds.
     pub fn with_persist(persist: Persist) -> Result<Store, StoreError> {
         let (collections, counters, blobs) = persist.load()?;
+        let creation_orders = collections
+            .iter()
+            .filter_map(|(name, c)| {
+                let order: CreationOrder = c
+                    .iter()
+                    .filter(|(k, _)| matches!(k, Key::Str(_)))
+                    .map(|(k, r)| (list_position(k, r), k.clone()))
+                    .collect();
+                (!order.is_empty()).then(|| (name.clone(), order))
+            })
+            .collect();
         Ok(Store {
             collections,
             counters,
             blobs,
+            indexes: Indexes {
+                creation_orders,
+                by_field: BTreeMap::new(),
+            },
             persist: Some(persist),
             in_tx: false,
         })
@@ -169,6 +254,37 @@ impl Store {
         self.collections.get(coll)
     }
 
+    /// The records of a collection keyed by name, in list order (None when it has
+    /// none).
+    pub fn creation_order(&self, coll: &str) -> Option<&CreationOrder> {
+        self.indexes.creation_orders.get(coll)
+    }
+
+    /// Builds the index of `coll` in `order` unless it exists: O(n log n) once, then
+    /// every write keeps it up to date. Read it with [`Store::field_index`].
+    pub fn ensure_field_index(&mut self, coll: &str, order: &IndexOrder) {
+        let Some(c) = self.collections.get(coll) else {
+            return;
+        };
+        let indexes = self.indexes.by_field.entry(coll.to_owned()).or_default();
+        if !indexes.iter().any(|(o, _)| o == order) {
+            let index = c
+                .iter()
+                .map(|(k, r)| (order.key_of(r), k.clone()))
+                .collect();
+            indexes.push((order.clone(), index));
+        }
+    }
+
+    /// The index of `coll` in `order`, once [`Store::ensure_field_index`] built it.
+    pub fn field_index(&self, coll: &str, order: &IndexOrder) -> Option<&FieldIndex> {
+        self.indexes
+            .by_field
+            .get(coll)?
+            .iter()
+            .find_map(|(o, index)| (o == order).then_some(index))
+    }
+
     /// Inserts or replaces a record.
     pub fn put(&mut self, coll: &str, key: Key, mut rec: Record) -> Result<(), StoreError> {
         if matches!(key, Key::Str(_)) && !rec.contains_key(PK) {
@@ -181,10 +297,9 @@ impl Store {
         if let Some(p) = self.ensure_tx()? {
             p.put(coll, &key, &rec)?;
         }
-        self.collections
-            .entry(coll.to_owned())
-            .or_default()
-            .insert(key, rec);
+        let c = self.collections.entry(coll.to_owned()).or_default();
+        let old = c.insert(key.clone(), rec);
+        self.indexes.reindex(coll, &key, old.as_ref(), c.get(&key));
         Ok(())
     }
 
@@ -227,8 +342,10 @@ impl Store {
             p.remove(coll, key)?;
         }
         let out = self.collections.get_mut(coll).and_then(|c| c.remove(key));
+        self.indexes.reindex(coll, key, out.as_ref(), None);
         if self.collections.get(coll).is_some_and(|c| c.is_empty()) {
             self.collections.remove(coll);
+            self.indexes.drop_collection(coll);
         }
         Ok(out)
     }
@@ -239,6 +356,10 @@ impl Store {
             p.remove_prefix(prefix)?;
         }
         self.collections.retain(|k, _| !k.starts_with(prefix));
+        self.indexes
+            .creation_orders
+            .retain(|k, _| !k.starts_with(prefix));
+        self.indexes.by_field.retain(|k, _| !k.starts_with(prefix));
         self.counters.retain(|k, _| !k.starts_with(prefix));
         self.blobs.retain(|k, _| !k.starts_with(prefix));
         Ok(())
@@ -249,42 +370,11 @@ impl Store {
         if let Some(p) = self.ensure_tx()? {
             p.move_prefix(from, to)?;
         }
-        let keys: Vec<String> = self
-            .collections
-            .keys()
-            .filter(|k| k.starts_with(from))
-            .cloned()
-            .collect();
-        for k in keys {
-            if let Some(c) = self.collections.remove(&k) {
-                let nk = format!("{to}{}", &k[from.len()..]);
-                self.collections.insert(nk, c);
-            }
-        }
-        let keys: Vec<String> = self
-            .counters
-            .keys()
-            .filter(|k| k.starts_with(from))
-            .cloned()
-            .collect();
-        for k in keys {
-            if let Some(c) = self.counters.remove(&k) {
-                let nk = format!("{to}{}", &k[from.len()..]);
-                self.counters.insert(nk, c);
-            }
-        }
-        let keys: Vec<String> = self
-            .blobs
-            .keys()
-            .filter(|k| k.starts_with(from))
-            .cloned()
-            .collect();
-        for k in keys {
-            if let Some(b) = self.blobs.remove(&k) {
-                let nk = format!("{to}{}", &k[from.len()..]);
-                self.blobs.insert(nk, b);
-            }
-        }
+        move_entries(&mut self.collections, from, to);
+        move_entries(&mut self.counters, from, to);
+        move_entries(&mut self.blobs, from, to);
+        move_entries(&mut self.indexes.creation_orders, from, to);
+        move_entries(&mut self.indexes.by_field, from, to);
         Ok(())
     }
 
@@ -301,5 +391,26 @@ impl Store {
         }
         self.counters.insert(counter.to_owned(), v);
         Ok(v)
+    }
+}
+
+/// Renames the entries of `map` whose name starts with `from` to start with `to`.
+fn move_entries<V>(map: &mut BTreeMap<String, V>, from: &str, to: &str) {
+    let names: Vec<String> = map
+        .keys()
+        .filter(|k| k.starts_with(from))
+        .cloned()
+        .collect();
+    for name in names {
+        if let Some(v) = map.remove(&name) {
+            map.insert(format!("{to}{}", &name[from.len()..]), v);
+        }
+    }
+}
+
+/// Removes `at` from an index unless another record took its place there.
+fn remove_entry<K: Ord>(index: &mut BTreeMap<K, Key>, at: &K, key: &Key) {
+    if index.get(at) == Some(key) {
+        index.remove(at);
     }
 }

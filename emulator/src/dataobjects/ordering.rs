@@ -237,46 +237,34 @@ impl OrderBy {
         Ok(Some(value))
     }
 
-    /// Compares two present sort values.
-    fn compare_values(&self, a: &Value, b: &Value) -> Ordering {
-        match (a, b) {
-            (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-                (Some(i), Some(j)) => i.cmp(&j),
-                _ => x
-                    .as_f64()
-                    .unwrap_or(0.0)
-                    .total_cmp(&y.as_f64().unwrap_or(0.0)),
-            },
-            (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-            (Value::String(x), Value::String(y)) => {
-                // Values in the API format compare correctly as text; parse anything else.
-                let canonical = |s: &str| s.len() == 27 && s.ends_with('Z');
-                let dates = matches!(
-                    self.kind,
-                    OrderKind::Datetime | OrderKind::Class(FieldKind::Datetime)
-                ) && !(canonical(x) && canonical(y));
-                match (dates, parse_lenient_datetime(x), parse_lenient_datetime(y)) {
-                    (true, Ok(dx), Ok(dy)) => dx.cmp(&dy),
-                    _ => x.as_str().cmp(y.as_str()),
-                }
-            }
-            // Mixed types cannot occur in validated data; keep the order total anyway.
-            _ => rank(a).cmp(&rank(b)),
+    /// Ascending comparison of (value, id) keys, unset values last.
+    fn ascending(&self, a: (Option<&Value>, i64), b: (Option<&Value>, i64)) -> Ordering {
+        ascending(self.kind, a, b)
+    }
+
+    /// The order of the objects of a collection by this field, ascending, as an
+    /// index holds them ([`SortKey`]).
+    pub fn index_order(&self) -> IndexOrder {
+        IndexOrder {
+            field: self.field.clone(),
+            kind: self.kind,
         }
     }
 
-    /// Ascending comparison of (value, id) keys, unset values last.
-    fn ascending(&self, a: (Option<&Value>, i64), b: (Option<&Value>, i64)) -> Ordering {
-        if self.kind == OrderKind::Id {
-            return a.1.cmp(&b.1);
-        }
-        let by_value = match (a.0, b.0) {
-            (Some(x), Some(y)) => self.compare_values(x, y),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
+    /// The cursor `(last_value, last_pk)` as a key of the ascending index
+    /// ([`IndexOrder`]); `None` without a `last_pk` (or with `last_pk=0`), where no
+    /// cursor applies, as in [`OrderBy::after`].
+    pub fn cursor_key(&self, last_value: Option<&Value>, last_pk: Option<i64>) -> Option<SortKey> {
+        let id = last_pk.filter(|pk| *pk != 0)?;
+        let value = match self.kind {
+            OrderKind::Id => None,
+            _ => last_value.filter(|v| !v.is_null()).cloned(),
         };
-        by_value.then(a.1.cmp(&b.1))
+        Some(SortKey {
+            kind: self.kind,
+            value,
+            id,
+        })
     }
 
     /// The display order of two stored objects: by the sort value, then by `id`, both
@@ -339,6 +327,107 @@ impl OrderBy {
         (selected, full)
     }
 }
+
+/// Compares two present sort values of a field of `kind`.
+fn compare_values(kind: OrderKind, a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i.cmp(&j),
+            _ => x
+                .as_f64()
+                .unwrap_or(0.0)
+                .total_cmp(&y.as_f64().unwrap_or(0.0)),
+        },
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::String(x), Value::String(y)) => {
+            // Values in the API format compare correctly as text; parse anything else.
+            let canonical = |s: &str| s.len() == 27 && s.ends_with('Z');
+            let dates = matches!(
+                kind,
+                OrderKind::Datetime | OrderKind::Class(FieldKind::Datetime)
+            ) && !(canonical(x) && canonical(y));
+            match (dates, parse_lenient_datetime(x), parse_lenient_datetime(y)) {
+                (true, Ok(dx), Ok(dy)) => dx.cmp(&dy),
+                _ => x.as_str().cmp(y.as_str()),
+            }
+        }
+        // Mixed types cannot occur in validated data; keep the order total anyway.
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+/// Ascending comparison of (value, id) keys of a field of `kind`, unset values last.
+fn ascending(kind: OrderKind, a: (Option<&Value>, i64), b: (Option<&Value>, i64)) -> Ordering {
+    if kind == OrderKind::Id {
+        return a.1.cmp(&b.1);
+    }
+    let by_value = match (a.0, b.0) {
+        (Some(x), Some(y)) => compare_values(kind, x, y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    };
+    by_value.then(a.1.cmp(&b.1))
+}
+
+/// The ascending order of a collection's objects by one field, which an ordered
+/// index keeps: the field and how its values compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexOrder {
+    /// The field sorted on.
+    pub field: String,
+    /// How its values compare.
+    pub kind: OrderKind,
+}
+
+impl IndexOrder {
+    /// Where `object` stands in this order.
+    pub fn key_of(&self, object: &Map<String, Value>) -> SortKey {
+        let value = match self.kind {
+            OrderKind::Id => None,
+            _ => object.get(&self.field).filter(|v| !v.is_null()).cloned(),
+        };
+        SortKey {
+            kind: self.kind,
+            value,
+            id: id_of(object),
+        }
+    }
+}
+
+/// An object's place in the ascending order of one field ([`IndexOrder`]): its
+/// value (unset values last) then its id, compared exactly as [`OrderBy::compare`]
+/// compares objects ascending.
+#[derive(Debug, Clone)]
+pub struct SortKey {
+    kind: OrderKind,
+    value: Option<Value>,
+    id: i64,
+}
+
+impl Ord for SortKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        ascending(
+            self.kind,
+            (self.value.as_ref(), self.id),
+            (other.value.as_ref(), other.id),
+        )
+    }
+}
+
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SortKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for SortKey {}
 
 fn id_of(object: &Map<String, Value>) -> i64 {
     object.get("id").and_then(Value::as_i64).unwrap_or(0)
