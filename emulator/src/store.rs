@@ -414,3 +414,155 @@ fn remove_entry<K: Ord>(index: &mut BTreeMap<K, Key>, at: &K, key: &Key) {
         index.remove(at);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataobjects::ordering::OrderKind;
+    use crate::dataobjects::schema::FieldKind;
+    use serde_json::json;
+
+    const COLL: &str = "/v1.1/instances/a/classes/";
+
+    fn record(value: Value) -> Record {
+        match value {
+            Value::Object(m) => m,
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    fn name(s: &str) -> Key {
+        Key::Str(s.to_owned())
+    }
+
+    /// The names of `coll` in creation order, as the store's index holds them.
+    fn creation_names(s: &Store, coll: &str) -> Vec<String> {
+        s.creation_order(coll)
+            .map(|o| o.values().map(Key::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// The index agrees with the collection it indexes, entry for entry.
+    fn assert_creation_order_matches(s: &Store, coll: &str) {
+        let mut want: Vec<(Key, Key)> = s
+            .collection(coll)
+            .map(|c| {
+                c.iter()
+                    .map(|(k, r)| (list_position(k, r), k.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        want.sort();
+        let got: Vec<(Key, Key)> = s
+            .creation_order(coll)
+            .map(|o| o.iter().map(|(p, k)| (p.clone(), k.clone())).collect())
+            .unwrap_or_default();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn named_records_stay_in_creation_order_through_every_write() -> Result<(), StoreError> {
+        let mut s = Store::memory();
+        for n in ["zeta", "alpha", "mid"] {
+            s.put(COLL, name(n), record(json!({"name": n})))?;
+        }
+        assert_eq!(creation_names(&s, COLL), ["zeta", "alpha", "mid"]);
+        // a replaced record keeps its creation number, so its place
+        s.put(COLL, name("zeta"), record(json!({"name": "zeta", "v": 2})))?;
+        assert_eq!(creation_names(&s, COLL), ["zeta", "alpha", "mid"]);
+        s.remove(COLL, &name("alpha"))?;
+        assert_eq!(creation_names(&s, COLL), ["zeta", "mid"]);
+        s.put(COLL, name("new"), record(json!({"name": "new"})))?;
+        assert_eq!(creation_names(&s, COLL), ["zeta", "mid", "new"]);
+        assert_creation_order_matches(&s, COLL);
+        // a rename: the record leaves its name and comes back under another
+        let moved = s.remove(COLL, &name("zeta"))?.expect("stored");
+        s.put(COLL, name("omega"), moved)?;
+        assert_eq!(creation_names(&s, COLL), ["omega", "mid", "new"]);
+        assert_creation_order_matches(&s, COLL);
+        // integer keys are their own order: no index for them
+        s.put("/v1.1/instances/a/groups/", Key::Int(1), Record::new())?;
+        assert!(s.creation_order("/v1.1/instances/a/groups/").is_none());
+        // an instance rename moves the index, an instance delete drops it
+        s.move_prefix("/v1.1/instances/a/", "/v1.1/instances/b/")?;
+        assert!(s.creation_order(COLL).is_none());
+        let moved_coll = "/v1.1/instances/b/classes/";
+        assert_eq!(creation_names(&s, moved_coll), ["omega", "mid", "new"]);
+        assert_creation_order_matches(&s, moved_coll);
+        s.remove_prefix("/v1.1/instances/b/")?;
+        assert!(s.creation_order(moved_coll).is_none());
+        // the last record removed takes its collection's index along
+        s.put(COLL, name("one"), Record::new())?;
+        s.remove(COLL, &name("one"))?;
+        assert!(s.creation_order(COLL).is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn the_creation_order_is_rebuilt_when_the_store_loads() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError(e.to_string()))?;
+        {
+            let mut s = Store::with_persist(Persist::open(dir.path())?)?;
+            for n in ["zeta", "alpha", "mid"] {
+                s.put(COLL, name(n), record(json!({"name": n})))?;
+            }
+            s.remove(COLL, &name("alpha"))?;
+            s.commit()?;
+        }
+        let s = Store::with_persist(Persist::open(dir.path())?)?;
+        assert_eq!(creation_names(&s, COLL), ["zeta", "mid"]);
+        assert_creation_order_matches(&s, COLL);
+        Ok(())
+    }
+
+    #[test]
+    fn a_field_index_is_built_on_first_use_and_kept_by_every_write() -> Result<(), StoreError> {
+        let objects = "/v1.1/instances/a/classes/row/objects/";
+        let by_n = IndexOrder {
+            field: "n".into(),
+            kind: OrderKind::Class(FieldKind::Integer),
+        };
+        let object = |id: i64, n: Option<i64>| record(json!({"id": id, "n": n}));
+        let mut s = Store::memory();
+        for (id, n) in [(1, Some(5)), (2, Some(3)), (3, None), (4, Some(3))] {
+            s.put(objects, Key::Int(id), object(id, n))?;
+        }
+        assert!(
+            s.field_index(objects, &by_n).is_none(),
+            "built on first use"
+        );
+        s.ensure_field_index(objects, &by_n);
+        let ids = |s: &Store| -> Vec<String> {
+            s.field_index(objects, &by_n)
+                .map(|i| i.values().map(Key::to_string).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(ids(&s), ["2", "4", "1", "3"], "by n, then id, unset last");
+        s.put(objects, Key::Int(1), object(1, Some(0)))?;
+        s.put(objects, Key::Int(5), object(5, Some(4)))?;
+        s.remove(objects, &Key::Int(2))?;
+        assert_eq!(ids(&s), ["1", "4", "5", "3"]);
+        // the index is the one a fresh build gives
+        let mut fresh = Store::memory();
+        for (k, r) in s.collection(objects).into_iter().flatten() {
+            fresh.put(objects, k.clone(), r.clone())?;
+        }
+        fresh.ensure_field_index(objects, &by_n);
+        assert_eq!(ids(&fresh), ids(&s));
+        // an index by another field is another index
+        let by_created = IndexOrder {
+            field: "created_at".into(),
+            kind: OrderKind::Datetime,
+        };
+        assert!(s.field_index(objects, &by_created).is_none());
+        // emptied, the class loses its indexes; they are built again when asked for
+        for id in [1, 3, 4, 5] {
+            s.remove(objects, &Key::Int(id))?;
+        }
+        assert!(s.field_index(objects, &by_n).is_none());
+        s.put(objects, Key::Int(6), object(6, Some(1)))?;
+        s.ensure_field_index(objects, &by_n);
+        assert_eq!(ids(&s), ["6"]);
+        Ok(())
+    }
+}

@@ -668,6 +668,59 @@ mod tests {
         }
     }
 
+    /// Pages read from an index by [`SortKey`] from the cursor on are the pages
+    /// [`OrderBy::select_page`] selects from the whole class, for every cursor
+    /// (on a value, on an unset value, on no object at all), both directions and
+    /// both orders.
+    #[test]
+    fn index_pages_match_pages_selected_from_the_whole_class() {
+        use crate::paging::{PageParams, index_page};
+        use std::collections::BTreeMap;
+        let f = fields();
+        let objects = objects();
+        let mut cursors: Vec<(Option<Value>, Option<i64>)> = vec![(None, None)];
+        for value in [
+            None,
+            Some(json!(0)),
+            Some(json!(3)),
+            Some(json!(5)),
+            Some(json!(9)),
+        ] {
+            for pk in 0..=9 {
+                cursors.push((value.clone(), Some(pk)));
+            }
+        }
+        for param in ["score", "-score", "created_at"] {
+            let by = parse_order_by(param, &f).unwrap();
+            let index: BTreeMap<SortKey, i64> = objects
+                .iter()
+                .map(|o| (by.index_order().key_of(o), id_of(o)))
+                .collect();
+            for direction in [None, Some(Direction::Next), Some(Direction::Prev)] {
+                for size in [0, 1, 3, 8, 100] {
+                    for (value, pk) in &cursors {
+                        let p = PageParams {
+                            size,
+                            direction,
+                            desc: false,
+                            include_count: false,
+                        };
+                        let (selected, _) =
+                            by.select_page(&objects, value.as_ref(), *pk, direction, size);
+                        let want: Vec<i64> = selected.iter().map(|o| id_of(o)).collect();
+                        let cursor = by.cursor_key(value.as_ref(), *pk);
+                        let got: Vec<i64> =
+                            index_page(&index, &p, by.descending, cursor.as_ref(), |_, _| true)
+                                .into_iter()
+                                .map(|(_, id)| *id)
+                                .collect();
+                        assert_eq!(got, want, "{param} {direction:?} {size} {value:?} {pk:?}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn after_predicate() {
         let by = parse_order_by("score", &fields()).unwrap();
