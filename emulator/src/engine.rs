@@ -342,9 +342,10 @@ pub fn list(
     list_kept(ctx, req, t, Some(&keep))
 }
 
-/// Generic list of the records `keep` keeps (every record when `None`). A page is
-/// read from its cursor on, in list order ([`page_index`]).
-fn list_kept(
+/// Generic list of the records `keep` keeps (every record when `None`, which lets
+/// `include_count` read the collection's length instead of walking it). A page is
+/// read from its cursor on, in list order.
+pub fn list_kept(
     ctx: &Ctx<'_>,
     req: &Req,
     t: &Target,
@@ -453,7 +454,9 @@ fn list_position((key, rec): &(Key, Record)) -> Key {
     store::list_position(key, rec)
 }
 
-/// Pages (key, record) pairs in list order, using `last_pk` (an integer).
+/// Pages (key, record) pairs in list order, using `last_pk` (an integer): for
+/// lists a handler builds itself; it sorts them, O(n log n) a page, where a
+/// collection's own list ([`list`]) reads its page from an index.
 pub fn page_records(
     ctx: &Ctx<'_>,
     req: &Req,

@@ -125,12 +125,12 @@ pub fn window<T>(mut candidates: Vec<T>, p: &PageParams) -> Vec<T> {
     }
 }
 
-/// Reads one page straight from an ordered index (a collection keyed by the list
-/// order): it starts at the cursor and stops after `size` kept items, so a page
-/// costs O(log n + page size + the entries `keep` skips) whatever the collection's
+/// Reads one page straight from an ordered index (a map keyed by the list order):
+/// it starts at the cursor and stops after `size` entries `keep` keeps, so a page
+/// costs O(log n + page size + the entries `keep` skips) whatever the index's
 /// length. `descending` is the display order, `cursor` the key after (or, read
 /// backward, before) which the page starts — applied only with a `direction`, as
-/// in [`cut`]. The page comes in display order.
+/// in [`cut`]; it need not be in the index. The page comes in display order.
 pub fn index_page<'a, K: Ord, V>(
     index: &'a BTreeMap<K, V>,
     p: &PageParams,
