@@ -6,6 +6,7 @@
 //! as a handler in [`crate::registry`].
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -29,7 +30,7 @@ pub fn generic(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let (req, t) = (call.req, call.target);
     match (t.kind, call.method) {
         (Kind::List, HttpMethod::Post) => create(ctx, call),
-        (Kind::List, _) => list(ctx, req, t, |_| true),
+        (Kind::List, _) => list_kept(ctx, req, t, None),
         (Kind::Detail, HttpMethod::Get) => get(ctx, call),
         (Kind::Detail, HttpMethod::Delete) => delete(ctx, call),
         (Kind::Detail, _) => write(ctx, call),
@@ -338,14 +339,33 @@ pub fn list(
     t: &Target,
     keep: impl Fn(&Record) -> bool,
 ) -> HResult<Resp> {
+    list_kept(ctx, req, t, Some(&keep))
+}
+
+/// Generic list of the records `keep` keeps (every record when `None`, which lets
+/// `include_count` read the collection's length instead of walking it). A page is
+/// read from its cursor on, in list order.
+pub fn list_kept(
+    ctx: &Ctx<'_>,
+    req: &Req,
+    t: &Target,
+    keep: Option<&dyn Fn(&Record) -> bool>,
+) -> HResult<Resp> {
     let ep = ctx.spec.endpoint(t.route);
     let paginated = ep.and_then(|e| e.paginated).unwrap_or(true);
     let coll = join(&t.m.segs);
+    let kept = |r: &Record| keep.is_none_or(|k| k(r));
     if paginated {
         if let Some(c) = ctx.store.collection(&coll) {
+            // records keyed by name: in creation order, which the store keeps
+            if let Some(order) = ctx.store.creation_order(&coll) {
+                let entry = |_: &Key, key: &Key| c.get_key_value(key);
+                return page_index(ctx, req, t, c, order, entry, keep);
+            }
             // records with integer ids: the collection is the index, in list order
             if c.keys().next().is_some_and(|k| matches!(k, Key::Int(_))) {
-                return page_index(ctx, req, t, c, keep);
+                let entry = |key, rec| Some((key, rec));
+                return page_index(ctx, req, t, c, c, entry, keep);
             }
         }
     }
@@ -354,7 +374,7 @@ pub fn list(
         .collection(&coll)
         .map(|c| {
             c.iter()
-                .filter(|(_, r)| keep(r))
+                .filter(|(_, r)| kept(r))
                 .map(|(k, r)| (k.clone(), r.clone()))
                 .collect()
         })
@@ -369,32 +389,47 @@ pub fn list(
     page_records(ctx, req, t, items)
 }
 
-/// A page of a collection keyed by integer ids, read from the cursor on
-/// ([`paging::index_page`]).
-fn page_index(
+/// A page of the collection `c` read from the cursor on ([`paging::index_page`]),
+/// in the list order of `index`, whose keys are the list positions ([`store::list_position`],
+/// the `last_pk` cursor) and whose entries name the records (`entry` finds the key
+/// and record of one). `keep` filters the records (every one when `None`).
+///
+/// A page costs O(log n + page size + the records `keep` skips). The count of
+/// `include_count` is the collection's length without a filter, but walks the whole
+/// collection with one: O(n).
+fn page_index<'a, V>(
     ctx: &Ctx<'_>,
     req: &Req,
     t: &Target,
-    c: &store::Collection,
-    keep: impl Fn(&Record) -> bool,
+    c: &'a store::Collection,
+    index: &'a BTreeMap<Key, V>,
+    entry: impl Fn(&'a Key, &'a V) -> Option<(&'a Key, &'a Record)>,
+    keep: Option<&dyn Fn(&Record) -> bool>,
 ) -> HResult<Resp> {
     let p = paging::parse(req)?;
     let cursor: Option<Key> = match req.q("last_pk") {
         None | Some("") => None,
         Some(s) => Some(Key::from_segment(s.trim(), true).ok_or_else(paging::bad_page)?),
     };
-    let total = if p.include_count {
-        c.values().filter(|r| keep(r)).count()
-    } else {
-        0
+    let kept = |r: &Record| keep.is_none_or(|k| k(r));
+    let total = match (p.include_count, keep) {
+        (false, _) => 0,
+        (true, None) => c.len(),
+        (true, Some(keep)) => c.values().filter(|r| keep(r)).count(),
     };
-    let page = paging::index_page(c, &p, p.desc, cursor.as_ref(), &keep);
-    let objects = rendered(ctx, req, t, page.iter().map(|(k, r)| (*k, *r)));
+    let page: Vec<(&Key, &Key, &Record)> =
+        paging::index_page(index, &p, p.desc, cursor.as_ref(), |k, v| {
+            entry(k, v).is_some_and(|(_, r)| kept(r))
+        })
+        .into_iter()
+        .filter_map(|(at, v)| entry(at, v).map(|(key, rec)| (at, key, rec)))
+        .collect();
+    let objects = rendered(ctx, req, t, page.iter().map(|(_, k, r)| (*k, *r)));
     let listing = paging::Listing {
         req,
         params: &p,
         carried: paging::LIST_LINK_PARAMS,
-        cursor: &|(k, _): &(&Key, &Record)| vec![("last_pk".to_owned(), k.to_string())],
+        cursor: &|(at, _, _): &(&Key, &Key, &Record)| vec![("last_pk".to_owned(), at.to_string())],
     };
     Ok(Resp::ok(listing.envelope(&page, objects, total)))
 }
@@ -414,17 +449,14 @@ fn rendered<'a>(
     .collect()
 }
 
-/// Where a record stands in its list, which is also its `last_pk`: its integer key,
-/// or for a record keyed by name its hidden creation number (the platform's primary
-/// key), so such lists come in creation order as on the platform.
+/// Where a record stands in its list ([`store::list_position`]).
 fn list_position((key, rec): &(Key, Record)) -> Key {
-    match key {
-        Key::Str(_) => rec.meta.pk.map_or_else(|| key.clone(), Key::Int),
-        Key::Int(_) => key.clone(),
-    }
+    store::list_position(key, rec)
 }
 
-/// Pages (key, record) pairs in list order, using `last_pk` (an integer).
+/// Pages (key, record) pairs in list order, using `last_pk` (an integer): for
+/// lists a handler builds itself; it sorts them, O(n log n) a page, where a
+/// collection's own list ([`list`]) reads its page from an index.
 pub fn page_records(
     ctx: &Ctx<'_>,
     req: &Req,

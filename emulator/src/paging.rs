@@ -125,18 +125,18 @@ pub fn window<T>(mut candidates: Vec<T>, p: &PageParams) -> Vec<T> {
     }
 }
 
-/// Reads one page straight from an ordered index (a collection keyed by the list
-/// order): it starts at the cursor and stops after `size` kept items, so a page
-/// costs O(log n + page size + the items `keep` skips) whatever the collection's
+/// Reads one page straight from an ordered index (a map keyed by the list order):
+/// it starts at the cursor and stops after `size` entries `keep` keeps, so a page
+/// costs O(log n + page size + the entries `keep` skips) whatever the index's
 /// length. `descending` is the display order, `cursor` the key after (or, read
 /// backward, before) which the page starts — applied only with a `direction`, as
-/// in [`cut`]. The page comes in display order.
+/// in [`cut`]; it need not be in the index. The page comes in display order.
 pub fn index_page<'a, K: Ord, V>(
     index: &'a BTreeMap<K, V>,
     p: &PageParams,
     descending: bool,
     cursor: Option<&K>,
-    keep: impl Fn(&V) -> bool,
+    keep: impl Fn(&'a K, &'a V) -> bool,
 ) -> Vec<(&'a K, &'a V)> {
     use std::ops::Bound::{self, Excluded, Unbounded};
     let backward = p.backward();
@@ -149,7 +149,7 @@ pub fn index_page<'a, K: Ord, V>(
         (Some(c), false) => (Unbounded, Excluded(c)),
     };
     let range = index.range::<K, _>(bounds);
-    let kept = |(_, v): &(&K, &V)| keep(v);
+    let kept = |(k, v): &(&'a K, &'a V)| keep(k, v);
     let mut page: Vec<(&K, &V)> = if upward {
         range.filter(kept).take(p.size).collect()
     } else {
@@ -324,7 +324,7 @@ mod tests {
                     for size in [0, 1, 3, 100] {
                         let p = params(size, direction, desc);
                         let indexed: Vec<i64> =
-                            index_page(&index, &p, desc, cursor.as_ref(), |_| true)
+                            index_page(&index, &p, desc, cursor.as_ref(), |_, _| true)
                                 .into_iter()
                                 .map(|(k, _)| *k)
                                 .collect();
@@ -334,7 +334,7 @@ mod tests {
                             "{p:?} {cursor:?}"
                         );
                         let filtered: Vec<i64> =
-                            index_page(&index, &p, desc, cursor.as_ref(), even)
+                            index_page(&index, &p, desc, cursor.as_ref(), |_, v| even(v))
                                 .into_iter()
                                 .map(|(k, _)| *k)
                                 .collect();

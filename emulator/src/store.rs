@@ -3,12 +3,18 @@
 //! files, named by [`blob_name`] after the record and field they belong to). Every
 //! mutation is mirrored to the optional SQLite store (write-through) before the
 //! request is answered.
+//!
+//! Beside the records the store keeps the indexes lists are paged from, so a page
+//! starts at its cursor: collections keyed by name in creation order (kept by every
+//! write), and collections by a field's order (built on first use, then kept by
+//! every write). Collections keyed by integer ids are their own index.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::dataobjects::ordering::{IndexOrder, SortKey};
 use crate::persist::Persist;
 
 /// The key of one record inside a collection: an integer id or a name.
@@ -199,6 +205,24 @@ impl IntoIterator for Record {
 /// One collection: the records under one concrete list path.
 pub type Collection = BTreeMap<Key, Record>;
 
+/// Where a record stands in its list, which is also its `last_pk`: its integer key,
+/// or for a record keyed by name its creation number ([`Meta::pk`], the platform's
+/// primary key), so such lists come in creation order as on the platform.
+pub fn list_position(key: &Key, rec: &Record) -> Key {
+    match key {
+        Key::Str(_) => rec.meta.pk.map_or_else(|| key.clone(), Key::Int),
+        Key::Int(_) => key.clone(),
+    }
+}
+
+/// The records of a collection keyed by name in list order: [`list_position`] →
+/// key.
+pub type CreationOrder = BTreeMap<Key, Key>;
+
+/// A collection in the ascending order of one field ([`IndexOrder`]): sort key →
+/// key.
+pub type FieldIndex = BTreeMap<SortKey, Key>;
+
 /// Error raised when the disk store fails; answered as a 500.
 #[derive(Debug, thiserror::Error)]
 #[error("storage error: {0}")]
@@ -220,12 +244,55 @@ pub fn blob_name(coll: &str, key: &Key, field: &str) -> String {
     }
 }
 
+/// The orders lists are paged in, besides the collections' own key order.
+#[derive(Default)]
+struct Indexes {
+    /// Collections keyed by name, in creation order.
+    creation_orders: BTreeMap<String, CreationOrder>,
+    /// Collections in the order of a field, by collection.
+    by_field: BTreeMap<String, Vec<(IndexOrder, FieldIndex)>>,
+}
+
+impl Indexes {
+    /// Keeps the indexes of `coll` in step with a write of the record `key`: `old`
+    /// is the record it replaced or removed, `new` the one stored (None on remove).
+    fn reindex(&mut self, coll: &str, key: &Key, old: Option<&Record>, new: Option<&Record>) {
+        if matches!(key, Key::Str(_)) {
+            let order = self.creation_orders.entry(coll.to_owned()).or_default();
+            if let Some(old) = old {
+                remove_entry(order, &list_position(key, old), key);
+            }
+            if let Some(new) = new {
+                order.insert(list_position(key, new), key.clone());
+            }
+            if order.is_empty() {
+                self.creation_orders.remove(coll);
+            }
+        }
+        for (by, index) in self.by_field.get_mut(coll).into_iter().flatten() {
+            if let Some(old) = old {
+                remove_entry(index, &by.key_of(old), key);
+            }
+            if let Some(new) = new {
+                index.insert(by.key_of(new), key.clone());
+            }
+        }
+    }
+
+    /// Forgets the indexes of a collection that no longer exists.
+    fn drop_collection(&mut self, coll: &str) {
+        self.creation_orders.remove(coll);
+        self.by_field.remove(coll);
+    }
+}
+
 /// The whole state.
 #[derive(Default)]
 pub struct Store {
     collections: BTreeMap<String, Collection>,
     counters: BTreeMap<String, i64>,
     blobs: BTreeMap<String, Blob>,
+    indexes: Indexes,
     persist: Option<Persist>,
     in_tx: bool,
 }
@@ -239,10 +306,25 @@ impl Store {
     /// A store backed by SQLite; loads what the file holds.
     pub fn with_persist(persist: Persist) -> Result<Store, StoreError> {
         let (collections, counters, blobs) = persist.load()?;
+        let creation_orders = collections
+            .iter()
+            .filter_map(|(name, c)| {
+                let order: CreationOrder = c
+                    .iter()
+                    .filter(|(k, _)| matches!(k, Key::Str(_)))
+                    .map(|(k, r)| (list_position(k, r), k.clone()))
+                    .collect();
+                (!order.is_empty()).then(|| (name.clone(), order))
+            })
+            .collect();
         Ok(Store {
             collections,
             counters,
             blobs,
+            indexes: Indexes {
+                creation_orders,
+                by_field: BTreeMap::new(),
+            },
             persist: Some(persist),
             in_tx: false,
         })
@@ -292,6 +374,37 @@ impl Store {
         self.collections.get(coll)
     }
 
+    /// The records of a collection keyed by name, in list order (None when it has
+    /// none).
+    pub fn creation_order(&self, coll: &str) -> Option<&CreationOrder> {
+        self.indexes.creation_orders.get(coll)
+    }
+
+    /// Builds the index of `coll` in `order` unless it exists: O(n log n) once, then
+    /// every write keeps it up to date. Read it with [`Store::field_index`].
+    pub fn ensure_field_index(&mut self, coll: &str, order: &IndexOrder) {
+        let Some(c) = self.collections.get(coll) else {
+            return;
+        };
+        let indexes = self.indexes.by_field.entry(coll.to_owned()).or_default();
+        if !indexes.iter().any(|(o, _)| o == order) {
+            let index = c
+                .iter()
+                .map(|(k, r)| (order.key_of(r), k.clone()))
+                .collect();
+            indexes.push((order.clone(), index));
+        }
+    }
+
+    /// The index of `coll` in `order`, once [`Store::ensure_field_index`] built it.
+    pub fn field_index(&self, coll: &str, order: &IndexOrder) -> Option<&FieldIndex> {
+        self.indexes
+            .by_field
+            .get(coll)?
+            .iter()
+            .find_map(|(o, index)| (o == order).then_some(index))
+    }
+
     /// Inserts or replaces a record.
     pub fn put(&mut self, coll: &str, key: Key, mut rec: Record) -> Result<(), StoreError> {
         if matches!(key, Key::Str(_)) && rec.meta.pk.is_none() {
@@ -304,10 +417,9 @@ impl Store {
         if let Some(p) = self.ensure_tx()? {
             p.put(coll, &key, &rec)?;
         }
-        self.collections
-            .entry(coll.to_owned())
-            .or_default()
-            .insert(key, rec);
+        let c = self.collections.entry(coll.to_owned()).or_default();
+        let old = c.insert(key.clone(), rec);
+        self.indexes.reindex(coll, &key, old.as_ref(), c.get(&key));
         Ok(())
     }
 
@@ -350,8 +462,10 @@ impl Store {
             p.remove(coll, key)?;
         }
         let out = self.collections.get_mut(coll).and_then(|c| c.remove(key));
+        self.indexes.reindex(coll, key, out.as_ref(), None);
         if self.collections.get(coll).is_some_and(|c| c.is_empty()) {
             self.collections.remove(coll);
+            self.indexes.drop_collection(coll);
         }
         Ok(out)
     }
@@ -362,6 +476,10 @@ impl Store {
             p.remove_prefix(prefix)?;
         }
         self.collections.retain(|k, _| !k.starts_with(prefix));
+        self.indexes
+            .creation_orders
+            .retain(|k, _| !k.starts_with(prefix));
+        self.indexes.by_field.retain(|k, _| !k.starts_with(prefix));
         self.counters.retain(|k, _| !k.starts_with(prefix));
         self.blobs.retain(|k, _| !k.starts_with(prefix));
         Ok(())
@@ -372,42 +490,11 @@ impl Store {
         if let Some(p) = self.ensure_tx()? {
             p.move_prefix(from, to)?;
         }
-        let keys: Vec<String> = self
-            .collections
-            .keys()
-            .filter(|k| k.starts_with(from))
-            .cloned()
-            .collect();
-        for k in keys {
-            if let Some(c) = self.collections.remove(&k) {
-                let nk = format!("{to}{}", &k[from.len()..]);
-                self.collections.insert(nk, c);
-            }
-        }
-        let keys: Vec<String> = self
-            .counters
-            .keys()
-            .filter(|k| k.starts_with(from))
-            .cloned()
-            .collect();
-        for k in keys {
-            if let Some(c) = self.counters.remove(&k) {
-                let nk = format!("{to}{}", &k[from.len()..]);
-                self.counters.insert(nk, c);
-            }
-        }
-        let keys: Vec<String> = self
-            .blobs
-            .keys()
-            .filter(|k| k.starts_with(from))
-            .cloned()
-            .collect();
-        for k in keys {
-            if let Some(b) = self.blobs.remove(&k) {
-                let nk = format!("{to}{}", &k[from.len()..]);
-                self.blobs.insert(nk, b);
-            }
-        }
+        move_entries(&mut self.collections, from, to);
+        move_entries(&mut self.counters, from, to);
+        move_entries(&mut self.blobs, from, to);
+        move_entries(&mut self.indexes.creation_orders, from, to);
+        move_entries(&mut self.indexes.by_field, from, to);
         Ok(())
     }
 
@@ -424,5 +511,178 @@ impl Store {
         }
         self.counters.insert(counter.to_owned(), v);
         Ok(v)
+    }
+}
+
+/// Renames the entries of `map` whose name starts with `from` to start with `to`.
+fn move_entries<V>(map: &mut BTreeMap<String, V>, from: &str, to: &str) {
+    let names: Vec<String> = map
+        .keys()
+        .filter(|k| k.starts_with(from))
+        .cloned()
+        .collect();
+    for name in names {
+        if let Some(v) = map.remove(&name) {
+            map.insert(format!("{to}{}", &name[from.len()..]), v);
+        }
+    }
+}
+
+/// Removes `at` from an index unless another record took its place there.
+fn remove_entry<K: Ord>(index: &mut BTreeMap<K, Key>, at: &K, key: &Key) {
+    if index.get(at) == Some(key) {
+        index.remove(at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataobjects::ordering::OrderKind;
+    use crate::dataobjects::schema::FieldKind;
+    use serde_json::json;
+
+    const COLL: &str = "/v1.1/instances/a/classes/";
+
+    fn record(value: Value) -> Record {
+        match value {
+            Value::Object(m) => m.into(),
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    fn name(s: &str) -> Key {
+        Key::Str(s.to_owned())
+    }
+
+    /// The names of `coll` in creation order, as the store's index holds them.
+    fn creation_names(s: &Store, coll: &str) -> Vec<String> {
+        s.creation_order(coll)
+            .map(|o| o.values().map(Key::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// The index agrees with the collection it indexes, entry for entry.
+    fn assert_creation_order_matches(s: &Store, coll: &str) {
+        let mut want: Vec<(Key, Key)> = s
+            .collection(coll)
+            .map(|c| {
+                c.iter()
+                    .map(|(k, r)| (list_position(k, r), k.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        want.sort();
+        let got: Vec<(Key, Key)> = s
+            .creation_order(coll)
+            .map(|o| o.iter().map(|(p, k)| (p.clone(), k.clone())).collect())
+            .unwrap_or_default();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn named_records_stay_in_creation_order_through_every_write() -> Result<(), StoreError> {
+        let mut s = Store::memory();
+        for n in ["zeta", "alpha", "mid"] {
+            s.put(COLL, name(n), record(json!({"name": n})))?;
+        }
+        assert_eq!(creation_names(&s, COLL), ["zeta", "alpha", "mid"]);
+        // a replaced record keeps its creation number, so its place
+        s.put(COLL, name("zeta"), record(json!({"name": "zeta", "v": 2})))?;
+        assert_eq!(creation_names(&s, COLL), ["zeta", "alpha", "mid"]);
+        s.remove(COLL, &name("alpha"))?;
+        assert_eq!(creation_names(&s, COLL), ["zeta", "mid"]);
+        s.put(COLL, name("new"), record(json!({"name": "new"})))?;
+        assert_eq!(creation_names(&s, COLL), ["zeta", "mid", "new"]);
+        assert_creation_order_matches(&s, COLL);
+        // a rename: the record leaves its name and comes back under another
+        let moved = s.remove(COLL, &name("zeta"))?.expect("stored");
+        s.put(COLL, name("omega"), moved)?;
+        assert_eq!(creation_names(&s, COLL), ["omega", "mid", "new"]);
+        assert_creation_order_matches(&s, COLL);
+        // integer keys are their own order: no index for them
+        s.put("/v1.1/instances/a/groups/", Key::Int(1), Record::new())?;
+        assert!(s.creation_order("/v1.1/instances/a/groups/").is_none());
+        // an instance rename moves the index, an instance delete drops it
+        s.move_prefix("/v1.1/instances/a/", "/v1.1/instances/b/")?;
+        assert!(s.creation_order(COLL).is_none());
+        let moved_coll = "/v1.1/instances/b/classes/";
+        assert_eq!(creation_names(&s, moved_coll), ["omega", "mid", "new"]);
+        assert_creation_order_matches(&s, moved_coll);
+        s.remove_prefix("/v1.1/instances/b/")?;
+        assert!(s.creation_order(moved_coll).is_none());
+        // the last record removed takes its collection's index along
+        s.put(COLL, name("one"), Record::new())?;
+        s.remove(COLL, &name("one"))?;
+        assert!(s.creation_order(COLL).is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn the_creation_order_is_rebuilt_when_the_store_loads() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError(e.to_string()))?;
+        {
+            let mut s = Store::with_persist(Persist::open(dir.path())?)?;
+            for n in ["zeta", "alpha", "mid"] {
+                s.put(COLL, name(n), record(json!({"name": n})))?;
+            }
+            s.remove(COLL, &name("alpha"))?;
+            s.commit()?;
+        }
+        let s = Store::with_persist(Persist::open(dir.path())?)?;
+        assert_eq!(creation_names(&s, COLL), ["zeta", "mid"]);
+        assert_creation_order_matches(&s, COLL);
+        Ok(())
+    }
+
+    #[test]
+    fn a_field_index_is_built_on_first_use_and_kept_by_every_write() -> Result<(), StoreError> {
+        let objects = "/v1.1/instances/a/classes/row/objects/";
+        let by_n = IndexOrder {
+            field: "n".into(),
+            kind: OrderKind::Class(FieldKind::Integer),
+        };
+        let object = |id: i64, n: Option<i64>| record(json!({"id": id, "n": n}));
+        let mut s = Store::memory();
+        for (id, n) in [(1, Some(5)), (2, Some(3)), (3, None), (4, Some(3))] {
+            s.put(objects, Key::Int(id), object(id, n))?;
+        }
+        assert!(
+            s.field_index(objects, &by_n).is_none(),
+            "built on first use"
+        );
+        s.ensure_field_index(objects, &by_n);
+        let ids = |s: &Store| -> Vec<String> {
+            s.field_index(objects, &by_n)
+                .map(|i| i.values().map(Key::to_string).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(ids(&s), ["2", "4", "1", "3"], "by n, then id, unset last");
+        s.put(objects, Key::Int(1), object(1, Some(0)))?;
+        s.put(objects, Key::Int(5), object(5, Some(4)))?;
+        s.remove(objects, &Key::Int(2))?;
+        assert_eq!(ids(&s), ["1", "4", "5", "3"]);
+        // the index is the one a fresh build gives
+        let mut fresh = Store::memory();
+        for (k, r) in s.collection(objects).into_iter().flatten() {
+            fresh.put(objects, k.clone(), r.clone())?;
+        }
+        fresh.ensure_field_index(objects, &by_n);
+        assert_eq!(ids(&fresh), ids(&s));
+        // an index by another field is another index
+        let by_created = IndexOrder {
+            field: "created_at".into(),
+            kind: OrderKind::Datetime,
+        };
+        assert!(s.field_index(objects, &by_created).is_none());
+        // emptied, the class loses its indexes; they are built again when asked for
+        for id in [1, 3, 4, 5] {
+            s.remove(objects, &Key::Int(id))?;
+        }
+        assert!(s.field_index(objects, &by_n).is_none());
+        s.put(objects, Key::Int(6), object(6, Some(1)))?;
+        s.ensure_field_index(objects, &by_n);
+        assert_eq!(ids(&s), ["6"]);
+        Ok(())
     }
 }

@@ -27,8 +27,10 @@
 //! - Object list: for each `query` parameter [`query::parse_query_with`] (400
 //!   `QueryError::body()`), [`query::Query::resolve_nested`] for `_is`, filter with
 //!   [`query::Query::matches`]; [`ordering::parse_order_by`] (or
-//!   [`ordering::OrderBy::by_id`]) and [`ordering::OrderBy::select_page`] with the
-//!   cursor from `last_pk` / `last_value` / `direction`; links carry
+//!   [`ordering::OrderBy::by_id`]); the page is read from an index in
+//!   [`ordering::OrderBy::index_order`] from [`ordering::OrderBy::cursor_key`] (the
+//!   cursor from `last_pk` / `last_value` / `direction`), and is the page
+//!   [`ordering::OrderBy::select_page`] selects from the whole class; links carry
 //!   [`ordering::OrderBy::cursor_value`] as `last_value`.
 //! - Responses: [`validate::represent_object`] for the class fields.
 //!

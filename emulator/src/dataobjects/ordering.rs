@@ -237,46 +237,34 @@ impl OrderBy {
         Ok(Some(value))
     }
 
-    /// Compares two present sort values.
-    fn compare_values(&self, a: &Value, b: &Value) -> Ordering {
-        match (a, b) {
-            (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-                (Some(i), Some(j)) => i.cmp(&j),
-                _ => x
-                    .as_f64()
-                    .unwrap_or(0.0)
-                    .total_cmp(&y.as_f64().unwrap_or(0.0)),
-            },
-            (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-            (Value::String(x), Value::String(y)) => {
-                // Values in the API format compare correctly as text; parse anything else.
-                let canonical = |s: &str| s.len() == 27 && s.ends_with('Z');
-                let dates = matches!(
-                    self.kind,
-                    OrderKind::Datetime | OrderKind::Class(FieldKind::Datetime)
-                ) && !(canonical(x) && canonical(y));
-                match (dates, parse_lenient_datetime(x), parse_lenient_datetime(y)) {
-                    (true, Ok(dx), Ok(dy)) => dx.cmp(&dy),
-                    _ => x.as_str().cmp(y.as_str()),
-                }
-            }
-            // Mixed types cannot occur in validated data; keep the order total anyway.
-            _ => rank(a).cmp(&rank(b)),
+    /// Ascending comparison of (value, id) keys, unset values last.
+    fn ascending(&self, a: (Option<&Value>, i64), b: (Option<&Value>, i64)) -> Ordering {
+        ascending(self.kind, a, b)
+    }
+
+    /// The order of the objects of a collection by this field, ascending, as an
+    /// index holds them ([`SortKey`]).
+    pub fn index_order(&self) -> IndexOrder {
+        IndexOrder {
+            field: self.field.clone(),
+            kind: self.kind,
         }
     }
 
-    /// Ascending comparison of (value, id) keys, unset values last.
-    fn ascending(&self, a: (Option<&Value>, i64), b: (Option<&Value>, i64)) -> Ordering {
-        if self.kind == OrderKind::Id {
-            return a.1.cmp(&b.1);
-        }
-        let by_value = match (a.0, b.0) {
-            (Some(x), Some(y)) => self.compare_values(x, y),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
+    /// The cursor `(last_value, last_pk)` as a key of the ascending index
+    /// ([`IndexOrder`]); `None` without a `last_pk` (or with `last_pk=0`), where no
+    /// cursor applies, as in [`OrderBy::after`].
+    pub fn cursor_key(&self, last_value: Option<&Value>, last_pk: Option<i64>) -> Option<SortKey> {
+        let id = last_pk.filter(|pk| *pk != 0)?;
+        let value = match self.kind {
+            OrderKind::Id => None,
+            _ => last_value.filter(|v| !v.is_null()).cloned(),
         };
-        by_value.then(a.1.cmp(&b.1))
+        Some(SortKey {
+            kind: self.kind,
+            value,
+            id,
+        })
     }
 
     /// The display order of two stored objects: by the sort value, then by `id`, both
@@ -339,6 +327,107 @@ impl OrderBy {
         (selected, full)
     }
 }
+
+/// Compares two present sort values of a field of `kind`.
+fn compare_values(kind: OrderKind, a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i.cmp(&j),
+            _ => x
+                .as_f64()
+                .unwrap_or(0.0)
+                .total_cmp(&y.as_f64().unwrap_or(0.0)),
+        },
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::String(x), Value::String(y)) => {
+            // Values in the API format compare correctly as text; parse anything else.
+            let canonical = |s: &str| s.len() == 27 && s.ends_with('Z');
+            let dates = matches!(
+                kind,
+                OrderKind::Datetime | OrderKind::Class(FieldKind::Datetime)
+            ) && !(canonical(x) && canonical(y));
+            match (dates, parse_lenient_datetime(x), parse_lenient_datetime(y)) {
+                (true, Ok(dx), Ok(dy)) => dx.cmp(&dy),
+                _ => x.as_str().cmp(y.as_str()),
+            }
+        }
+        // Mixed types cannot occur in validated data; keep the order total anyway.
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+/// Ascending comparison of (value, id) keys of a field of `kind`, unset values last.
+fn ascending(kind: OrderKind, a: (Option<&Value>, i64), b: (Option<&Value>, i64)) -> Ordering {
+    if kind == OrderKind::Id {
+        return a.1.cmp(&b.1);
+    }
+    let by_value = match (a.0, b.0) {
+        (Some(x), Some(y)) => compare_values(kind, x, y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    };
+    by_value.then(a.1.cmp(&b.1))
+}
+
+/// The ascending order of a collection's objects by one field, which an ordered
+/// index keeps: the field and how its values compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexOrder {
+    /// The field sorted on.
+    pub field: String,
+    /// How its values compare.
+    pub kind: OrderKind,
+}
+
+impl IndexOrder {
+    /// Where `object` stands in this order.
+    pub fn key_of(&self, object: &Map<String, Value>) -> SortKey {
+        let value = match self.kind {
+            OrderKind::Id => None,
+            _ => object.get(&self.field).filter(|v| !v.is_null()).cloned(),
+        };
+        SortKey {
+            kind: self.kind,
+            value,
+            id: id_of(object),
+        }
+    }
+}
+
+/// An object's place in the ascending order of one field ([`IndexOrder`]): its
+/// value (unset values last) then its id, compared exactly as [`OrderBy::compare`]
+/// compares objects ascending.
+#[derive(Debug, Clone)]
+pub struct SortKey {
+    kind: OrderKind,
+    value: Option<Value>,
+    id: i64,
+}
+
+impl Ord for SortKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        ascending(
+            self.kind,
+            (self.value.as_ref(), self.id),
+            (other.value.as_ref(), other.id),
+        )
+    }
+}
+
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SortKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for SortKey {}
 
 fn id_of(object: &Map<String, Value>) -> i64 {
     object.get("id").and_then(Value::as_i64).unwrap_or(0)
@@ -575,6 +664,59 @@ mod tests {
             let by = parse_order_by(param, &f).unwrap();
             for page_size in 1..=9 {
                 walk(&by, &objects, page_size);
+            }
+        }
+    }
+
+    /// Pages read from an index by [`SortKey`] from the cursor on are the pages
+    /// [`OrderBy::select_page`] selects from the whole class, for every cursor
+    /// (on a value, on an unset value, on no object at all), both directions and
+    /// both orders.
+    #[test]
+    fn index_pages_match_pages_selected_from_the_whole_class() {
+        use crate::paging::{PageParams, index_page};
+        use std::collections::BTreeMap;
+        let f = fields();
+        let objects = objects();
+        let mut cursors: Vec<(Option<Value>, Option<i64>)> = vec![(None, None)];
+        for value in [
+            None,
+            Some(json!(0)),
+            Some(json!(3)),
+            Some(json!(5)),
+            Some(json!(9)),
+        ] {
+            for pk in 0..=9 {
+                cursors.push((value.clone(), Some(pk)));
+            }
+        }
+        for param in ["score", "-score", "created_at"] {
+            let by = parse_order_by(param, &f).unwrap();
+            let index: BTreeMap<SortKey, i64> = objects
+                .iter()
+                .map(|o| (by.index_order().key_of(o), id_of(o)))
+                .collect();
+            for direction in [None, Some(Direction::Next), Some(Direction::Prev)] {
+                for size in [0, 1, 3, 8, 100] {
+                    for (value, pk) in &cursors {
+                        let p = PageParams {
+                            size,
+                            direction,
+                            desc: false,
+                            include_count: false,
+                        };
+                        let (selected, _) =
+                            by.select_page(&objects, value.as_ref(), *pk, direction, size);
+                        let want: Vec<i64> = selected.iter().map(|o| id_of(o)).collect();
+                        let cursor = by.cursor_key(value.as_ref(), *pk);
+                        let got: Vec<i64> =
+                            index_page(&index, &p, by.descending, cursor.as_ref(), |_, _| true)
+                                .into_iter()
+                                .map(|(_, id)| *id)
+                                .collect();
+                        assert_eq!(got, want, "{param} {direction:?} {size} {value:?} {pk:?}");
+                    }
+                }
             }
         }
     }

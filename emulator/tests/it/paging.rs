@@ -247,3 +247,170 @@ async fn named_records_page_in_creation_order_by_integer_cursor() {
             .is_some_and(|o| o.keys().all(|k| !k.starts_with("__")))
     );
 }
+
+/// Walks every page of `first` forward, following `next`; (every object, the
+/// `objects_count` of each page).
+async fn walk(api: &Api, first: &str, count: bool) -> (Vec<Value>, Vec<Value>) {
+    let (mut objects, mut counts) = (Vec::new(), Vec::new());
+    let mut next = Some(first.to_owned());
+    while let Some(path) = next {
+        let path = if count {
+            format!("{path}&include_count=1")
+        } else {
+            path
+        };
+        let r = api.get(&path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+        objects.extend(r.body["objects"].as_array().cloned().unwrap_or_default());
+        counts.push(r.body["objects_count"].clone());
+        next = r.body["next"].as_str().map(str::to_owned);
+    }
+    (objects, counts)
+}
+
+/// The (score, id) pairs of a list of objects.
+fn scored(objects: &[Value]) -> Vec<(Option<i64>, i64)> {
+    objects
+        .iter()
+        .filter_map(|o| Some((o["score"].as_i64(), o["id"].as_i64()?)))
+        .collect()
+}
+
+/// A list ordered by a field pages through the class's index by that field, which
+/// follows every write: an update moves an object, a delete takes it out, a create
+/// adds it, an unset value sorts last. A filter still applies, and the count is the
+/// count of what the filter keeps.
+#[tokio::test]
+async fn a_list_ordered_by_a_field_follows_every_write() {
+    let api = start().await;
+    let objs = seed(&api, 30).await;
+    // the first list by score builds the index
+    let (before, _) = walk(&api, &format!("{objs}?order_by=score&page_size=4"), false).await;
+    assert_eq!(before.len(), 30);
+    let r = api.patch(&format!("{objs}1/"), json!({"score": 100})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = api
+        .patch(&format!("{objs}3/"), json!({"score": null}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = api.delete(&format!("{objs}2/")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = api.post(&objs, json!({"score": -1})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+
+    // what the class holds now, read by id
+    let (by_id, _) = walk(&api, &format!("{objs}?page_size=100"), false).await;
+    let mut want = scored(&by_id);
+    assert_eq!(want.len(), 30);
+    // ascending: by score, unset last, ties by id
+    want.sort_by_key(|(score, id)| (score.is_none(), *score, *id));
+    let (asc, counts) = walk(&api, &format!("{objs}?order_by=score&page_size=4"), true).await;
+    assert_eq!(scored(&asc), want);
+    assert!(counts.iter().all(|c| *c == 30), "{counts:?}");
+    let (desc, _) = walk(&api, &format!("{objs}?order_by=-score&page_size=4"), false).await;
+    let mut want_desc = want.clone();
+    want_desc.reverse();
+    assert_eq!(scored(&desc), want_desc);
+
+    // a filter applies to the pages and to the count
+    let query = "query=%7B%22score%22%3A%7B%22_gte%22%3A3%7D%7D";
+    let kept: Vec<(Option<i64>, i64)> = want
+        .iter()
+        .copied()
+        .filter(|(s, _)| s.is_some_and(|s| s >= 3))
+        .collect();
+    let mut next = Some(format!("{objs}?order_by=score&page_size=4"));
+    let mut filtered = Vec::new();
+    while let Some(path) = next {
+        let r = api.get(&format!("{path}&{query}&include_count=1")).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        assert_eq!(r.body["objects_count"], kept.len());
+        filtered.extend(r.body["objects"].as_array().cloned().unwrap_or_default());
+        next = r.body["next"].as_str().map(str::to_owned);
+    }
+    assert_eq!(scored(&filtered), kept);
+
+    // backward from a cursor on an unset value: the objects before it
+    let unset = want
+        .iter()
+        .position(|(s, _)| s.is_none())
+        .expect("object 3");
+    let r = api
+        .get(&format!(
+            "{objs}?order_by=score&page_size=2&direction=0&last_pk={}",
+            want[unset].1
+        ))
+        .await;
+    assert_eq!(
+        scored(r.body["objects"].as_array().expect("a page")),
+        want[unset - 2..unset]
+    );
+}
+
+/// Records keyed by name page from their creation order, which follows creates,
+/// deletes and renames, forward and backward, in either `ordering`; the count of a
+/// list without a filter is the collection's length.
+#[tokio::test]
+async fn named_records_page_in_creation_order_through_writes() {
+    let api = start().await;
+    let inst = api.instance("named").await;
+    let templates = format!("{inst}snippets/templates/");
+    let names = |objects: &[Value]| -> Vec<String> {
+        objects
+            .iter()
+            .filter_map(|o| o["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    // a new instance holds its predefined templates first
+    let (predefined, _) = walk(&api, &format!("{templates}?page_size=100"), false).await;
+    let mut want = names(&predefined);
+    for n in ["t-zeta", "t-alpha", "t-mid", "t-beta", "t-omega"] {
+        let r = api
+            .post(
+                &templates,
+                json!({"name": n, "content": "x", "content_type": "text/plain"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        want.push(n.to_owned());
+    }
+    let r = api.delete(&format!("{templates}t-mid/")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    want.retain(|n| n != "t-mid");
+    let r = api
+        .post(
+            &format!("{templates}t-alpha/rename/"),
+            json!({"new_name": "t-first"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    for n in want.iter_mut().filter(|n| *n == "t-alpha") {
+        *n = "t-first".to_owned();
+    }
+
+    let (asc, counts) = walk(&api, &format!("{templates}?page_size=2"), true).await;
+    assert_eq!(names(&asc), want);
+    assert!(counts.iter().all(|c| *c == want.len()), "{counts:?}");
+    let (desc, _) = walk(
+        &api,
+        &format!("{templates}?page_size=2&ordering=desc"),
+        false,
+    )
+    .await;
+    let mut want_desc = want.clone();
+    want_desc.reverse();
+    assert_eq!(names(&desc), want_desc);
+
+    // backward from the end, page by page
+    let mut back = Vec::new();
+    let mut prev = Some(format!("{templates}?page_size=2&direction=0"));
+    while let Some(path) = prev {
+        let r = api.get(&path).await;
+        let mut page = names(r.body["objects"].as_array().expect("a page"));
+        page.reverse();
+        back.extend(page);
+        prev = r.body["prev"].as_str().map(str::to_owned);
+    }
+    back.reverse();
+    assert_eq!(back, want);
+}
