@@ -44,10 +44,7 @@ fn own_key(caller: &Caller) -> Option<i64> {
 
 /// The instance's keys; only itself for a key.
 fn list(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
-    let own = own_key(call.caller);
-    engine::list(ctx, call.req, call.target, |r| {
-        own.is_none() || r.get("id").and_then(Value::as_i64) == own
-    })
+    engine::list_owned(ctx, call.req, call.target, "id", own_key(call.caller))
 }
 
 /// A key; a key calling may read only itself (404 for the others).

@@ -178,21 +178,12 @@ fn visible(ctx: &Ctx<'_>, base: &str, caller: &Caller, rec: &Record) -> bool {
 fn list(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let (req, t) = (call.req, call.target);
     let base = t.instance_path().unwrap_or_default();
-    let shown: Vec<Key> = ctx
-        .store
-        .collection(&join(&t.m.segs))
-        .map(|c| {
-            c.iter()
-                .filter(|(_, r)| visible(ctx, &base, call.caller, r))
-                .map(|(k, _)| k.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut resp = engine::list(ctx, req, t, |r| {
-        r.get("name")
-            .and_then(Value::as_str)
-            .is_some_and(|n| shown.contains(&Key::Str(n.to_owned())))
-    })?;
+    let caller = call.caller;
+    let mut resp = if caller.is_privileged() {
+        engine::list_kept(ctx, req, t, None)?
+    } else {
+        engine::list(ctx, req, t, |r| visible(ctx, &base, caller, r))?
+    };
     for o in resp.listed_mut() {
         if let Some(name) = o.get("name").and_then(Value::as_str) {
             let n = ctx

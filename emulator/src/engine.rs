@@ -332,13 +332,25 @@ pub fn update_record(
     Ok(rec)
 }
 
-/// Generic list with an item filter.
-pub fn list(
-    ctx: &mut Ctx<'_>,
+/// The generic list, restricted to the records whose integer `field` is `only` when
+/// given (a caller's own records: its user, its key, its devices).
+pub fn list_owned(
+    ctx: &Ctx<'_>,
     req: &Req,
     t: &Target,
-    keep: impl Fn(&Record) -> bool,
+    field: &str,
+    only: Option<i64>,
 ) -> HResult<Resp> {
+    match only {
+        None => list_kept(ctx, req, t, None),
+        Some(v) => list(ctx, req, t, |r| {
+            r.get(field).and_then(Value::as_i64) == Some(v)
+        }),
+    }
+}
+
+/// Generic list with an item filter.
+pub fn list(ctx: &Ctx<'_>, req: &Req, t: &Target, keep: impl Fn(&Record) -> bool) -> HResult<Resp> {
     list_kept(ctx, req, t, Some(&keep))
 }
 

@@ -67,10 +67,7 @@ pub fn behaviours() -> Vec<Behaviour> {
 fn devices(resource: &'static str) -> Behaviour {
     Behaviour::new(resource)
         .on(Op::List, |ctx, call| {
-            let own = device_user(call.caller);
-            engine::list(ctx, call.req, call.target, |r| {
-                own.is_none() || r.get("user").and_then(Value::as_i64) == own
-            })
+            engine::list_owned(ctx, call.req, call.target, "user", device_user(call.caller))
         })
         .on(Op::Create, |ctx, call| {
             let mut body = call.req.body_or_empty();

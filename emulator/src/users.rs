@@ -274,10 +274,7 @@ fn only_self(call: &Call<'_>) -> Option<i64> {
 fn list_users(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let t = call.target;
     let base = t.instance_path().unwrap_or_default();
-    let own = only_self(call);
-    let resp = engine::list(ctx, call.req, t, |r| {
-        own.is_none() || r.get("id").and_then(Value::as_i64) == own
-    })?;
+    let resp = engine::list_owned(ctx, call.req, t, "id", only_self(call))?;
     Ok(expand_users(ctx, &base, t.res, call.req, resp))
 }
 
