@@ -102,11 +102,18 @@ fn memberships(ctx: &Ctx<'_>, base: &str) -> Vec<(i64, i64)> {
         .unwrap_or_default()
 }
 
+/// The groups of `user`: its memberships are keyed `<user>:<group>`, so they are
+/// one range of the collection.
 fn groups_of(ctx: &Ctx<'_>, base: &str, user: i64) -> Vec<Value> {
-    memberships(ctx, base)
-        .into_iter()
-        .filter(|(u, _)| *u == user)
-        .filter_map(|(_, g)| group_brief(ctx, base, g))
+    let Some(all) = ctx.store.collection(&memberships_coll(base)) else {
+        return Vec::new();
+    };
+    // `;` follows `:` in ASCII: the range holds exactly the keys `<user>:…`
+    let from = Key::Str(format!("{user}:"));
+    let to = Key::Str(format!("{user};"));
+    all.range(from..to)
+        .filter_map(|(_, r)| r.get("group").and_then(Value::as_i64))
+        .filter_map(|g| group_brief(ctx, base, g))
         .collect()
 }
 
@@ -598,7 +605,9 @@ fn membership(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
             let other_param = if user_side { "group_id" } else { "user_id" };
             let other: i64 = t.id_param(other_param).ok_or_else(Resp::not_found)?;
             let (u, g) = pair(other);
-            if !visible(u) || !memberships(ctx, base).contains(&(u, g)) {
+            let both_exist = ctx.store.get(&users_coll(base), &Key::Int(u)).is_some()
+                && ctx.store.get(&groups_coll(base), &Key::Int(g)).is_some();
+            if !visible(u) || !both_exist || !is_member(ctx, base, u, g) {
                 return Err(Resp::not_found());
             }
             match hm {
