@@ -94,6 +94,11 @@ pub struct Resp {
     pub headers: Vec<(&'static str, String)>,
 }
 
+/// The internal header of a poll's 204 that names the channel's last change, so the
+/// server's long poll waits for changes after it (a poll without `last_id` waits for
+/// the next change, as on the platform); never sent to the client.
+pub const POLL_AFTER: &str = "x-emulator-poll-after";
+
 /// Handler result: the error side is a complete response too.
 pub type HResult<T> = Result<T, Resp>;
 

@@ -14,6 +14,18 @@ use crate::render;
 use crate::spec::join;
 use crate::store::{Key, Record};
 
+/// Whether the channel keeps a history per room (`type` `separate_rooms`).
+fn separate_rooms(ch: &Record) -> bool {
+    ch.get("type").and_then(Value::as_str) == Some("separate_rooms")
+}
+
+/// 400 `{"room": "This field is required for channels with separate rooms."}` — the
+/// platform's `RoomRequired` (`apps/channels/exceptions.py`), a field error given as a
+/// string.
+fn room_required() -> Resp {
+    Resp::bad(json!({"room": "This field is required for channels with separate rooms."}))
+}
+
 /// The platform's 403 detail for a publish on a channel without `custom_publish`.
 pub const CUSTOM_PUBLISH_NOT_ALLOWED: &str = "Custom publish not allowed on this channel.";
 
@@ -248,9 +260,8 @@ fn publish(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
         None | Some(Value::Null) => None,
         Some(_) => return Err(Resp::field_error("room", "Not a valid string.")),
     };
-    let separate = ch.get("type").and_then(Value::as_str) == Some("separate_rooms");
-    if separate && room.is_none() {
-        return Err(Resp::field_error("room", "This field is required."));
+    if separate_rooms(&ch) && room.as_deref().is_none_or(str::is_empty) {
+        return Err(room_required());
     }
     let author = match caller {
         Caller::Admin { account } => json!({"admin": account}),
@@ -280,44 +291,61 @@ fn publish(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
 /// newer change, or 204), filtered by `room` and `last_id`.
 fn changes(ctx: &mut Ctx<'_>, call: &Call<'_>, poll: bool) -> HResult<Resp> {
     let (req, t) = (call.req, call.target);
-    let (_, channel, _) = readable(ctx, call)?;
-    let room = req.q("room").map(str::to_owned);
+    let (_, channel, ch) = readable(ctx, call)?;
+    // a poll's room is lowercased and its `last_id` validated; the history takes
+    // them as given and ignores a `last_id` that is no number (`ChangeViewSet.initial`)
+    let room = req
+        .q("room")
+        .filter(|r| !r.is_empty())
+        .map(|r| if poll { r.to_lowercase() } else { r.to_owned() });
+    if separate_rooms(&ch) && room.is_none() {
+        return Err(room_required());
+    }
     let last_id: Option<i64> = match req.q("last_id") {
         None | Some("") => None,
-        Some(s) => Some(
+        Some(s) if poll => Some(
             s.parse()
                 .map_err(|_| Resp::field_error("last_id", "A valid integer is required."))?,
         ),
+        Some(s) => s.parse().ok(),
     };
     let hsegs = history_segs(call, &channel);
     let coll = join(&hsegs);
-    let items: Vec<(Key, Record)> = ctx
-        .store
-        .collection(&coll)
-        .map(|c| {
-            c.iter()
-                .filter(|(k, r)| {
-                    let room_ok = match &room {
-                        Some(want) => r.get("room").and_then(Value::as_str) == Some(want),
-                        None => true,
-                    };
-                    let id_ok = match (k, last_id) {
-                        (Key::Int(i), Some(l)) => *i > l,
-                        _ => true,
-                    };
-                    room_ok && id_ok
-                })
-                .map(|(k, r)| (k.clone(), r.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let keep = |r: &Record| {
+        let room_ok = room
+            .as_deref()
+            .is_none_or(|want| r.get("room").and_then(Value::as_str) == Some(want));
+        let id_ok = last_id.is_none_or(|l| r.get("id").and_then(Value::as_i64) > Some(l));
+        room_ok && id_ok
+    };
     if poll {
-        return Ok(match items.first() {
+        let history = ctx.store.collection(&coll);
+        let Some(last_id) = last_id else {
+            // no `last_id`: wait for the next change (the server keeps polling after
+            // the last one there is now)
+            let last = history
+                .and_then(|c| c.keys().next_back())
+                .and_then(|k| match k {
+                    Key::Int(i) => Some(*i),
+                    Key::Str(_) => None,
+                })
+                .unwrap_or(0);
+            let mut waiting = Resp::no_content();
+            waiting
+                .headers
+                .push((crate::api::POLL_AFTER, last.to_string()));
+            return Ok(waiting);
+        };
+        // the first change after `last_id`: read from there on
+        let from = Key::Int(last_id.saturating_add(1));
+        let first = history.and_then(|c| c.range(from..).find(|(_, r)| keep(r)));
+        return Ok(match first {
             Some((Key::Int(id), r)) => Resp::ok(change_view(ctx, &hsegs, *id, r)),
             _ => Resp::no_content(),
         });
     }
-    let mut resp = engine::page_records(ctx, req, t, items)?;
+    // a page read from the history's own order (ids) on, as any list by id
+    let mut resp = engine::list(ctx, req, t, keep)?;
     for o in resp.listed_mut() {
         if let Some(id) = o.get("id").and_then(Value::as_i64) {
             if let Some(r) = ctx.store.get(&coll, &Key::Int(id)) {
@@ -347,7 +375,11 @@ fn history_segs(call: &Call<'_>, channel: &str) -> Vec<String> {
 /// `GET channels/{name}/history/{id}/`.
 fn change(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
     let (req, t) = (call.req, call.target);
-    let (_, channel, _) = readable(ctx, call)?;
+    let (_, channel, ch) = readable(ctx, call)?;
+    // `EnsureChannelRoom` holds for the history's records too
+    if separate_rooms(&ch) && req.q("room").is_none_or(str::is_empty) {
+        return Err(room_required());
+    }
     let id: i64 = t.id_param("id").ok_or_else(Resp::not_found)?;
     let hsegs = history_segs(call, &channel);
     let r = ctx

@@ -59,6 +59,12 @@ impl App {
     }
 }
 
+/// Removes the header `name` from a response and returns its value.
+fn take_header(resp: &mut Resp, name: &str) -> Option<String> {
+    let at = resp.headers.iter().position(|(n, _)| *n == name)?;
+    Some(resp.headers.remove(at).1)
+}
+
 fn header_str(h: &HeaderMap, name: &str) -> Option<String> {
     h.get(name)
         .and_then(|v| v.to_str().ok())
@@ -345,7 +351,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
     let deadline = tokio::time::Instant::now() + app.poll_timeout;
-    let req = Arc::new(req);
+    let mut req = Arc::new(req);
     let files: Arc<[FilePart]> = files.into();
     let resp = loop {
         // register interest before looking, so no change slips between the two
@@ -360,8 +366,17 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         if is_write {
             app.changes.notify_waiters();
         }
+        let mut resp = resp;
+        let after = take_header(&mut resp, crate::api::POLL_AFTER);
         if !(is_poll && resp.status == StatusCode::NO_CONTENT) {
             break resp;
+        }
+        if let Some(last) = after {
+            // from now on, the changes after the one that was last when the poll came
+            let mut next = (*req).clone();
+            next.query.retain(|(k, _)| k != "last_id");
+            next.query.push(("last_id".into(), last));
+            req = Arc::new(next);
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
             break resp;

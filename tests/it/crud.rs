@@ -78,6 +78,10 @@ fn special_value(resource: &str, field: &str) -> Option<Value> {
     match (resource, field) {
         // a class with one data field, so that its objects carry data
         ("Class", "schema") => Some(json!([{"name": "v", "type": "integer"}])),
+        // one history for the whole channel: a `separate_rooms` channel's history is read
+        // per room only (the platform's `EnsureChannelRoom`), which a generic sweep
+        // cannot name
+        ("Channel", "type") => Some(json!("default")),
         // the GCM and APNS message documents (required keys of the platform's JSON schema)
         ("GcmMessage", "content") => Some(json!({
             "registration_ids": ["sweep-device"], "environment": "development", "data": {"n": 1}

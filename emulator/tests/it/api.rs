@@ -1177,6 +1177,49 @@ async fn channel_poll_waits_for_a_change() {
     assert_eq!(r.body["id"], 1);
 }
 
+/// `apps/channels/v1/views.py` `poll`: without `last_id` a poll waits for the next
+/// change, whatever the history holds already.
+#[tokio::test]
+async fn a_poll_without_last_id_waits_for_the_next_change() {
+    let api = std::sync::Arc::new(
+        crate::common::start_with(syncano_emulator::EmulatorConfig {
+            poll_timeout: std::time::Duration::from_millis(400),
+            ..syncano_emulator::EmulatorConfig::default()
+        })
+        .await,
+    );
+    let inst = api.instance("pollnext").await;
+    api.post(
+        &format!("{inst}channels/"),
+        json!({"name": "live", "custom_publish": true}),
+    )
+    .await;
+    let publish = |n: i64| {
+        let (api, path) = (api.clone(), format!("{inst}channels/live/publish/"));
+        async move {
+            let r = api.post(&path, json!({"payload": {"n": n}})).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        }
+    };
+    publish(1).await;
+    // the history holds a change, but it is not news
+    let r = api.get(&format!("{inst}channels/live/poll/")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    assert!(
+        !r.headers.contains_key("x-emulator-poll-after"),
+        "the internal header stays inside"
+    );
+    let poller = {
+        let (api, path) = (api.clone(), format!("{inst}channels/live/poll/"));
+        tokio::spawn(async move { api.get(&path).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    publish(2).await;
+    let r = poller.await.expect("poll task");
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["payload"], json!({"n": 2}));
+}
+
 #[tokio::test]
 async fn another_schema_document_can_be_served() {
     let path =

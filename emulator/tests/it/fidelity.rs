@@ -450,3 +450,61 @@ async fn a_plain_key_without_user_may_not_publish() {
         StatusCode::OK
     );
 }
+
+/// `apps/channels/permissions.py` `EnsureChannelRoom`, `apps/channels/v1/views.py`
+/// (`poll`, `publish`, `ChangeViewSet.initial`): a `separate_rooms` channel is read and
+/// published to per room, `RoomRequired` otherwise (a field error given as a string);
+/// the history ignores a `last_id` that is no number, a poll refuses it.
+#[tokio::test]
+async fn separate_rooms_channels_need_a_room() {
+    let api = start().await;
+    let inst = api.instance("rooms").await;
+    let r = api
+        .post(
+            &format!("{inst}channels/"),
+            json!({"name": "chat", "type": "separate_rooms", "custom_publish": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let chat = format!("{inst}channels/chat/");
+    let required = json!({"room": "This field is required for channels with separate rooms."});
+    let r = api
+        .post(&format!("{chat}publish/"), json!({"payload": {"a": 1}}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body, required);
+    let r = api
+        .post(
+            &format!("{chat}publish/"),
+            json!({"payload": {"a": 1}, "room": "lobby"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    for path in ["history/", "poll/?last_id=0"] {
+        let r = api.get(&format!("{chat}{path}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(r.body, required, "{path}");
+    }
+    let r = api.get(&format!("{chat}history/?room=lobby")).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(1));
+    let r = api
+        .get(&format!("{chat}history/?room=lobby&last_id=abc"))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "a bad last_id is ignored: {:?}",
+        r.body
+    );
+    assert_eq!(r.body["objects"].as_array().map(Vec::len), Some(1));
+    let r = api
+        .get(&format!("{chat}poll/?room=LOBBY&last_id=abc"))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["last_id"][0], "A valid integer is required.");
+    // a poll's room is lowercased: the change in `lobby` answers `LOBBY`
+    let r = api.get(&format!("{chat}poll/?room=LOBBY&last_id=0")).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["payload"], json!({"a": 1}));
+}
