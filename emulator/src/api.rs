@@ -28,6 +28,9 @@ pub struct Req {
     /// URLs of stored files; empty when file URLs are paths (the default, or a
     /// request without a `Host` header).
     pub origin: String,
+    /// The API version the client addressed when it is not the schema's (`v1`, `v2`:
+    /// served as `v1.1`, see [`crate::dispatch`]); batch items must name the same.
+    pub version: Option<String>,
 }
 
 impl std::fmt::Debug for Req {

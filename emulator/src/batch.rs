@@ -13,15 +13,23 @@ pub fn behaviours() -> Vec<Behaviour> {
     vec![Behaviour::new("Batch").on(Op::Endpoint("batch"), handle)]
 }
 
-/// Handles a batch: each item goes through the dispatcher as a request of its own.
-fn handle(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
-    let (req, t) = (call.req, call.target);
+/// 405 `Batching not allowed.` for an item of a batch that the platform runs only on
+/// its own (`apps/batch/decorators.py` `disallow_batching`: a batch, a channel poll, a
+/// script endpoint's run).
+pub fn not_in_batch(req: &Req) -> HResult<()> {
     if req.in_batch {
         return Err(Resp::detail(
             axum::http::StatusCode::METHOD_NOT_ALLOWED,
             "Batching not allowed.",
         ));
     }
+    Ok(())
+}
+
+/// Handles a batch: each item goes through the dispatcher as a request of its own.
+fn handle(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
+    let (req, t) = (call.req, call.target);
+    not_in_batch(req)?;
     let body = req.body_or_empty();
     let Value::Object(m) = &body else {
         return Err(Resp::bad(crate::validate::not_a_dict(&body)));
@@ -38,7 +46,14 @@ fn handle(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
             ),
         ));
     };
-    let base = t.instance_path().unwrap_or_default();
+    // items address the batch's own instance, in the API version the batch came in
+    let base = match (&req.version, t.instance_path()) {
+        (Some(v), Some(p)) => p
+            .strip_prefix("/v1.1")
+            .map_or_else(String::new, |rest| format!("/{v}{rest}")),
+        (None, Some(p)) => p,
+        (_, None) => String::new(),
+    };
     // validate every item first
     let mut subs = Vec::with_capacity(list.len());
     let mut errors = Vec::new();
@@ -115,6 +130,7 @@ fn handle(ctx: &mut Ctx<'_>, call: &Call<'_>) -> HResult<Resp> {
                 in_batch: true,
                 template: None,
                 origin: req.origin.clone(),
+                version: None,
             });
         }
     }

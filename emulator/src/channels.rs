@@ -146,7 +146,10 @@ pub fn behaviours() -> Vec<Behaviour> {
             })
             .on(Op::Delete, delete_channel)
             .on(Op::Endpoint("publish"), publish)
-            .on(Op::Endpoint("poll"), |ctx, call| changes(ctx, call, true))
+            .on(Op::Endpoint("poll"), |ctx, call| {
+                crate::batch::not_in_batch(call.req)?;
+                changes(ctx, call, true)
+            })
             .on_create(|rec| {
                 rec.entry("type").or_insert(Value::String("default".into()));
                 rec.entry("group_permissions")

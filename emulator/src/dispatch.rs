@@ -19,7 +19,7 @@ use crate::behaviour::{Call, Op};
 use crate::context::{Ctx, Target};
 use crate::engine;
 use crate::permissions::{self, Callers};
-use crate::spec::{Spec, join, method_of};
+use crate::spec::{Kind, Spec, join, method_of};
 use crate::store::Key;
 
 fn norm_of(spec: &Spec, route: usize) -> String {
@@ -55,6 +55,7 @@ pub fn dispatch(ctx: &mut Ctx<'_>, req: &Req) -> Resp {
     };
     let mut as_schema = req.clone();
     as_schema.path = format!("/{SCHEMA_VERSION}{}", &req.path[1 + version.len()..]);
+    as_schema.version = Some(version.clone());
     let mut resp = match route(ctx, &as_schema) {
         Ok(r) | Err(r) => r,
     };
@@ -114,16 +115,21 @@ fn route(ctx: &mut Ctx<'_>, req: &Req) -> HResult<Resp> {
         return Ok(Resp::ok(ctx.spec.document.clone()));
     }
     let matched = ctx.spec.match_path(&req.path);
-    let Some(m) = matched else {
+    let Some(mut m) = matched else {
         return link_root(ctx, req, &segs);
     };
     let route = m.route;
     let res = ctx.spec.routes[route].res;
     let kind = ctx.spec.routes[route].kind;
-    let instance = norm_of(ctx.spec, route)
-        .starts_with("/v1.1/instances/{}/")
-        .then(|| m.segs.get(2).cloned())
-        .flatten();
+    let in_instance = norm_of(ctx.spec, route).starts_with("/v1.1/instances/{}/");
+    if in_instance {
+        // instance names are lowercase: the platform lowercases the one in the path
+        // before looking it up
+        if let Some(name) = m.segs.get_mut(2) {
+            *name = name.to_lowercase();
+        }
+    }
+    let instance = in_instance.then(|| m.segs.get(2).cloned()).flatten();
     let params = ctx.spec.routes[route]
         .segs
         .iter()
@@ -183,7 +189,15 @@ fn matched_route(ctx: &mut Ctx<'_>, req: &Req, target: Target) -> HResult<Resp> 
         .map(|r| r.name.as_str())
         .unwrap_or_default();
     let method = method_of(&req.method);
-    let op = Op::of(target.kind, method, endpoint_name);
+    let declared = req.method == Method::OPTIONS
+        || method.is_some_and(|m| endpoint.is_some_and(|e| e.methods.contains(&m)));
+    // a method the endpoint lacks is judged as a write of the route (on a list, as a
+    // create), as DRF checks permissions before it looks for a handler; then 405
+    let method_judged = match (target.kind, method) {
+        (Kind::List, Some(m)) if !declared && m != HttpMethod::Get => Some(HttpMethod::Post),
+        _ => method,
+    };
+    let op = Op::of(target.kind, method_judged, endpoint_name);
     let allowed = permissions::allowed(resource, op);
     // as in DRF, authentication comes first: an unknown key is refused whatever the
     // method, and so is a request without a key where the operation needs one
@@ -191,15 +205,12 @@ fn matched_route(ctx: &mut Ctx<'_>, req: &Req, target: Target) -> HResult<Resp> 
     if caller == Caller::Anonymous && !allowed.meets(Callers::ANONYMOUS) {
         return Err(Resp::forbidden());
     }
-    if req.method != Method::OPTIONS {
-        let known = method.is_some_and(|m| endpoint.is_some_and(|e| e.methods.contains(&m)));
-        if !known {
-            return Err(method_not_allowed(&req.method));
-        }
-    }
     let role = tenancy(ctx, &target, &caller)?;
     if !allowed.meets(Callers::of(&caller, role)) {
         return Err(Resp::forbidden());
+    }
+    if !declared {
+        return Err(method_not_allowed(&req.method));
     }
     // OPTIONS looks up the parents in the path, not the record a custom endpoint
     // acts on (DRF's metadata never fetches the object)
@@ -207,7 +218,7 @@ fn matched_route(ctx: &mut Ctx<'_>, req: &Req, target: Target) -> HResult<Resp> 
     if req.method == Method::OPTIONS {
         let mut meta = crate::options::metadata(ctx.spec, route);
         if resource == "DataObject" {
-            crate::objects::add_class_metadata(ctx, &target, &mut meta);
+            crate::objects::add_class_metadata(ctx, &target, &caller, &mut meta)?;
         }
         return Ok(meta);
     }

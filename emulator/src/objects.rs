@@ -908,6 +908,8 @@ fn update_object(
     if !errors.is_empty() {
         return Err(Resp::bad(Value::Object(errors)));
     }
+    // refused before anything is written, files included
+    check_channel_publish(ctx, base, caller, &rec)?;
     let mut data = data.unwrap_or_default();
     crate::object_files::FileWrite { coll, id, fields }
         .apply(ctx, input, &parts, &mut data, &mut rec)?;
@@ -915,7 +917,6 @@ fn update_object(
     for (k, v) in data {
         rec.insert(k, v);
     }
-    check_channel_publish(ctx, base, caller, &rec)?;
     rec.insert("revision".into(), json!(current + 1));
     rec.insert("updated_at".into(), json!(crate::time::now()));
     ctx.store.put(coll, Key::Int(id), rec.clone())?;
@@ -1072,7 +1073,9 @@ fn data_endpoint(
     };
     let access = Access::of(caller);
     if hm == HttpMethod::Post {
-        if class_level(ctx, &base, &access, &class_rec) < 2 {
+        // run as the class's objects create: never into `user_profile`
+        // (`ProtectUserProfileDataObject`)
+        if class == "user_profile" || class_level(ctx, &base, &access, &class_rec) < 2 {
             return Err(Resp::forbidden());
         }
         let body = req.body_or_empty();
@@ -1116,13 +1119,23 @@ fn data_endpoint(
 }
 
 /// Adds the class's own fields to the OPTIONS metadata of its objects.
-pub fn add_class_metadata(ctx: &Ctx<'_>, t: &Target, meta: &mut Resp) {
+/// A caller who may not read the class learns nothing of it: 403, as the platform's
+/// view-level `HasKlassReadPermission` answers `OPTIONS`.
+pub fn add_class_metadata(
+    ctx: &Ctx<'_>,
+    t: &Target,
+    caller: &Caller,
+    meta: &mut Resp,
+) -> HResult<()> {
     let (Some(base), Some(class)) = (t.instance_path(), t.param("class_name")) else {
-        return;
+        return Ok(());
     };
     let Some(rec) = class_record(ctx.store, &base, class) else {
-        return;
+        return Ok(());
     };
+    if !may_see_class(ctx, &base, caller, &rec) {
+        return Err(Resp::forbidden());
+    }
     let fields = class_fields(&rec);
     let Some(actions) = meta
         .body
@@ -1130,7 +1143,7 @@ pub fn add_class_metadata(ctx: &Ctx<'_>, t: &Target, meta: &mut Resp) {
         .and_then(|b| b.get_mut("actions"))
         .and_then(Value::as_object_mut)
     else {
-        return;
+        return Ok(());
     };
     for action in actions.values_mut() {
         if let Some(m) = action.as_object_mut() {
@@ -1147,4 +1160,5 @@ pub fn add_class_metadata(ctx: &Ctx<'_>, t: &Target, meta: &mut Resp) {
             }
         }
     }
+    Ok(())
 }

@@ -382,6 +382,7 @@ mod tests {
             in_batch: false,
             template: None,
             origin: String::new(),
+            version: None,
         }
     }
 

@@ -324,7 +324,7 @@ pub static TABLE: &[&[Rule]] = &[
     // role: `AllowSelfRoleDeletion`, checked by the handler); the owner's row stays
     &crud(
         "Admin",
-        [C::ADMINS, C::NONE, C::FULL_ADMINS, C::ADMINS],
+        [C::ADMINS, C::FULL_ADMINS, C::FULL_ADMINS, C::ADMINS],
         "apps/admins/views.py (AdminViewSet), apps/admins/permissions.py (ProtectOwnerAccess, AllowSelfRoleDeletion)",
     ),
     &crud(
@@ -580,7 +580,7 @@ pub static TABLE: &[&[Rule]] = &[
         [
             C::ADMINS.or(C::USER),
             C::WRITE_ADMINS,
-            C::NONE,
+            C::WRITE_ADMINS,
             C::WRITE_ADMINS,
         ],
         "apps/users/v1/views.py (GroupMembershipViewSet)",
@@ -590,7 +590,7 @@ pub static TABLE: &[&[Rule]] = &[
         [
             C::ADMINS.or(C::USER),
             C::WRITE_ADMINS,
-            C::NONE,
+            C::WRITE_ADMINS,
             C::WRITE_ADMINS,
         ],
         "apps/users/v1/views.py (UserMembershipViewSet), apps/users/permissions.py (IsMembershipForCurrentUser)",

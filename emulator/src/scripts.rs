@@ -22,7 +22,10 @@ pub fn behaviours() -> Vec<Behaviour> {
             .on(Op::Delete, delete_script),
         Behaviour::new("ScriptEndpoint")
             .slug_names()
-            .on(Op::Endpoint("run"), |_, _| Err(execution_disabled()))
+            .on(Op::Endpoint("run"), |_, call| {
+                crate::batch::not_in_batch(call.req)?;
+                Err(execution_disabled())
+            })
             .on(Op::Endpoint("public_run"), |ctx, call| {
                 public_run(ctx, call.target)
             })

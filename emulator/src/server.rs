@@ -341,6 +341,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             .filter(|_| app.settings.absolute_file_urls)
             .map(|h| format!("http://{h}"))
             .unwrap_or_default(),
+        version: None,
     };
     let head = req.method == axum::http::Method::HEAD;
     let is_poll = req.method == axum::http::Method::GET

@@ -558,3 +558,179 @@ async fn instance_and_class_names_follow_the_platforms_slug_rules() {
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(r.body["name"], "my_books");
 }
+
+#[tokio::test]
+async fn a_refused_object_write_into_a_channel_leaves_its_file_alone() {
+    let api = start().await;
+    let (inst, key) = instance_with_key(&api, "chanfiles").await;
+    let r = api
+        .post(
+            &format!("{inst}classes/"),
+            json!({"name": "doc", "schema": [{"name": "f", "type": "file"}],
+                   "other_permissions": "create_objects"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = api
+        .post(
+            &format!("{inst}channels/"),
+            json!({"name": "quiet", "other_permissions": "subscribe"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let (ann, ann_key) = api.user(&inst, &api.key, "ann").await;
+    // the admin files an object of ann's (she may write it) into the quiet channel
+    let form = reqwest::multipart::Form::new()
+        .text("owner", ann.to_string())
+        .text("owner_permissions", "full")
+        .text("channel", "quiet")
+        .part(
+            "f",
+            reqwest::multipart::Part::bytes(b"original".to_vec()).file_name("a.txt"),
+        );
+    let r = api
+        .form(Method::POST, &format!("{inst}classes/doc/objects/"), form)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let id = r.body["id"].as_i64().expect("id");
+    let url = r.body["f"]["value"].as_str().expect("file url").to_owned();
+    let object = format!("{}{inst}classes/doc/objects/{id}/", api.base);
+    let as_ann = |form: reqwest::multipart::Form| {
+        api.http
+            .patch(&object)
+            .header("X-API-KEY", &key)
+            .header("X-USER-KEY", &ann_key)
+            .multipart(form)
+            .send()
+    };
+    let r = as_ann(reqwest::multipart::Form::new().part(
+        "f",
+        reqwest::multipart::Part::bytes(b"EVIL".to_vec()).file_name("b.txt"),
+    ))
+    .await
+    .expect("sent");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = api
+        .call_h(
+            Method::PATCH,
+            &format!("{inst}classes/doc/objects/{id}/"),
+            Some(&key),
+            Some(&ann_key),
+            Some(json!({"f": null})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let bytes = api
+        .http
+        .get(&url)
+        .send()
+        .await
+        .expect("sent")
+        .bytes()
+        .await
+        .expect("body");
+    assert_eq!(
+        &bytes[..],
+        b"original",
+        "the refused writes changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_data_endpoint_never_creates_user_profiles() {
+    let api = start().await;
+    let inst = api.instance("noprofiles").await;
+    let r = api
+        .post(
+            &format!("{inst}endpoints/data/"),
+            json!({"name": "prof", "class": "user_profile"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = api
+        .post(&format!("{inst}endpoints/data/prof/post/"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn options_on_the_objects_of_a_class_closed_to_the_caller_is_refused() {
+    let api = start().await;
+    let (inst, key) = instance_with_key(&api, "optionsclosed").await;
+    let r = api
+        .post(
+            &format!("{inst}classes/"),
+            json!({"name": "secret", "schema": [{"name": "ssn_number", "type": "string"}],
+                   "other_permissions": "none"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let (_, user_key) = api.user(&inst, &api.key, "ann").await;
+    let r = api
+        .call_h(
+            Method::OPTIONS,
+            &format!("{inst}classes/secret/objects/"),
+            Some(&key),
+            Some(&user_key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!r.body.to_string().contains("ssn_number"), "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn batches_keep_their_api_version_and_refuse_polls() {
+    let api = start().await;
+    let inst = api.instance("batchver").await;
+    let r = api
+        .post(
+            &format!("{inst}channels/"),
+            json!({"name": "live", "custom_publish": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let v2 = inst.replacen("/v1.1/", "/v2/", 1);
+    let r = api
+        .post(
+            &format!("{v2}batch/"),
+            json!({"requests": [{"method": "GET", "path": format!("{v2}channels/live/")}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body[0]["code"], 200, "{:?}", r.body);
+    assert_eq!(
+        r.body[0]["content"]["links"]["self"],
+        format!("{v2}channels/live/").as_str()
+    );
+    let r = api
+        .post(
+            &format!("{inst}batch/"),
+            json!({"requests": [{"method": "GET", "path": format!("{inst}channels/live/poll/")}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body[0]["code"], 405, "{:?}", r.body);
+    assert_eq!(r.body[0]["content"]["detail"], "Batching not allowed.");
+}
+
+#[tokio::test]
+async fn the_instance_name_in_a_path_is_read_lowercase() {
+    let api = start().await;
+    api.instance("casing").await;
+    let r = api.get("/v1.1/instances/CASING/").await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["name"], "casing");
+    // an undeclared method is judged by the table first: a plain key may not delete
+    // the class list, so it learns nothing about the method
+    let (_, key) = api.api_key("/v1.1/instances/casing/", json!({})).await;
+    let r = api
+        .call(
+            Method::DELETE,
+            "/v1.1/instances/casing/classes/",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
