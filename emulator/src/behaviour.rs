@@ -16,7 +16,6 @@ use syncano_codegen::schema::HttpMethod;
 use crate::api::{HResult, Req, Resp};
 use crate::auth::Caller;
 use crate::context::{Ctx, Target};
-use crate::spec::Kind;
 use crate::store::Record;
 
 /// One operation on a resource, as the permission table and the registry name it.
@@ -44,19 +43,30 @@ pub enum Op<'a> {
 }
 
 impl<'a> Op<'a> {
-    /// The operation a request performs: the route's kind, the method, and for a
-    /// custom endpoint its schema name. `OPTIONS` (no [`HttpMethod`]) counts as the
-    /// route's read, as DRF checks permissions for it as for any safe method.
-    pub fn of(kind: Kind, method: Option<HttpMethod>, endpoint: &'a str) -> Op<'a> {
-        match (kind, method) {
-            (Kind::Custom, None | Some(HttpMethod::Get)) => Op::EndpointRead(endpoint),
-            (Kind::Custom, _) => Op::Endpoint(endpoint),
-            (Kind::List, Some(HttpMethod::Post)) => Op::Create,
-            (Kind::List, _) => Op::List,
-            (Kind::Detail, Some(HttpMethod::Patch)) => Op::Update,
-            (Kind::Detail, Some(HttpMethod::Put | HttpMethod::Post)) => Op::Replace,
-            (Kind::Detail, Some(HttpMethod::Delete)) => Op::Delete,
-            (Kind::Detail, _) => Op::Get,
+    /// The operation `method` performs on the schema endpoint named `endpoint`
+    /// (`list`, `detail` or a custom endpoint's name). `OPTIONS` (no [`HttpMethod`])
+    /// counts as the endpoint's read, as DRF checks permissions for it as for any safe
+    /// method.
+    pub fn of(endpoint: &'a str, method: Option<HttpMethod>) -> Op<'a> {
+        match (endpoint, method) {
+            ("list", Some(HttpMethod::Post)) => Op::Create,
+            ("list", _) => Op::List,
+            ("detail", Some(HttpMethod::Patch)) => Op::Update,
+            ("detail", Some(HttpMethod::Put | HttpMethod::Post)) => Op::Replace,
+            ("detail", Some(HttpMethod::Delete)) => Op::Delete,
+            ("detail", _) => Op::Get,
+            (name, None | Some(HttpMethod::Get)) => Op::EndpointRead(name),
+            (name, _) => Op::Endpoint(name),
+        }
+    }
+
+    /// The operation the permission table judges a `method` the endpoint does not
+    /// declare as: a write of the route (on a list, a create), as DRF checks
+    /// permissions before it looks for a handler (which then answers 405).
+    pub fn of_undeclared(endpoint: &'a str, method: Option<HttpMethod>) -> Op<'a> {
+        match (endpoint, method) {
+            ("list", Some(m)) if m != HttpMethod::Get => Op::Create,
+            _ => Op::of(endpoint, method),
         }
     }
 

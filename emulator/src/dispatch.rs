@@ -19,7 +19,7 @@ use crate::behaviour::{Call, Op};
 use crate::context::{Ctx, Target};
 use crate::engine;
 use crate::permissions::{self, Callers};
-use crate::spec::{Kind, Spec, join, method_of};
+use crate::spec::{Spec, join, method_of};
 use crate::store::Key;
 
 fn norm_of(spec: &Spec, route: usize) -> String {
@@ -191,13 +191,11 @@ fn matched_route(ctx: &mut Ctx<'_>, req: &Req, target: Target) -> HResult<Resp> 
     let method = method_of(&req.method);
     let declared = req.method == Method::OPTIONS
         || method.is_some_and(|m| endpoint.is_some_and(|e| e.methods.contains(&m)));
-    // a method the endpoint lacks is judged as a write of the route (on a list, as a
-    // create), as DRF checks permissions before it looks for a handler; then 405
-    let method_judged = match (target.kind, method) {
-        (Kind::List, Some(m)) if !declared && m != HttpMethod::Get => Some(HttpMethod::Post),
-        _ => method,
+    let op = if declared {
+        Op::of(endpoint_name, method)
+    } else {
+        Op::of_undeclared(endpoint_name, method)
     };
-    let op = Op::of(target.kind, method_judged, endpoint_name);
     let allowed = permissions::allowed(resource, op);
     // as in DRF, authentication comes first: an unknown key is refused whatever the
     // method, and so is a request without a key where the operation needs one

@@ -759,7 +759,6 @@ pub fn allowed(resource: &str, op: Op<'_>) -> Callers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use syncano_codegen::schema::HttpMethod;
 
     #[test]
     fn every_operation_of_the_schema_has_exactly_one_row() {
@@ -769,16 +768,7 @@ mod tests {
         for r in &schema.resources {
             for e in &r.endpoints {
                 for m in &e.methods {
-                    let op = match (e.name.as_str(), m) {
-                        ("list", HttpMethod::Post) => Op::Create,
-                        ("list", _) => Op::List,
-                        ("detail", HttpMethod::Get) => Op::Get,
-                        ("detail", HttpMethod::Patch) => Op::Update,
-                        ("detail", HttpMethod::Delete) => Op::Delete,
-                        ("detail", _) => Op::Replace,
-                        (name, HttpMethod::Get) => Op::EndpointRead(name),
-                        (name, _) => Op::Endpoint(name),
-                    };
+                    let op = Op::of(&e.name, Some(*m));
                     if rule(&r.name, op).is_none() {
                         missing.push(format!("{} {op}", r.name));
                     }

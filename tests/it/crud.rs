@@ -773,16 +773,7 @@ impl Sweep {
             if endpoint.allows(method) {
                 continue;
             }
-            let op = match (endpoint.name.as_str(), method) {
-                ("list", HttpMethod::Get) => Op::List,
-                ("list", _) => Op::Create,
-                ("detail", HttpMethod::Get) => Op::Get,
-                ("detail", HttpMethod::Patch) => Op::Update,
-                ("detail", HttpMethod::Delete) => Op::Delete,
-                ("detail", _) => Op::Replace,
-                (name, HttpMethod::Get) => Op::EndpointRead(name),
-                (name, _) => Op::Endpoint(name),
-            };
+            let op = Op::of_undeclared(&endpoint.name, Some(method));
             // the owner's account key, or an instance key with a user key where only a
             // user may read (`NEEDS_USER_KEY`)
             let caller = if NEEDS_USER_KEY.contains(&who) {

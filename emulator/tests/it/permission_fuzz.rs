@@ -18,7 +18,7 @@ use syncano_codegen::schema::{Endpoint, Resource, parse};
 use syncano_emulator::permissions::{self, Op};
 
 use crate::cast::{Accounts, Answer, Cast, Local, Who, is_refusal};
-use crate::permissions::{body_of, destructive, http, op_of, path_of};
+use crate::permissions::{body_of, destructive, http, path_of};
 
 /// The object permission levels, by level.
 const LEVELS: [&str; 4] = ["none", "read", "write", "full"];
@@ -141,7 +141,7 @@ impl<'a> Pool<'a> {
             }
             for e in &r.endpoints {
                 for m in &e.methods {
-                    let op = op_of(&e.name, Some(*m));
+                    let op = Op::of(&e.name, Some(*m));
                     if !destructive(op) {
                         ops.push((r, e, http(*m), op));
                     }

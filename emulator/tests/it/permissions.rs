@@ -41,21 +41,6 @@ pub(crate) fn http(m: HttpMethod) -> Method {
     }
 }
 
-/// The operation of `method` (`None`: `OPTIONS`) on the endpoint named `endpoint`,
-/// as the dispatcher names it.
-pub(crate) fn op_of(endpoint: &str, method: Option<HttpMethod>) -> Op<'_> {
-    match (endpoint, method) {
-        ("list", Some(HttpMethod::Post)) => Op::Create,
-        ("list", _) => Op::List,
-        ("detail", Some(HttpMethod::Patch)) => Op::Update,
-        ("detail", Some(HttpMethod::Put | HttpMethod::Post)) => Op::Replace,
-        ("detail", Some(HttpMethod::Delete)) => Op::Delete,
-        ("detail", _) => Op::Get,
-        (name, None | Some(HttpMethod::Get)) => Op::EndpointRead(name),
-        (name, _) => Op::Endpoint(name),
-    }
-}
-
 /// Whether `op`, when allowed, may change a seeded record the later cells use: a
 /// delete, a whole-record write, a rename, a new key or link. Creates, `PATCH {}` and
 /// the other custom writes (publish, run, render ...) leave the seeded records as
@@ -222,7 +207,7 @@ async fn every_endpoint_method_and_caller_meets_the_table() {
             let in_instance = e.path.starts_with("/v1.1/instances/{");
             let methods = e.methods.iter().copied().map(Some).chain([None]);
             for m in methods {
-                let op = op_of(&e.name, m);
+                let op = Op::of(&e.name, m);
                 let allowed = permissions::allowed(&r.name, op);
                 for who in Who::ALL {
                     let allow = allowed.meets(who.kinds(in_instance));

@@ -84,21 +84,6 @@ pub(crate) fn sample(f: &Field, n: usize) -> Value {
     }
 }
 
-/// The operation the permission table judges a method `m` that the endpoint `name`
-/// does not declare as: a write of the route (a create on a list).
-fn undeclared_op(name: &str, m: HttpMethod) -> Op<'_> {
-    match (name, m) {
-        ("list", HttpMethod::Get) => Op::List,
-        ("list", _) => Op::Create,
-        ("detail", HttpMethod::Get) => Op::Get,
-        ("detail", HttpMethod::Patch) => Op::Update,
-        ("detail", HttpMethod::Delete) => Op::Delete,
-        ("detail", _) => Op::Replace,
-        (other, HttpMethod::Get) => Op::EndpointRead(other),
-        (other, _) => Op::Endpoint(other),
-    }
-}
-
 #[tokio::test]
 async fn every_declared_endpoint_routes_and_others_are_405() {
     let schema = parse(syncano_emulator::EMBEDDED_SCHEMA, "snapshot").expect("snapshot parses");
@@ -129,11 +114,7 @@ async fn every_declared_endpoint_routes_and_others_are_405() {
             // OPTIONS: metadata with the writable fields of the endpoint, once the
             // parents in the path exist (a missing parent is 404, as for any method)
             let o = api.call(Method::OPTIONS, &path, Some(&key), None).await;
-            let read = match e.name.as_str() {
-                "list" => Op::List,
-                "detail" => Op::Get,
-                other => Op::EndpointRead(other),
-            };
+            let read = Op::of(&e.name, None);
             if !permissions::allowed(&r.name, read).meets(Callers::OWNER | Callers::ACCOUNT) {
                 // OPTIONS is checked as a read (`user/` is for user keys only)
                 assert_eq!(o.status, StatusCode::FORBIDDEN, "OPTIONS {path}");
@@ -194,7 +175,7 @@ async fn every_declared_endpoint_routes_and_others_are_405() {
                             "{path}: {d}"
                         );
                     }
-                } else if !permissions::allowed(&r.name, undeclared_op(&e.name, m))
+                } else if !permissions::allowed(&r.name, Op::of_undeclared(&e.name, Some(m)))
                     .meets(Callers::OWNER | Callers::ACCOUNT)
                 {
                     // judged by the table before the method (`user/` is for user keys)
