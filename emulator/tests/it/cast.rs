@@ -13,7 +13,8 @@ use syncano_emulator::{Emulator, EmulatorConfig, InProcess};
 
 /// The emulator, in this process.
 pub struct Local {
-    emu: InProcess,
+    /// The emulator, for requests the helpers do not build.
+    pub emu: InProcess,
 }
 
 /// An answer: status and JSON body (`Null` when empty).
@@ -25,10 +26,14 @@ pub struct Answer {
 impl Local {
     /// A fresh in-memory emulator whose `poll` answers at once.
     pub fn new() -> Local {
-        let config = EmulatorConfig {
+        Local::with_config(EmulatorConfig {
             poll_timeout: std::time::Duration::from_millis(1),
             ..EmulatorConfig::default()
-        };
+        })
+    }
+
+    /// A fresh in-process emulator with `config`.
+    pub fn with_config(config: EmulatorConfig) -> Local {
         Local {
             emu: Emulator::in_process(config).expect("the emulator starts"),
         }

@@ -4,59 +4,36 @@
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
-use syncano_emulator::{Emulator, EmulatorConfig, InProcess};
+use syncano_emulator::EmulatorConfig;
 
-/// Sends `method path` with the admin's key and a JSON `body`; (status, JSON body).
-async fn call(
-    emu: &InProcess,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let builder = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("X-API-KEY", emu.account_key());
-    let request = match body {
-        Some(b) => builder
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string())),
-        None => builder.body(Body::empty()),
-    }
-    .expect("a valid request");
-    let response = emu.send(request).await;
-    let status = response.status();
-    let bytes = to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("a body");
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).expect("a JSON body")
-    };
-    (status, body)
-}
+use crate::cast::{Answer, Local};
 
-fn emulator(config: EmulatorConfig) -> InProcess {
-    Emulator::in_process(config).expect("the emulator starts")
+/// An in-process emulator with `config`, and the admin's key.
+fn emulator(config: EmulatorConfig) -> (Local, String) {
+    let local = Local::with_config(config);
+    let key = local.admin_key();
+    (local, key)
 }
 
 #[tokio::test]
 async fn a_request_goes_through_the_whole_stack() {
-    let emu = emulator(EmulatorConfig::default());
-    let (status, body) = call(
-        &emu,
-        Method::POST,
-        "/v1.1/instances/",
-        Some(json!({"name": "local"})),
-    )
-    .await;
+    let (local, key) = emulator(EmulatorConfig::default());
+    let admin = (Some(key.as_str()), None);
+    let body = json!({"name": "local"});
+    let Answer { status, body } = local
+        .call(Method::POST, "/v1.1/instances/", admin, Some(&body))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, body) = call(&emu, Method::GET, "/v1.1/instances/local/classes/", None).await;
+    let Answer { status, body } = local
+        .call(Method::GET, "/v1.1/instances/local/classes/", admin, None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["objects"][0]["name"], "user_profile");
-    let (status, body) = call(&emu, Method::GET, "/v1.1/instances/nowhere/", None).await;
+    let Answer { status, body } = local
+        .call(Method::GET, "/v1.1/instances/nowhere/", admin, None)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let emu = &local.emu;
     // the HTTP layer's checks hold too: keys, JSON parsing, the body limit
     let anonymous = Request::get("/v1.1/instances/")
         .body(Body::empty())
@@ -72,32 +49,42 @@ async fn a_request_goes_through_the_whole_stack() {
 
 #[tokio::test]
 async fn the_body_limit_applies_in_process() {
-    let emu = emulator(EmulatorConfig {
+    let (local, key) = emulator(EmulatorConfig {
         body_limit: 64,
         ..EmulatorConfig::default()
     });
     let big = json!({"name": "x".repeat(100)});
-    let (status, _) = call(&emu, Method::POST, "/v1.1/instances/", Some(big)).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let answer = local
+        .call(
+            Method::POST,
+            "/v1.1/instances/",
+            (Some(&key), None),
+            Some(&big),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]
 async fn stored_file_urls_are_paths_without_a_host() {
-    let emu = emulator(EmulatorConfig::default());
-    call(
-        &emu,
-        Method::POST,
-        "/v1.1/instances/",
-        Some(json!({"name": "files"})),
-    )
-    .await;
-    call(
-        &emu,
-        Method::POST,
-        "/v1.1/instances/files/classes/",
-        Some(json!({"name": "doc", "schema": [{"name": "scan", "type": "file"}]})),
-    )
-    .await;
+    let (local, key) = emulator(EmulatorConfig::default());
+    let admin = (Some(key.as_str()), None);
+    for (path, body) in [
+        ("/v1.1/instances/", json!({"name": "files"})),
+        (
+            "/v1.1/instances/files/classes/",
+            json!({"name": "doc", "schema": [{"name": "scan", "type": "file"}]}),
+        ),
+    ] {
+        let answer = local.call(Method::POST, path, admin, Some(&body)).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "{path}: {}",
+            answer.body
+        );
+    }
+    let emu = &local.emu;
     let boundary = "emulator-boundary";
     let form = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"scan\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
